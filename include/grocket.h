@@ -1,0 +1,174 @@
+/* grocket.h - the module ABI: the only header a grocket module needs.
+ *
+ * Pure C99, usable from C and C++. A module is a shared object that exports
+ * one function, gr_module_entry(), returning a description of itself
+ * (gr_module_t). It links against nothing: everything it needs from the
+ * framework is reached through the services table (gr_services_t) handed to
+ * its init callback.
+ *
+ * Compatibility rules (see docs/module-guide.md):
+ *  - GR_ABI_VERSION is MAJOR.MINOR packed as (MAJOR << 16) | MINOR.
+ *  - The framework loads a module whose major equals its own and whose minor
+ *    is not newer than its own; anything else is refused at load time with a
+ *    message naming both versions.
+ *  - gr_module_t and gr_services_t only grow: new members are appended, each
+ *    struct carries its size, and a field past the size the other side
+ *    reported is treated as absent. A module built against an older header
+ *    keeps working without a rebuild.
+ */
+#ifndef GROCKET_H
+#define GROCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GR_ABI_MAJOR 1
+#define GR_ABI_MINOR 1
+#define GR_ABI_VERSION ((GR_ABI_MAJOR << 16) | GR_ABI_MINOR)
+#define GR_ABI_VERSION_MAJOR(v) ((int)((uint32_t)(v) >> 16))
+#define GR_ABI_VERSION_MINOR(v) ((int)((uint32_t)(v) & 0xffffu))
+
+#if defined(_WIN32)
+#define GR_MODULE_EXPORT __declspec(dllexport)
+#else
+#define GR_MODULE_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* The name of the one symbol a module exports. */
+#define GR_MODULE_ENTRY_SYMBOL "gr_module_entry"
+
+/* One client connection (TCP). Opaque: use the services to work with it. */
+typedef struct gr_conn_t gr_conn_t;
+
+/* Log levels for gr_services_t.log. */
+enum gr_log_level_t {
+    GR_LOG_DEBUG = 0,
+    GR_LOG_INFO = 1,
+    GR_LOG_WARN = 2,
+    GR_LOG_ERROR = 3
+};
+
+/* Return values of gr_module_t.proc. */
+enum gr_proc_result_t {
+    GR_PROC_OK = 0,    /* keep the connection */
+    GR_PROC_CLOSE = 1  /* send what was replied so far, then close */
+};
+
+/* Return values of gr_module_t.check below zero. */
+#define GR_CHECK_NEED_MORE 0   /* no complete package yet */
+#define GR_CHECK_BAD (-1)      /* bad data: the connection is closed */
+
+/* One listening address, as configured in [listen]. */
+typedef struct gr_listen_info_t {
+    const char *url;   /* as written, e.g. "tcp://0.0.0.0:8000" */
+    int is_udp;        /* 0 for tcp:// */
+    int port;          /* the bound port (the real one when 0 was asked) */
+} gr_listen_info_t;
+
+/* What the framework tells a module about the running server (ABI 1.1). */
+typedef struct gr_server_info_t {
+    uint32_t size;                    /* sizeof(gr_server_info_t) of the framework */
+    int argc;                         /* the process's arguments (grocketd's) */
+    char **argv;
+    int listen_count;                 /* entries in listens */
+    const gr_listen_info_t *listens;
+    int tcp_accept_threads;           /* configured thread counts */
+    int tcp_in_threads;
+    int tcp_out_threads;              /* 0 when tcp_out is disabled */
+    int worker_threads;               /* 0 when the worker is disabled */
+} gr_server_info_t;
+
+/* Services the framework offers a module. Append-only: never reorder. */
+typedef struct gr_services_t {
+    uint32_t size;        /* sizeof(gr_services_t) as the framework built it */
+    uint32_t abi_version; /* the framework's GR_ABI_VERSION */
+
+    /* ---- ABI 1.0 ---- */
+
+    /* Configuration look-up by [section] and key; def when absent. A value
+     * that does not parse as the asked type also yields def. Strings stay
+     * valid until the module's term returns. */
+    int64_t (*config_int)(const char *section, const char *key, int64_t def);
+    const char *(*config_str)(const char *section, const char *key, const char *def);
+    int (*config_bool)(const char *section, const char *key, int def);
+
+    /* printf-style logging into grocketd's log, at one of gr_log_level_t. */
+    void (*log)(int level, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 2, 3)))
+#endif
+        ;
+
+    /* Append len bytes to the reply of the package being processed; only
+     * valid inside proc. Returns 0, or a negative value when out of memory. */
+    int (*reply)(gr_conn_t *conn, const void *data, size_t len);
+
+    /* The per-connection user pointer, NULL until set. */
+    void *(*conn_get_user)(gr_conn_t *conn);
+    void (*conn_set_user)(gr_conn_t *conn, void *user);
+
+    /* ---- ABI 1.1 ---- */
+
+    /* Reserve len bytes at the end of the reply and return them for the
+     * module to fill (no copy); NULL when out of memory. Only inside proc. */
+    void *(*reply_alloc)(gr_conn_t *conn, size_t len);
+
+    /* The running server: listen ports, thread counts, argv. */
+    const gr_server_info_t *(*server_info)(void);
+} gr_services_t;
+
+/* A module describes itself with this struct. Append-only: never reorder.
+ * Every callback may be NULL except check and proc. */
+typedef struct gr_module_t {
+    uint32_t abi_version;  /* GR_ABI_VERSION the module was built with */
+    uint32_t size;         /* sizeof(gr_module_t) the module was built with */
+    const char *name;      /* for logs */
+
+    /* ---- ABI 1.0 ---- */
+
+    /* Once per process, before any connection. Non-zero refuses start-up. */
+    int (*init)(const gr_services_t *services);
+    /* Once per process, after every thread has stopped. */
+    void (*term)(void);
+
+    /* A new connection. Return 0 to accept it, non-zero to refuse it. */
+    int (*tcp_accept)(gr_conn_t *conn);
+    /* A connection is gone; called once, after its last proc returned. */
+    void (*tcp_close)(gr_conn_t *conn);
+
+    /* Framing: data holds len received bytes not yet cut into packages.
+     * Return N > 0 when the first N bytes are one package,
+     * GR_CHECK_NEED_MORE when more bytes are needed, GR_CHECK_BAD for bad
+     * data. Runs on the connection's receiving thread. */
+    long (*check)(gr_conn_t *conn, const char *data, size_t len);
+
+    /* Process one package; reply through services->reply. Packages of one
+     * connection are processed in order, one at a time. */
+    int (*proc)(gr_conn_t *conn, const char *package, size_t len);
+
+    /* ---- ABI 1.1 ---- */
+
+    /* Once on every thread that runs proc, before its first proc, and once
+     * when that thread stops. thread_id counts from 0 within those threads.
+     * Non-zero from thread_init refuses start-up. */
+    int (*thread_init)(int thread_id);
+    void (*thread_term)(int thread_id);
+} gr_module_t;
+
+/* The one function a module exports (GR_MODULE_ENTRY_SYMBOL). */
+typedef const gr_module_t *(*gr_module_entry_fn)(void);
+
+/* Fills the first three members of gr_module_t in a designated initializer:
+ *   static const gr_module_t m = { GR_MODULE_HEADER("echo"), ... }; */
+#define GR_MODULE_HEADER(module_name) \
+    GR_ABI_VERSION, (uint32_t)sizeof(gr_module_t), (module_name)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GROCKET_H */

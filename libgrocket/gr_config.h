@@ -1,0 +1,83 @@
+/* gr_config.h - configuration: an INI file (or string) parsed by inih into
+ * a table of entries, and the validated server settings drawn from it.
+ *
+ * Two layers:
+ *  - gr_config_t keeps every entry of every section with the line it came
+ *    from, so modules can look up their own sections (services->config_*).
+ *  - gr_settings_t is what the server runs with: the [server] and [listen]
+ *    sections checked against the table of known keys. An unknown key in
+ *    those sections, or a bad value, is an error naming file:line and key.
+ * Every key of [server] and its default is listed once, in gr_config.cpp,
+ * and documented in conf/grocketd.ini and docs/configuration.md. */
+#ifndef GR_CONFIG_H
+#define GR_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct gr_config_t gr_config_t;
+
+#define GR_CONFIG_ERR_LEN 512
+#define GR_MAX_LISTEN 64
+#define GR_PATH_MAX 1024
+
+/* Parse an INI file. On failure returns GR_ECONFIG (or -errno when the file
+ * cannot be read) and writes "FILE:LINE: message" into err. */
+int gr_config_load_file(gr_config_t **out, const char *path, char *err, size_t errlen);
+/* Parse INI text; name stands for the file in messages. */
+int gr_config_load_string(gr_config_t **out, const char *text, const char *name, char *err, size_t errlen);
+void gr_config_free(gr_config_t *cfg);
+
+/* The file name given at load ("<string>" style names for strings). */
+const char *gr_config_name(const gr_config_t *cfg);
+/* Raw value of [section] key, NULL when absent. A key repeated in one
+ * section keeps its last value. */
+const char *gr_config_get(const gr_config_t *cfg, const char *section, const char *key);
+/* Line of [section] key in the source, 0 when absent. */
+int gr_config_line(const gr_config_t *cfg, const char *section, const char *key);
+/* Typed look-ups: def when absent or unparsable. */
+int64_t gr_config_get_int(const gr_config_t *cfg, const char *section, const char *key, int64_t def);
+int gr_config_get_bool(const gr_config_t *cfg, const char *section, const char *key, int def);
+/* Iterate the keys of one section in file order; i from 0; NULL past the end. */
+const char *gr_config_key_at(const gr_config_t *cfg, const char *section, int i, const char **value, int *line);
+
+/* Value parsers shared by the settings and the services; 0 or GR_EINVAL. */
+int gr_parse_int(const char *s, int64_t *out);   /* decimal, optional sign, nothing trailing */
+int gr_parse_bool(const char *s, int *out);      /* true/false yes/no on/off 1/0 */
+
+/* One [listen] entry. */
+typedef struct gr_listen_t {
+    char url[256];   /* as written, e.g. tcp://0.0.0.0:8000 */
+    char host_port[256]; /* the part after "tcp://" */
+    int is_udp;      /* 0: tcp:// (udp:// is accepted from a later issue on) */
+} gr_listen_t;
+
+/* The validated settings of the server. */
+typedef struct gr_settings_t {
+    int log_level;                 /* log.level: GR_LOG_* */
+    char log_file[GR_PATH_MAX];    /* log.file: empty = stderr */
+    int daemon;                    /* daemon */
+    char pid_file[GR_PATH_MAX];    /* pid_file (resolved against the config's directory) */
+    char module[GR_PATH_MAX];      /* module (resolved against the config's directory) */
+    int cpu_affinity;              /* cpu_affinity: pin threads to CPUs round-robin */
+    int tcp_accept_threads;        /* tcp.accept.thread_count */
+    int tcp_accept_backlog;        /* tcp.accept.backlog */
+    int tcp_in_threads;            /* tcp.in.thread_count */
+    int64_t recv_buf_init;         /* tcp.in.recv_buf.init */
+    int64_t recv_buf_max;          /* tcp.in.recv_buf.max */
+    int tcp_out_threads;           /* tcp.out.thread_count */
+    int tcp_out_disabled;          /* tcp.out.disabled */
+    int worker_threads;            /* worker.thread_count */
+    int worker_disabled;           /* worker.disabled */
+    int queue_size;                /* queue.size: slots per SPSC ring */
+    int listen_count;
+    gr_listen_t listens[GR_MAX_LISTEN];
+} gr_settings_t;
+
+/* Fill s with the defaults (what an empty file gives, minus [listen]). */
+void gr_settings_defaults(gr_settings_t *s);
+/* Validate [server] and [listen] of cfg into s. GR_ECONFIG with
+ * "FILE:LINE: KEY: message" in err on the first error. */
+int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen);
+
+#endif
