@@ -1,1 +1,683 @@
-/* placeholder, being written */
+/* gr_config.cpp - configuration: inih parses the text into a flat list of
+ * entries (section, key, value, line) kept in file order; the settings layer
+ * checks [server] against the one table of known keys below and [listen]
+ * against the listen-address syntax.
+ *
+ * Line numbers: Debian's inih is built without INI_HANDLER_LINENO, so the
+ * handler is not told the line. We feed inih through ini_parse_stream with a
+ * reader of our own that hands over exactly one source line per call and
+ * counts them; inih runs the handler for a line before it asks for the next,
+ * so the reader's count is the handler's line, and inih's own error line
+ * (one per reader call) agrees with it. */
+#include "gr_config.h"
+
+#include "gr_error.h"
+#include "gr_log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* One name = value line, in file order. */
+typedef struct gr_config_entry_t {
+    const char *section; /* all three point into one allocation, owned here */
+    const char *key;
+    const char *value;
+    int line;            /* 1-based line in the source */
+} gr_config_entry_t;
+
+struct gr_config_t {
+    char *name;                 /* the path or name given at load, for messages */
+    char *dir;                  /* absolute directory relative paths resolve against */
+    gr_config_entry_t *entries; /* every entry, in file order */
+    int count;
+    int cap;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+static void cfg_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cfg_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+/* Where the reader takes its characters from: a FILE or a string. */
+typedef struct gr_cfg_reader_t {
+    FILE *fp;          /* NULL for a string */
+    const char *text;  /* read position in the string */
+    int line;          /* lines handed to inih so far = current line */
+    int too_long;      /* stopped on a line longer than inih's buffer... */
+    int max_len;       /* ...which holds lines of at most this many characters */
+    int io_errno;      /* stopped on a read error (errno) */
+} gr_cfg_reader_t;
+
+static int reader_getc(gr_cfg_reader_t *r)
+{
+    if (r->fp != NULL)
+        return getc(r->fp);
+    if (*r->text == '\0')
+        return EOF;
+    return (unsigned char)*r->text++;
+}
+
+/* inih's ini_reader: one whole line per call, fgets-style. A line that does
+ * not fit is an error rather than being split: inih would read the rest as
+ * a line of its own and both the content and the line numbers would go
+ * wrong. Leading blanks are dropped so that an indented line never becomes
+ * an inih "continuation" of the previous value: values are one line. */
+static char *cfg_reader(char *str, int num, void *stream)
+{
+    gr_cfg_reader_t *r = (gr_cfg_reader_t *)stream;
+    if (r->too_long || r->io_errno)
+        return NULL;
+    int c = reader_getc(r);
+    if (c == EOF) {
+        if (r->fp != NULL && ferror(r->fp))
+            r->io_errno = errno ? errno : EIO;
+        return NULL;
+    }
+    r->line++;
+    while (c == ' ' || c == '\t')
+        c = reader_getc(r);
+    /* Up to num - 1 characters, so that a CRLF line as long as an LF one
+     * fits once its '\r' is gone; then room must remain for '\n', '\0'. */
+    int n = 0;
+    while (c != EOF && c != '\n' && n < num - 1) {
+        str[n++] = (char)c;
+        c = reader_getc(r);
+    }
+    if (c == EOF && r->fp != NULL && ferror(r->fp)) {
+        r->io_errno = errno ? errno : EIO;
+        return NULL;
+    }
+    if (c == '\n' && n > 0 && str[n - 1] == '\r')
+        n--;
+    if ((c != EOF && c != '\n') || n > num - 2) {
+        r->too_long = 1;
+        r->max_len = num - 2;
+        return NULL;
+    }
+    if (c == '\n')
+        str[n++] = '\n';
+    str[n] = '\0';
+    return str;
+}
+
+typedef struct gr_cfg_parse_t {
+    gr_config_t *cfg;
+    gr_cfg_reader_t *reader;
+    int nomem; /* an allocation failed in the handler */
+} gr_cfg_parse_t;
+
+static int cfg_handler(void *user, const char *section, const char *key, const char *value)
+{
+    gr_cfg_parse_t *p = (gr_cfg_parse_t *)user;
+    gr_config_t *cfg = p->cfg;
+    if (value == NULL) /* only with ini_allow_no_value, a process-wide switch */
+        value = "";
+    if (cfg->count == cfg->cap) {
+        int cap = cfg->cap ? cfg->cap * 2 : 32;
+        gr_config_entry_t *e = (gr_config_entry_t *)realloc(cfg->entries, (size_t)cap * sizeof(*e));
+        if (e == NULL) {
+            p->nomem = 1;
+            return 0;
+        }
+        cfg->entries = e;
+        cfg->cap = cap;
+    }
+    size_t ls = strlen(section) + 1, lk = strlen(key) + 1, lv = strlen(value) + 1;
+    char *mem = (char *)malloc(ls + lk + lv);
+    if (mem == NULL) {
+        p->nomem = 1;
+        return 0;
+    }
+    memcpy(mem, section, ls);
+    memcpy(mem + ls, key, lk);
+    memcpy(mem + ls + lk, value, lv);
+    gr_config_entry_t *e = &cfg->entries[cfg->count++];
+    e->section = mem;
+    e->key = mem + ls;
+    e->value = mem + ls + lk;
+    e->line = p->reader->line;
+    return 1;
+}
+
+/* The absolute directory that relative paths resolve against: the config
+ * file's directory, or the current one for a string. Made absolute now
+ * because grocketd may chdir("/") when it daemonizes. */
+static char *cfg_dir(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (slash != NULL && path[0] == '/') {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        return strndup(path, n);
+    }
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return NULL;
+    if (slash == NULL)
+        return strdup(cwd);
+    size_t lc = strlen(cwd), lp = (size_t)(slash - path);
+    char *dir = (char *)malloc(lc + 1 + lp + 1);
+    if (dir == NULL)
+        return NULL;
+    memcpy(dir, cwd, lc);
+    dir[lc] = '/';
+    memcpy(dir + lc + 1, path, lp);
+    dir[lc + 1 + lp] = '\0';
+    return dir;
+}
+
+/* Parse from r into a new config; shared by file and string. */
+static int cfg_load(gr_config_t **out, gr_cfg_reader_t *r, const char *name, const char *path_for_dir,
+                    char *err, size_t errlen)
+{
+    int rc;
+    gr_config_t *cfg = (gr_config_t *)calloc(1, sizeof(*cfg));
+    if (cfg == NULL || (cfg->name = strdup(name)) == NULL) {
+        cfg_err(err, errlen, "%s: out of memory", name);
+        rc = GR_ENOMEM;
+        goto fail;
+    }
+    errno = 0;
+    cfg->dir = cfg_dir(path_for_dir);
+    if (cfg->dir == NULL) {
+        rc = errno ? -errno : GR_ENOMEM;
+        cfg_err(err, errlen, "%s: cannot resolve its directory: %s", name, gr_strerror(rc));
+        goto fail;
+    }
+
+    gr_cfg_parse_t p;
+    p.cfg = cfg;
+    p.reader = r;
+    p.nomem = 0;
+    rc = ini_parse_stream(cfg_reader, r, cfg_handler, &p);
+    if (r->io_errno) {
+        cfg_err(err, errlen, "%s: %s", name, strerror(r->io_errno));
+        rc = -r->io_errno;
+        goto fail;
+    }
+    if (p.nomem || rc == -2) {
+        cfg_err(err, errlen, "%s: out of memory", name);
+        rc = GR_ENOMEM;
+        goto fail;
+    }
+    if (r->too_long) {
+        cfg_err(err, errlen, "%s:%d: line too long (at most %d characters)", name, r->line, r->max_len);
+        rc = GR_ECONFIG;
+        goto fail;
+    }
+    if (rc != 0) {
+        cfg_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", name, rc);
+        rc = GR_ECONFIG;
+        goto fail;
+    }
+    *out = cfg;
+    return 0;
+
+fail:
+    gr_config_free(cfg);
+    *out = NULL;
+    return rc;
+}
+
+int gr_config_load_file(gr_config_t **out, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        int e = errno;
+        cfg_err(err, errlen, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    gr_cfg_reader_t r;
+    memset(&r, 0, sizeof(r));
+    r.fp = fp;
+    int rc = cfg_load(out, &r, path, path, err, errlen);
+    fclose(fp);
+    return rc;
+}
+
+int gr_config_load_string(gr_config_t **out, const char *text, const char *name, char *err, size_t errlen)
+{
+    gr_cfg_reader_t r;
+    memset(&r, 0, sizeof(r));
+    r.text = text ? text : "";
+    return cfg_load(out, &r, name ? name : "<string>", NULL, err, errlen);
+}
+
+void gr_config_free(gr_config_t *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (int i = 0; i < cfg->count; i++)
+        free((void *)cfg->entries[i].section); /* the entry's one allocation */
+    free(cfg->entries);
+    free(cfg->dir);
+    free(cfg->name);
+    free(cfg);
+}
+
+/* ---------------------------------------------------------------- look-up */
+
+const char *gr_config_name(const gr_config_t *cfg)
+{
+    return cfg->name;
+}
+
+/* The last entry of [section] key: the one that wins. */
+static const gr_config_entry_t *cfg_find(const gr_config_t *cfg, const char *section, const char *key)
+{
+    for (int i = cfg->count - 1; i >= 0; i--) {
+        const gr_config_entry_t *e = &cfg->entries[i];
+        if (strcmp(e->key, key) == 0 && strcmp(e->section, section) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+const char *gr_config_get(const gr_config_t *cfg, const char *section, const char *key)
+{
+    const gr_config_entry_t *e = cfg_find(cfg, section, key);
+    return e ? e->value : NULL;
+}
+
+int gr_config_line(const gr_config_t *cfg, const char *section, const char *key)
+{
+    const gr_config_entry_t *e = cfg_find(cfg, section, key);
+    return e ? e->line : 0;
+}
+
+int64_t gr_config_get_int(const gr_config_t *cfg, const char *section, const char *key, int64_t def)
+{
+    const char *v = gr_config_get(cfg, section, key);
+    int64_t n;
+    if (v == NULL || gr_parse_int(v, &n) != 0)
+        return def;
+    return n;
+}
+
+int gr_config_get_bool(const gr_config_t *cfg, const char *section, const char *key, int def)
+{
+    const char *v = gr_config_get(cfg, section, key);
+    int b;
+    if (v == NULL || gr_parse_bool(v, &b) != 0)
+        return def;
+    return b;
+}
+
+const char *gr_config_key_at(const gr_config_t *cfg, const char *section, int i, const char **value, int *line)
+{
+    if (i < 0)
+        return NULL;
+    for (int k = 0; k < cfg->count; k++) {
+        const gr_config_entry_t *e = &cfg->entries[k];
+        if (strcmp(e->section, section) != 0 || i-- > 0)
+            continue;
+        if (value)
+            *value = e->value;
+        if (line)
+            *line = e->line;
+        return e->key;
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- values */
+
+int gr_parse_int(const char *s, int64_t *out)
+{
+    if (s == NULL)
+        return GR_EINVAL;
+    int neg = 0;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    if (*s == '\0')
+        return GR_EINVAL;
+    /* Accumulate the magnitude unsigned so INT64_MIN is reachable. */
+    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return GR_EINVAL;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (limit - d) / 10)
+            return GR_EINVAL;
+        v = v * 10 + d;
+    }
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    return 0;
+}
+
+int gr_parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = { "true", "yes", "on", "1" };
+    static const char *const no[] = { "false", "no", "off", "0" };
+    if (s == NULL)
+        return GR_EINVAL;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return GR_EINVAL;
+}
+
+/* ---------------------------------------------------------------- [server] */
+
+enum gr_cfg_key_type_t {
+    GR_KEY_INT,   /* int field, min..max */
+    GR_KEY_INT64, /* int64_t field, min..max */
+    GR_KEY_BOOL,  /* int field, 0 or 1 */
+    GR_KEY_LEVEL, /* int field, GR_LOG_* */
+    GR_KEY_PATH   /* char[GR_PATH_MAX] field, resolved against the config's directory */
+};
+
+/* One [server] key: its type, its default as written in conf/grocketd.ini,
+ * its range, and the gr_settings_t field it fills. */
+typedef struct gr_cfg_key_t {
+    const char *key;
+    int type;        /* gr_cfg_key_type_t */
+    const char *def; /* default, parsed like a value from the file */
+    int64_t min;     /* inclusive range, integer types only */
+    int64_t max;
+    size_t offset;   /* offsetof(gr_settings_t, field) */
+} gr_cfg_key_t;
+
+#define GR_GIB ((int64_t)1 << 30)
+#define GR_FIELD(f) offsetof(gr_settings_t, f)
+
+/* Every [server] key, once. Keep conf/grocketd.ini and docs/configuration.md
+ * in step: tests/unit/test_config.cpp compares all three. */
+static const gr_cfg_key_t gr_server_keys[] = {
+    { "log.level", GR_KEY_LEVEL, "info", 0, 0, GR_FIELD(log_level) },
+    { "log.file", GR_KEY_PATH, "", 0, 0, GR_FIELD(log_file) },
+    { "daemon", GR_KEY_BOOL, "false", 0, 0, GR_FIELD(daemon) },
+    { "pid_file", GR_KEY_PATH, "grocketd.pid", 0, 0, GR_FIELD(pid_file) },
+    { "module", GR_KEY_PATH, "../build/modules/libdemo.so", 0, 0, GR_FIELD(module) },
+    { "cpu_affinity", GR_KEY_BOOL, "false", 0, 0, GR_FIELD(cpu_affinity) },
+    { "tcp.accept.thread_count", GR_KEY_INT, "1", 1, 64, GR_FIELD(tcp_accept_threads) },
+    { "tcp.accept.backlog", GR_KEY_INT, "511", 1, 65535, GR_FIELD(tcp_accept_backlog) },
+    { "tcp.in.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(tcp_in_threads) },
+    { "tcp.in.recv_buf.init", GR_KEY_INT64, "256", 64, GR_GIB, GR_FIELD(recv_buf_init) },
+    { "tcp.in.recv_buf.max", GR_KEY_INT64, "10485760", 64, GR_GIB, GR_FIELD(recv_buf_max) },
+    { "tcp.out.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(tcp_out_threads) },
+    { "tcp.out.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(tcp_out_disabled) },
+    { "worker.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(worker_threads) },
+    { "worker.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(worker_disabled) },
+    { "queue.size", GR_KEY_INT, "4096", 2, 1048576, GR_FIELD(queue_size) },
+};
+#define GR_SERVER_KEY_COUNT (sizeof(gr_server_keys) / sizeof(gr_server_keys[0]))
+
+static const gr_cfg_key_t *key_find(const char *key)
+{
+    for (size_t i = 0; i < GR_SERVER_KEY_COUNT; i++)
+        if (strcmp(gr_server_keys[i].key, key) == 0)
+            return &gr_server_keys[i];
+    return NULL;
+}
+
+/* Store value into k's field of s. dir (NULL: leave paths as written) is
+ * where relative paths resolve. On GR_EINVAL, what was expected goes to
+ * expect ("an integer 1..64", ...). */
+static int key_apply(const gr_cfg_key_t *k, const char *value, const char *dir, gr_settings_t *s, char *expect,
+                     size_t expectlen)
+{
+    char *field = (char *)s + k->offset;
+    int64_t n;
+    int b;
+    switch (k->type) {
+    case GR_KEY_INT:
+    case GR_KEY_INT64:
+        if (gr_parse_int(value, &n) != 0 || n < k->min || n > k->max) {
+            snprintf(expect, expectlen, "an integer %lld..%lld", (long long)k->min, (long long)k->max);
+            return GR_EINVAL;
+        }
+        if (k->type == GR_KEY_INT)
+            *(int *)field = (int)n;
+        else
+            *(int64_t *)field = n;
+        return 0;
+    case GR_KEY_BOOL:
+        if (gr_parse_bool(value, &b) != 0) {
+            snprintf(expect, expectlen, "true or false (also yes/no, on/off, 1/0)");
+            return GR_EINVAL;
+        }
+        *(int *)field = b;
+        return 0;
+    case GR_KEY_LEVEL:
+        b = gr_log_level_parse(value);
+        if (b < 0) {
+            snprintf(expect, expectlen, "debug, info, warn or error");
+            return GR_EINVAL;
+        }
+        *(int *)field = b;
+        return 0;
+    case GR_KEY_PATH: {
+        /* Empty stays empty (it means "none"); absolute stays as written. */
+        int len;
+        if (value[0] == '\0' || value[0] == '/' || dir == NULL)
+            len = snprintf(field, GR_PATH_MAX, "%s", value);
+        else
+            len = snprintf(field, GR_PATH_MAX, "%s/%s", dir, value);
+        if (len < 0 || len >= GR_PATH_MAX) {
+            field[0] = '\0';
+            snprintf(expect, expectlen, "a path of at most %d characters once resolved", GR_PATH_MAX - 1);
+            return GR_EINVAL;
+        }
+        return 0;
+    }
+    default:
+        abort(); /* a type missing from this switch is a bug in the table */
+    }
+}
+
+/* Every key's default, paths as written: the table's defaults are valid by
+ * construction (the tests load the shipped file, which repeats them). */
+void gr_settings_defaults(gr_settings_t *s)
+{
+    char expect[128];
+    memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < GR_SERVER_KEY_COUNT; i++)
+        if (key_apply(&gr_server_keys[i], gr_server_keys[i].def, NULL, s, expect, sizeof(expect)) != 0)
+            abort(); /* a default in the table that its own parser rejects */
+}
+
+/* ---------------------------------------------------------------- [listen] */
+
+/* HOST of HOST:PORT: an IPv4 literal, or a host name. (Bracketed IPv6 is
+ * checked by the caller.) A name made of digits and dots only must be a
+ * valid IPv4 address, so "300.1.1.1" is refused rather than looked up. */
+static int listen_host_ok(const char *host, size_t len)
+{
+    if (len == 0 || len > 253)
+        return 0;
+    char buf[256];
+    memcpy(buf, host, len);
+    buf[len] = '\0';
+    int numeric = 1;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (c >= '0' && c <= '9')
+            continue;
+        if (c == '.')
+            continue;
+        numeric = 0;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+            return 0;
+    }
+    if (numeric) {
+        struct in_addr a4;
+        return inet_pton(AF_INET, buf, &a4) == 1;
+    }
+    return 1;
+}
+
+/* Parse "tcp://HOST:PORT" or "udp://HOST:PORT" into l; 0 or GR_EINVAL. */
+static int listen_parse(const char *value, gr_listen_t *l)
+{
+    int is_udp;
+    if (strncasecmp(value, "tcp://", 6) == 0)
+        is_udp = 0;
+    else if (strncasecmp(value, "udp://", 6) == 0)
+        is_udp = 1;
+    else
+        return GR_EINVAL;
+    const char *hp = value + 6;
+    const char *colon; /* the ':' before PORT */
+    if (hp[0] == '[') {
+        const char *close = strchr(hp, ']');
+        if (close == NULL || close[1] != ':')
+            return GR_EINVAL;
+        size_t len = (size_t)(close - hp - 1);
+        char buf[INET6_ADDRSTRLEN];
+        struct in6_addr a6;
+        if (len == 0 || len >= sizeof(buf))
+            return GR_EINVAL;
+        memcpy(buf, hp + 1, len);
+        buf[len] = '\0';
+        if (inet_pton(AF_INET6, buf, &a6) != 1)
+            return GR_EINVAL;
+        colon = close + 1;
+    } else {
+        colon = strchr(hp, ':');
+        if (colon == NULL || strchr(colon + 1, ':') != NULL) /* IPv6 needs brackets */
+            return GR_EINVAL;
+        if (!listen_host_ok(hp, (size_t)(colon - hp)))
+            return GR_EINVAL;
+    }
+    const char *port = colon + 1;
+    size_t plen = strlen(port);
+    if (plen == 0 || plen > 5 || strspn(port, "0123456789") != plen || atoi(port) > 65535)
+        return GR_EINVAL;
+    if (strlen(value) >= sizeof(l->url))
+        return GR_EINVAL;
+    snprintf(l->url, sizeof(l->url), "%s", value);
+    snprintf(l->host_port, sizeof(l->host_port), "%s", hp);
+    l->is_udp = is_udp;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- settings */
+
+/* The earlier entry of the same section and key as entries[i], or NULL. */
+static const gr_config_entry_t *entry_repeated(const gr_config_t *cfg, int i)
+{
+    const gr_config_entry_t *e = &cfg->entries[i];
+    for (int k = 0; k < i; k++) {
+        const gr_config_entry_t *p = &cfg->entries[k];
+        if (strcmp(p->key, e->key) == 0 && strcmp(p->section, e->section) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen)
+{
+    const char *name = cfg->name;
+    char expect[128];
+    const gr_cfg_key_t *k;
+    char set[GR_SERVER_KEY_COUNT]; /* keys the file gave a value */
+    int line_init = 0, line_max = 0; /* for the recv_buf cross-check */
+    memset(set, 0, sizeof(set));
+    gr_settings_defaults(s);
+
+    for (int i = 0; i < cfg->count; i++) {
+        const gr_config_entry_t *e = &cfg->entries[i];
+        int server = strcmp(e->section, "server") == 0;
+        int listen = strcmp(e->section, "listen") == 0;
+        if (e->section[0] == '\0') {
+            /* Most likely a [server] key whose header was forgotten; it
+             * would otherwise be silently ignored. */
+            cfg_err(err, errlen, "%s:%d: %s: key outside any section", name, e->line, e->key);
+            return GR_ECONFIG;
+        }
+        if (!server && !listen)
+            continue; /* a module's section: the module checks it */
+        /* Last-wins is right for a module's look-ups, but in the server's
+         * own sections a repeat is almost always an edit gone wrong. */
+        const gr_config_entry_t *first = entry_repeated(cfg, i);
+        if (first != NULL) {
+            cfg_err(err, errlen, "%s:%d: %s: repeated (first on line %d)", name, e->line, e->key, first->line);
+            return GR_ECONFIG;
+        }
+        if (listen) {
+            if (s->listen_count == GR_MAX_LISTEN) {
+                cfg_err(err, errlen, "%s:%d: %s: too many listen addresses (at most %d)", name, e->line, e->key,
+                        GR_MAX_LISTEN);
+                return GR_ECONFIG;
+            }
+            if (listen_parse(e->value, &s->listens[s->listen_count]) != 0) {
+                cfg_err(err, errlen,
+                        "%s:%d: %s: invalid listen address '%s' (expected tcp://HOST:PORT or udp://HOST:PORT)",
+                        name, e->line, e->key, e->value);
+                return GR_ECONFIG;
+            }
+            s->listen_count++;
+            continue;
+        }
+        k = key_find(e->key);
+        if (k == NULL) {
+            cfg_err(err, errlen, "%s:%d: %s: unknown key in [server]", name, e->line, e->key);
+            return GR_ECONFIG;
+        }
+        if (key_apply(k, e->value, cfg->dir, s, expect, sizeof(expect)) != 0) {
+            cfg_err(err, errlen, "%s:%d: %s: invalid value '%s' (expected %s)", name, e->line, e->key, e->value,
+                    expect);
+            return GR_ECONFIG;
+        }
+        set[k - gr_server_keys] = 1;
+        if (k->offset == GR_FIELD(recv_buf_init))
+            line_init = e->line;
+        else if (k->offset == GR_FIELD(recv_buf_max))
+            line_max = e->line;
+    }
+
+    /* Default paths not overridden resolve against the same directory. */
+    for (size_t i = 0; i < GR_SERVER_KEY_COUNT; i++) {
+        k = &gr_server_keys[i];
+        if (set[i] || k->type != GR_KEY_PATH)
+            continue;
+        if (key_apply(k, k->def, cfg->dir, s, expect, sizeof(expect)) != 0) {
+            /* Only a very long config directory gets here. */
+            cfg_err(err, errlen, "%s: %s: default '%s' (expected %s)", name, k->key, k->def, expect);
+            return GR_ECONFIG;
+        }
+    }
+
+    if (s->recv_buf_max < s->recv_buf_init) {
+        /* Blame the key that was written; when both were, the max. */
+        if (line_max != 0)
+            cfg_err(err, errlen, "%s:%d: tcp.in.recv_buf.max: %lld is less than tcp.in.recv_buf.init (%lld)", name,
+                    line_max, (long long)s->recv_buf_max, (long long)s->recv_buf_init);
+        else
+            cfg_err(err, errlen, "%s:%d: tcp.in.recv_buf.init: %lld is more than tcp.in.recv_buf.max (%lld)", name,
+                    line_init, (long long)s->recv_buf_init, (long long)s->recv_buf_max);
+        return GR_ECONFIG;
+    }
+    if (s->listen_count == 0) {
+        cfg_err(err, errlen, "%s: [listen]: no listen address", name);
+        return GR_ECONFIG;
+    }
+    return 0;
+}

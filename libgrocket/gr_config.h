@@ -74,10 +74,13 @@ typedef struct gr_settings_t {
     gr_listen_t listens[GR_MAX_LISTEN];
 } gr_settings_t;
 
-/* Fill s with the defaults (what an empty file gives, minus [listen]). */
+/* Fill s with the defaults (what an empty file gives, minus [listen]), with
+ * paths as written: gr_settings_from_config resolves them. */
 void gr_settings_defaults(gr_settings_t *s);
 /* Validate [server] and [listen] of cfg into s. GR_ECONFIG with
- * "FILE:LINE: KEY: message" in err on the first error. */
+ * "FILE:LINE: KEY: message" in err on the first error (s then holds part
+ * of the file). Relative paths become absolute, against the directory of
+ * the config file (the current directory at load, for a string). */
 int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen);
 
 #endif

@@ -1,1 +1,97 @@
-/* placeholder, being written */
+/* gr_conn.cpp - connection life: buffers, references, the close request. */
+#include "gr_conn.h"
+
+#include <new>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "gr_error.h"
+#include "gr_log.h"
+#include "gr_server.h"
+
+void gr_buf_compact(gr_buf_t *b)
+{
+    if (b->off == 0)
+        return;
+    size_t n = b->len - b->off;
+    if (n)
+        memmove(b->data, b->data + b->off, n);
+    b->off = 0;
+    b->len = n;
+}
+
+int gr_buf_reserve(gr_buf_t *b, size_t n, size_t max)
+{
+    if (b->cap - b->len >= n)
+        return GR_OK;
+    gr_buf_compact(b);
+    if (b->cap - b->len >= n)
+        return GR_OK;
+    size_t need = b->len + n;
+    if (max && need > max)
+        return GR_EFULL;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    if (max && cap > max)
+        cap = max;
+    char *p = (char *)realloc(b->data, cap);
+    if (!p)
+        return GR_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return GR_OK;
+}
+
+void gr_buf_free(gr_buf_t *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+gr_conn_t *gr_conn_new(gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer)
+{
+    gr_conn_t *c = (gr_conn_t *)calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    new (&c->refs) std::atomic<int>(1);
+    new (&c->close_requested) std::atomic<int>(0);
+    new (&c->chunks_done) std::atomic<uint64_t>(0);
+    c->fd = fd;
+    c->server = s;
+    if (peer)
+        c->peer = *peer;
+    return c;
+}
+
+void gr_conn_unref(gr_conn_t *c)
+{
+    /* acq_rel: every write another thread made to c before its unref is
+     * visible to the thread that frees it. */
+    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+        return;
+    const gr_module_t *m = &c->server->module.m;
+    if (c->accepted && m->tcp_close)
+        m->tcp_close(c);
+    gr_socket_close(c->fd);
+    gr_buf_free(&c->in);
+    gr_buf_free(&c->out);
+    free(c);
+}
+
+void gr_conn_close(gr_conn_t *c)
+{
+    if (c->close_requested.exchange(1, std::memory_order_acq_rel))
+        return; /* someone asked already; the owner knows */
+    /* The close list holds a reference so c outlives its place on it. */
+    gr_conn_ref(c);
+    gr_thread_ctx_t *owner = &c->server->groups[GR_GROUP_IN][c->in_index];
+    gr_conn_t *head = owner->close_list.load(std::memory_order_relaxed);
+    do {
+        c->close_next = head;
+    } while (!owner->close_list.compare_exchange_weak(head, c, std::memory_order_release,
+                                                      std::memory_order_relaxed));
+    gr_poll_wake(owner->poll);
+}

@@ -1,1 +1,417 @@
-/* placeholder, being written */
+/* gr_server.cpp - the server object: configuration and module in, threads
+ * started in consumer-first order, and the stop sequence that lets every
+ * connection be closed by its owner while nothing is lost or leaked. */
+#include "gr_server.h"
+
+#include <errno.h>
+#include <new>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gr_error.h"
+#include "gr_log.h"
+
+gr_server_t *gr_current_server = NULL;
+
+static const char *const group_names[GR_GROUP_COUNT] = {"tcp_accept", "tcp_in", "worker", "tcp_out"};
+static void *(*const group_main[GR_GROUP_COUNT])(void *) = {gr_tcp_accept_main, gr_tcp_in_main, gr_worker_main,
+                                                            gr_tcp_out_main};
+
+static gr_server_t *server_alloc(void)
+{
+    gr_server_t *s = (gr_server_t *)calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    for (int g = 0; g < GR_GROUP_COUNT; g++)
+        new (&s->stop[g]) std::atomic<int>(0);
+    new (&s->in_exit) std::atomic<int>(0);
+    new (&s->started) std::atomic<int>(0);
+    new (&s->start_failed) std::atomic<int>(0);
+    for (int i = 0; i < GR_MAX_LISTEN; i++)
+        s->listeners[i].fd = GR_INVALID_SOCKET;
+    return s;
+}
+
+/* Shared tail of the two create functions: settings, log level, module. */
+static int server_setup(gr_server_t *s, const gr_module_t *module, int argc, char **argv, char *err, size_t errlen)
+{
+    int rc = gr_settings_from_config(&s->settings, s->config, err, errlen);
+    if (rc != GR_OK)
+        return rc;
+    gr_log_set_level(s->settings.log_level);
+    s->info.argc = argc;
+    s->info.argv = argv;
+    if (module)
+        return gr_module_adopt(&s->module, module, "(in process)", err, errlen);
+    return gr_module_load(&s->module, s->settings.module, err, errlen);
+}
+
+int gr_server_create(gr_server_t **out, const char *config_path, int argc, char **argv, char *err, size_t errlen)
+{
+    *out = NULL;
+    gr_server_t *s = server_alloc();
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return GR_ENOMEM;
+    }
+    int rc = gr_config_load_file(&s->config, config_path, err, errlen);
+    if (rc == GR_OK)
+        rc = server_setup(s, NULL, argc, argv, err, errlen);
+    if (rc != GR_OK) {
+        gr_server_destroy(s);
+        return rc;
+    }
+    *out = s;
+    return GR_OK;
+}
+
+int gr_server_create_from_string(gr_server_t **out, const char *ini_text, const char *name, const gr_module_t *module,
+                                 int argc, char **argv, char *err, size_t errlen)
+{
+    *out = NULL;
+    gr_server_t *s = server_alloc();
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return GR_ENOMEM;
+    }
+    int rc = gr_config_load_string(&s->config, ini_text, name, err, errlen);
+    if (rc == GR_OK)
+        rc = server_setup(s, module, argc, argv, err, errlen);
+    if (rc != GR_OK) {
+        gr_server_destroy(s);
+        return rc;
+    }
+    *out = s;
+    return GR_OK;
+}
+
+int gr_thread_begin(gr_thread_ctx_t *ctx)
+{
+    gr_server_t *s = ctx->server;
+    const gr_module_t *m = &s->module.m;
+    int rc = GR_OK;
+    if (ctx->proc_id >= 0 && m->thread_init) {
+        if (m->thread_init(ctx->proc_id) != 0) {
+            GR_ERROR("module %s: thread_init(%d) failed on %s[%d]", m->name, ctx->proc_id, group_names[ctx->group],
+                     ctx->index);
+            s->start_failed.store(1, std::memory_order_release);
+            ctx->closed_all.store(1, std::memory_order_release); /* the stop sequence must not wait for it */
+            rc = GR_EREFUSED;
+        } else {
+            ctx->init_ok = 1;
+        }
+    }
+    s->started.fetch_add(1, std::memory_order_acq_rel);
+    return rc;
+}
+
+void gr_thread_end(gr_thread_ctx_t *ctx)
+{
+    const gr_module_t *m = &ctx->server->module.m;
+    if (ctx->init_ok && m->thread_term)
+        m->thread_term(ctx->proc_id);
+    ctx->init_ok = 0;
+}
+
+static int bind_listeners(gr_server_t *s, char *err, size_t errlen)
+{
+    const gr_settings_t *st = &s->settings;
+    for (int i = 0; i < st->listen_count; i++) {
+        const gr_listen_t *l = &st->listens[i];
+        if (l->is_udp) {
+            snprintf(err, errlen, "%s: udp:// is not served by this version of grocket", l->url);
+            return GR_ECONFIG;
+        }
+        gr_addr_t addr;
+        if (gr_addr_parse(&addr, l->host_port) != GR_OK) {
+            snprintf(err, errlen, "%s: cannot resolve the address", l->url);
+            return GR_ECONFIG;
+        }
+        gr_socket_t fd = gr_tcp_listen(&addr, st->tcp_accept_backlog, &s->listeners[i].bound);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot listen on %s: %s", l->url, gr_strerror(fd));
+            return fd;
+        }
+        s->listeners[i].fd = fd;
+        s->listener_count = i + 1;
+        s->listen_info[i].url = l->url;
+        s->listen_info[i].is_udp = 0;
+        s->listen_info[i].port = gr_addr_port(&s->listeners[i].bound);
+        char buf[128];
+        GR_INFO("listening on tcp://%s (%s)", gr_addr_format(&s->listeners[i].bound, buf, sizeof buf), l->url);
+    }
+    s->info.size = sizeof s->info;
+    s->info.listen_count = s->listener_count;
+    s->info.listens = s->listen_info;
+    return GR_OK;
+}
+
+/* Thread counts and which rings feed which group. */
+static void plan_groups(gr_server_t *s)
+{
+    const gr_settings_t *st = &s->settings;
+    s->counts[GR_GROUP_ACCEPT] = st->tcp_accept_threads;
+    s->counts[GR_GROUP_IN] = st->tcp_in_threads;
+    s->counts[GR_GROUP_WORKER] = st->worker_disabled ? 0 : st->worker_threads;
+    s->counts[GR_GROUP_OUT] = st->tcp_out_disabled ? 0 : st->tcp_out_threads;
+    s->info.tcp_accept_threads = s->counts[GR_GROUP_ACCEPT];
+    s->info.tcp_in_threads = s->counts[GR_GROUP_IN];
+    s->info.worker_threads = s->counts[GR_GROUP_WORKER];
+    s->info.tcp_out_threads = s->counts[GR_GROUP_OUT];
+}
+
+static int inbox_producers(const gr_server_t *s, int group)
+{
+    switch (group) {
+    case GR_GROUP_IN: return s->counts[GR_GROUP_ACCEPT];
+    case GR_GROUP_WORKER: return s->counts[GR_GROUP_IN];
+    case GR_GROUP_OUT: return s->counts[GR_GROUP_WORKER] ? s->counts[GR_GROUP_WORKER] : s->counts[GR_GROUP_IN];
+    default: return 0;
+    }
+}
+
+static int create_contexts(gr_server_t *s, char *err, size_t errlen)
+{
+    const gr_settings_t *st = &s->settings;
+    int proc_group = st->worker_disabled ? GR_GROUP_IN : GR_GROUP_WORKER;
+    for (int g = 0; g < GR_GROUP_COUNT; g++) {
+        int n = s->counts[g];
+        if (!n)
+            continue;
+        gr_thread_ctx_t *arr = (gr_thread_ctx_t *)calloc((size_t)n, sizeof *arr);
+        if (!arr)
+            goto nomem;
+        s->groups[g] = arr;
+        for (int i = 0; i < n; i++) {
+            gr_thread_ctx_t *ctx = &arr[i];
+            new (&ctx->sleeping) std::atomic<int>(0);
+            new (&ctx->close_list) std::atomic<gr_conn_t *>(nullptr);
+            new (&ctx->closed_all) std::atomic<int>(0);
+            ctx->server = s;
+            ctx->group = g;
+            ctx->index = i;
+            ctx->proc_id = g == proc_group ? i : -1;
+            int rc = gr_poll_create(&ctx->poll);
+            if (rc < 0) {
+                snprintf(err, errlen, "cannot create a %s poll: %s", gr_poll_backend_name(), gr_strerror(rc));
+                return rc;
+            }
+            ctx->inbox_count = inbox_producers(s, g);
+            if (ctx->inbox_count) {
+                /* Aligned: each ring keeps its indexes on cache spans of their own. */
+                size_t bytes = (size_t)ctx->inbox_count * sizeof(gr_queue_t);
+                ctx->inbox = (gr_queue_t *)aligned_alloc(alignof(gr_queue_t), bytes);
+                if (!ctx->inbox)
+                    goto nomem;
+                memset((void *)ctx->inbox, 0, bytes);
+                for (int k = 0; k < ctx->inbox_count; k++) {
+                    new (&ctx->inbox[k]) gr_queue_t();
+                    if (gr_queue_init(&ctx->inbox[k], (size_t)st->queue_size) != GR_OK)
+                        goto nomem;
+                }
+            }
+        }
+    }
+    return GR_OK;
+nomem:
+    snprintf(err, errlen, "out of memory creating threads");
+    return GR_ENOMEM;
+}
+
+static void destroy_contexts(gr_server_t *s)
+{
+    for (int g = 0; g < GR_GROUP_COUNT; g++) {
+        gr_thread_ctx_t *arr = s->groups[g];
+        if (!arr)
+            continue;
+        for (int i = 0; i < s->counts[g]; i++) {
+            gr_thread_ctx_t *ctx = &arr[i];
+            if (ctx->poll)
+                gr_poll_destroy(ctx->poll);
+            for (int k = 0; ctx->inbox && k < ctx->inbox_count; k++)
+                gr_queue_destroy(&ctx->inbox[k]);
+            free(ctx->inbox);
+            free(ctx->lens);
+        }
+        free(arr);
+        s->groups[g] = NULL;
+    }
+}
+
+static void wake_group(gr_server_t *s, int g)
+{
+    for (int i = 0; i < s->counts[g]; i++)
+        gr_poll_wake(s->groups[g][i].poll);
+}
+
+static void join_group(gr_server_t *s, int g)
+{
+    for (int i = 0; i < s->counts[g]; i++)
+        gr_thread_join(&s->groups[g][i].thread);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void log_totals(gr_server_t *s)
+{
+    uint64_t t[9] = {0};
+    for (int g = 0; g < GR_GROUP_COUNT; g++)
+        for (int i = 0; s->groups[g] && i < s->counts[g]; i++) {
+            gr_counters_t *c = &s->groups[g][i].counters;
+            t[0] += c->accepted.load(); t[1] += c->refused.load(); t[2] += c->closed.load();
+            t[3] += c->packages.load(); t[4] += c->processed.load(); t[5] += c->dropped.load();
+            t[6] += c->bad.load(); t[7] += c->bytes_in.load(); t[8] += c->bytes_out.load();
+        }
+    GR_INFO("totals: accepted=%llu refused=%llu closed=%llu packages=%llu processed=%llu dropped=%llu "
+            "bad=%llu bytes_in=%llu bytes_out=%llu",
+            (unsigned long long)t[0], (unsigned long long)t[1], (unsigned long long)t[2], (unsigned long long)t[3],
+            (unsigned long long)t[4], (unsigned long long)t[5], (unsigned long long)t[6], (unsigned long long)t[7],
+            (unsigned long long)t[8]);
+}
+
+int gr_server_start(gr_server_t *s, char *err, size_t errlen)
+{
+    if (gr_current_server) {
+        snprintf(err, errlen, "a grocket server is already running in this process");
+        return GR_EINVAL;
+    }
+    gr_current_server = s;
+    /* A peer closing while we send must be an error code, not a signal. */
+    signal(SIGPIPE, SIG_IGN);
+    const gr_module_t *m = &s->module.m;
+    int rc = bind_listeners(s, err, errlen);
+    if (rc != GR_OK)
+        goto fail;
+    plan_groups(s);
+    if (m->init && m->init(gr_services_get()) != 0) {
+        snprintf(err, errlen, "module %s (%s): init failed", m->name, s->module.path);
+        rc = GR_EREFUSED;
+        goto fail;
+    }
+    s->module_inited = 1;
+    rc = create_contexts(s, err, errlen);
+    if (rc != GR_OK)
+        goto fail;
+    for (int i = 0; i < s->listener_count; i++) {
+        for (int a = 0; a < s->counts[GR_GROUP_ACCEPT]; a++) {
+            rc = gr_poll_add(s->groups[GR_GROUP_ACCEPT][a].poll, s->listeners[i].fd, GR_POLL_IN, &s->listeners[i]);
+            if (rc < 0) {
+                snprintf(err, errlen, "cannot poll the listener of %s: %s", s->listen_info[i].url, gr_strerror(rc));
+                goto fail;
+            }
+        }
+    }
+    {
+        /* Consumers first, so nothing is handed to a thread not yet there. */
+        int total = 0, cpu = 0;
+        static const int order[GR_GROUP_COUNT] = {GR_GROUP_OUT, GR_GROUP_WORKER, GR_GROUP_IN, GR_GROUP_ACCEPT};
+        for (int k = 0; k < GR_GROUP_COUNT; k++) {
+            int g = order[k];
+            for (int i = 0; i < s->counts[g]; i++) {
+                char name[16];
+                snprintf(name, sizeof name, "gr_%s%d", group_names[g], i);
+                rc = gr_thread_start(&s->groups[g][i].thread, group_main[g], &s->groups[g][i],
+                                     s->settings.cpu_affinity ? cpu++ : -1, name);
+                if (rc < 0) {
+                    snprintf(err, errlen, "cannot start thread %s: %s", name, gr_strerror(rc));
+                    s->running = 1;
+                    gr_server_stop(s);
+                    return rc;
+                }
+                total++;
+            }
+        }
+        s->running = 1;
+        while (s->started.load(std::memory_order_acquire) < total)
+            sleep_ms(1);
+        if (s->start_failed.load(std::memory_order_acquire)) {
+            snprintf(err, errlen, "module %s: thread_init failed", m->name);
+            gr_server_stop(s);
+            return GR_EREFUSED;
+        }
+    }
+    GR_INFO("grocket running: module %s, %s, tcp_accept=%d tcp_in=%d worker=%d tcp_out=%d", m->name,
+            gr_poll_backend_name(), s->counts[GR_GROUP_ACCEPT], s->counts[GR_GROUP_IN], s->counts[GR_GROUP_WORKER],
+            s->counts[GR_GROUP_OUT]);
+    return GR_OK;
+fail:
+    gr_server_stop(s);
+    return rc;
+}
+
+void gr_server_stop(gr_server_t *s)
+{
+    if (s->running) {
+        /* 1. No new connections. */
+        s->stop[GR_GROUP_ACCEPT].store(1, std::memory_order_release);
+        wake_group(s, GR_GROUP_ACCEPT);
+        join_group(s, GR_GROUP_ACCEPT);
+        /* 2. Owners close every connection (nothing more is read or cut). */
+        s->stop[GR_GROUP_IN].store(1, std::memory_order_release);
+        wake_group(s, GR_GROUP_IN);
+        for (int i = 0; i < s->counts[GR_GROUP_IN]; i++)
+            while (s->groups[GR_GROUP_IN][i].thread.started &&
+                   !s->groups[GR_GROUP_IN][i].closed_all.load(std::memory_order_acquire)) {
+                gr_poll_wake(s->groups[GR_GROUP_IN][i].poll);
+                sleep_ms(1);
+            }
+        /* 3. Workers, then tcp_out, drain what is queued (dropping it: the
+         * connections are closing) and release their references. */
+        for (int g = GR_GROUP_WORKER; g <= GR_GROUP_OUT; g++) {
+            s->stop[g].store(1, std::memory_order_release);
+            wake_group(s, g);
+            join_group(s, g);
+        }
+        /* 4. Owners take the last close requests and leave. */
+        s->in_exit.store(1, std::memory_order_release);
+        wake_group(s, GR_GROUP_IN);
+        join_group(s, GR_GROUP_IN);
+        s->running = 0;
+        log_totals(s);
+    }
+    for (int i = 0; i < GR_MAX_LISTEN; i++) {
+        if (s->listeners[i].fd != GR_INVALID_SOCKET)
+            gr_socket_close(s->listeners[i].fd);
+        s->listeners[i].fd = GR_INVALID_SOCKET;
+    }
+    destroy_contexts(s);
+    if (s->module_inited && s->module.m.term)
+        s->module.m.term();
+    s->module_inited = 0;
+    if (gr_current_server == s)
+        gr_current_server = NULL;
+}
+
+void gr_server_destroy(gr_server_t *s)
+{
+    if (!s)
+        return;
+    gr_server_stop(s);
+    gr_module_unload(&s->module);
+    gr_config_free(s->config);
+    free(s);
+}
+
+int gr_server_listen_port(const gr_server_t *s, int i)
+{
+    if (i < 0 || i >= s->listener_count)
+        return -1;
+    return s->listen_info[i].port;
+}
+
+const gr_settings_t *gr_server_settings(const gr_server_t *s)
+{
+    return &s->settings;
+}
+
+const char *gr_server_strerror(int err)
+{
+    return gr_strerror(err);
+}

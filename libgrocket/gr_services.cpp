@@ -1,1 +1,90 @@
-/* placeholder, being written */
+/* gr_services.cpp - the services table handed to modules. Append-only, like
+ * grocket.h: a module built against an older header sees a prefix of it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gr_error.h"
+#include "gr_log.h"
+#include "gr_server.h"
+
+static const gr_config_t *config(void)
+{
+    return gr_current_server ? gr_current_server->config : NULL;
+}
+
+static int64_t svc_config_int(const char *section, const char *key, int64_t def)
+{
+    const gr_config_t *c = config();
+    return c ? gr_config_get_int(c, section, key, def) : def;
+}
+
+static const char *svc_config_str(const char *section, const char *key, const char *def)
+{
+    const gr_config_t *c = config();
+    const char *v = c ? gr_config_get(c, section, key) : NULL;
+    return v ? v : def;
+}
+
+static int svc_config_bool(const char *section, const char *key, int def)
+{
+    const gr_config_t *c = config();
+    return c ? gr_config_get_bool(c, section, key, def) : def;
+}
+
+static void svc_log(int level, const char *fmt, ...)
+{
+    if (level < gr_log_get_level())
+        return;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    gr_log(level, "%s", line);
+}
+
+static void *svc_reply_alloc(gr_conn_t *c, size_t len)
+{
+    if (gr_buf_reserve(&c->out, len, 0) != GR_OK)
+        return NULL;
+    void *p = c->out.data + c->out.len;
+    c->out.len += len;
+    return p;
+}
+
+static int svc_reply(gr_conn_t *c, const void *data, size_t len)
+{
+    void *p = svc_reply_alloc(c, len);
+    if (!p)
+        return GR_ENOMEM;
+    memcpy(p, data, len);
+    return GR_OK;
+}
+
+static void *svc_conn_get_user(gr_conn_t *c) { return c->user; }
+static void svc_conn_set_user(gr_conn_t *c, void *user) { c->user = user; }
+
+static const gr_server_info_t *svc_server_info(void)
+{
+    return gr_current_server ? &gr_current_server->info : NULL;
+}
+
+static const gr_services_t services = {
+    .size = sizeof(gr_services_t),
+    .abi_version = GR_ABI_VERSION,
+    .config_int = svc_config_int,
+    .config_str = svc_config_str,
+    .config_bool = svc_config_bool,
+    .log = svc_log,
+    .reply = svc_reply,
+    .conn_get_user = svc_conn_get_user,
+    .conn_set_user = svc_conn_set_user,
+    .reply_alloc = svc_reply_alloc,
+    .server_info = svc_server_info,
+};
+
+const gr_services_t *gr_services_get(void)
+{
+    return &services;
+}

@@ -1,1 +1,158 @@
-/* placeholder, being written */
+/* gr_tcp_out.cpp - tcp_out threads: send reply chunks the processing threads
+ * could not send at once, waiting for writability on this thread's own poll
+ * so that a slow reader never holds up receiving or processing. Chunks of
+ * one connection are sent in the order they were handed over. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "gr_error.h"
+#include "gr_log.h"
+#include "gr_server.h"
+
+static void chunk_done(gr_chunk_t *ch)
+{
+    gr_conn_t *c = ch->conn;
+    /* release: the processing thread may send directly once it sees every
+     * chunk it handed over done. */
+    c->chunks_done.fetch_add(1, std::memory_order_release);
+    gr_buf_free(&ch->buf);
+    free(ch);
+    gr_conn_unref(c);
+}
+
+static void set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
+{
+    if (on == (c->out_registered != 0))
+        return;
+    if (on) {
+        int rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
+        if (rc < 0) {
+            GR_ERROR("tcp_out: poll add fd %d: %s", c->fd, gr_strerror(rc));
+            gr_conn_close(c);
+        }
+        c->out_registered = 1;
+        c->oprev = NULL;
+        c->onext = ctx->queued;
+        if (ctx->queued)
+            ctx->queued->oprev = c;
+        ctx->queued = c;
+    } else {
+        gr_poll_del(ctx->poll, c->fd);
+        c->out_registered = 0;
+        if (c->oprev)
+            c->oprev->onext = c->onext;
+        else
+            ctx->queued = c->onext;
+        if (c->onext)
+            c->onext->oprev = c->oprev;
+        c->oprev = c->onext = NULL;
+    }
+}
+
+static void drop_all(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    set_registered(ctx, c, false);
+    while (c->chunk_head) {
+        gr_chunk_t *ch = c->chunk_head;
+        c->chunk_head = ch->next;
+        if (!c->chunk_head)
+            c->chunk_tail = NULL;
+        chunk_done(ch);
+    }
+}
+
+/* Send queued chunks until the socket is full or none is left. */
+static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    gr_conn_ref(c); /* completing the last chunk must not free c under us */
+    while (c->chunk_head) {
+        if (gr_conn_closing(c)) {
+            drop_all(ctx, c);
+            break;
+        }
+        gr_chunk_t *ch = c->chunk_head;
+        size_t n = ch->buf.len - ch->buf.off;
+        if (n) {
+            long r = gr_socket_send(c->fd, ch->buf.data + ch->buf.off, n);
+            if (r < 0 && r != -EAGAIN && r != -EWOULDBLOCK) {
+                GR_DEBUG("tcp_out: send on fd %d: %s", c->fd, gr_strerror((int)r));
+                gr_conn_close(c);
+                drop_all(ctx, c);
+                break;
+            }
+            if (r < 0 || (size_t)r < n) {
+                if (r > 0) {
+                    ch->buf.off += (size_t)r;
+                    GR_COUNT(ctx, bytes_out, (uint64_t)r);
+                }
+                set_registered(ctx, c, true);
+                break;
+            }
+            GR_COUNT(ctx, bytes_out, (uint64_t)r);
+        }
+        c->chunk_head = ch->next;
+        if (!c->chunk_head)
+            c->chunk_tail = NULL;
+        if (ch->close_after)
+            gr_conn_close(c);
+        chunk_done(ch);
+    }
+    if (!c->chunk_head)
+        set_registered(ctx, c, false);
+    gr_conn_unref(c);
+}
+
+static void take_chunk(gr_thread_ctx_t *ctx, gr_chunk_t *ch)
+{
+    gr_conn_t *c = ch->conn;
+    ch->next = NULL;
+    bool was_empty = c->chunk_head == NULL;
+    if (c->chunk_tail)
+        c->chunk_tail->next = ch;
+    else
+        c->chunk_head = ch;
+    c->chunk_tail = ch;
+    if (was_empty)
+        try_send(ctx, c); /* otherwise it waits behind the others */
+}
+
+static bool drain_inbox(gr_thread_ctx_t *ctx)
+{
+    void *items[64];
+    bool any = false;
+    for (int i = 0; i < ctx->inbox_count; i++) {
+        size_t n;
+        while ((n = gr_queue_pop_burst(&ctx->inbox[i], items, 64)) > 0) {
+            any = true;
+            for (size_t k = 0; k < n; k++)
+                take_chunk(ctx, (gr_chunk_t *)items[k]);
+        }
+    }
+    return any;
+}
+
+void *gr_tcp_out_main(void *arg)
+{
+    gr_thread_ctx_t *ctx = (gr_thread_ctx_t *)arg;
+    gr_server_t *s = ctx->server;
+    if (gr_thread_begin(ctx) != GR_OK)
+        return NULL;
+    gr_poll_event_t evs[GR_POLL_BATCH];
+    for (;;) {
+        int timeout = gr_before_wait(ctx, -1);
+        int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
+        gr_after_wait(ctx);
+        for (int i = 0; i < n; i++)
+            if (evs[i].udata)
+                try_send(ctx, (gr_conn_t *)evs[i].udata);
+        bool worked = drain_inbox(ctx);
+        if (!worked && s->stop[GR_GROUP_OUT].load(std::memory_order_acquire)) {
+            drain_inbox(ctx);
+            break;
+        }
+    }
+    while (ctx->queued)
+        drop_all(ctx, ctx->queued);
+    gr_thread_end(ctx);
+    return NULL;
+}

@@ -1,1 +1,663 @@
+/* test_config.cpp - configuration: inih parsing with line numbers, the
+ * typed look-ups, [server] and [listen] validation with file:line:key
+ * messages, path resolution, and the shipped conf/grocketd.ini and
+ * docs/configuration.md kept in step with the defaults in gr_config.cpp. */
 #include <gtest/gtest.h>
+
+#include "gr_config.h"
+#include "gr_error.h"
+#include "grocket.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+const char *kMinimal = "[listen]\n0 = tcp://127.0.0.1:0\n";
+
+/* Load text and validate it; returns the rc of whichever step failed. */
+int settings_of(const std::string &text, gr_settings_t *s, std::string *err)
+{
+    char buf[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    int rc = gr_config_load_string(&cfg, text.c_str(), "test.ini", buf, sizeof(buf));
+    if (rc == 0) {
+        rc = gr_settings_from_config(s, cfg, buf, sizeof(buf));
+        gr_config_free(cfg);
+    }
+    *err = buf;
+    return rc;
+}
+
+/* The error text for a [server] block plus a valid [listen]. */
+std::string server_error(const std::string &server_lines)
+{
+    gr_settings_t s;
+    std::string err;
+    int rc = settings_of("[server]\n" + server_lines + kMinimal, &s, &err);
+    EXPECT_EQ(rc, GR_ECONFIG) << server_lines;
+    return err;
+}
+
+std::string listen_error(const std::string &value)
+{
+    gr_settings_t s;
+    std::string err;
+    int rc = settings_of("[listen]\nweb = " + value + "\n", &s, &err);
+    EXPECT_EQ(rc, GR_ECONFIG) << value;
+    return err;
+}
+
+std::string cwd()
+{
+    char buf[4096];
+    EXPECT_NE(getcwd(buf, sizeof(buf)), nullptr);
+    return buf;
+}
+
+/* A scratch directory under the test's temp dir, removed at the end. */
+struct TempDir {
+    std::string path;
+    TempDir()
+    {
+        const char *tmp = getenv("TMPDIR");
+        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/gr_config_XXXXXX";
+        char *p = mkdtemp(&tmpl[0]);
+        EXPECT_NE(p, nullptr);
+        path = tmpl;
+    }
+    ~TempDir() { EXPECT_EQ(system(("rm -rf '" + path + "'").c_str()), 0); }
+    std::string write(const char *name, const std::string &text)
+    {
+        std::string f = path + "/" + name;
+        FILE *fp = fopen(f.c_str(), "w");
+        EXPECT_NE(fp, nullptr);
+        fputs(text.c_str(), fp);
+        fclose(fp);
+        return f;
+    }
+};
+
+const std::string kSource = GR_TEST_SOURCE_DIR;
+const std::string kShipped = kSource + "/conf/grocketd.ini";
+
+} // namespace
+
+// ---------------------------------------------------------------- values
+
+TEST(ConfigParse, Int)
+{
+    int64_t v = 0;
+    EXPECT_EQ(gr_parse_int("0", &v), 0);
+    EXPECT_EQ(v, 0);
+    EXPECT_EQ(gr_parse_int("+42", &v), 0);
+    EXPECT_EQ(v, 42);
+    EXPECT_EQ(gr_parse_int("-17", &v), 0);
+    EXPECT_EQ(v, -17);
+    EXPECT_EQ(gr_parse_int("9223372036854775807", &v), 0);
+    EXPECT_EQ(v, INT64_MAX);
+    EXPECT_EQ(gr_parse_int("-9223372036854775808", &v), 0);
+    EXPECT_EQ(v, INT64_MIN);
+    v = 5;
+    for (const char *bad : { "", "+", "-", "12x", "1k", " 1", "1 ", "0x10", "1.5", "9223372036854775808",
+                             "-9223372036854775809", "99999999999999999999" }) {
+        EXPECT_EQ(gr_parse_int(bad, &v), GR_EINVAL) << bad;
+    }
+    EXPECT_EQ(v, 5); /* untouched on error */
+    EXPECT_EQ(gr_parse_int(NULL, &v), GR_EINVAL);
+}
+
+TEST(ConfigParse, Bool)
+{
+    int b = -1;
+    for (const char *t : { "true", "TRUE", "Yes", "on", "1" }) {
+        EXPECT_EQ(gr_parse_bool(t, &b), 0) << t;
+        EXPECT_EQ(b, 1) << t;
+    }
+    for (const char *f : { "false", "False", "NO", "off", "0" }) {
+        EXPECT_EQ(gr_parse_bool(f, &b), 0) << f;
+        EXPECT_EQ(b, 0) << f;
+    }
+    for (const char *bad : { "", "2", "y", "tru", "truee", "enable" })
+        EXPECT_EQ(gr_parse_bool(bad, &b), GR_EINVAL) << bad;
+}
+
+// ---------------------------------------------------------------- raw config
+
+TEST(ConfigLoad, EntriesLinesAndLookups)
+{
+    const char *text = "; comment\n"
+                       "[demo]\n"
+                       "greeting = hello world\n"
+                       "  count = 42   ; inline comment\n"
+                       "\n"
+                       "# another comment\n"
+                       "on = yes\n"
+                       "count = 43\n"
+                       "bad = 12x\n"
+                       "url = tcp://a;b\n"
+                       "[other]\n"
+                       "count: 7\n";
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    ASSERT_EQ(gr_config_load_string(&cfg, text, "mod.ini", err, sizeof(err)), 0) << err;
+    EXPECT_STREQ(gr_config_name(cfg), "mod.ini");
+
+    EXPECT_STREQ(gr_config_get(cfg, "demo", "greeting"), "hello world");
+    EXPECT_EQ(gr_config_line(cfg, "demo", "greeting"), 3);
+    /* Repeated: the last one wins, with its line. */
+    EXPECT_STREQ(gr_config_get(cfg, "demo", "count"), "43");
+    EXPECT_EQ(gr_config_line(cfg, "demo", "count"), 8);
+    EXPECT_EQ(gr_config_get_int(cfg, "demo", "count", -1), 43);
+    EXPECT_EQ(gr_config_get_int(cfg, "other", "count", -1), 7);
+    EXPECT_EQ(gr_config_get_int(cfg, "demo", "bad", -1), -1);     /* unparsable: def */
+    EXPECT_EQ(gr_config_get_int(cfg, "demo", "absent", -2), -2);  /* absent: def */
+    EXPECT_EQ(gr_config_get_bool(cfg, "demo", "on", 0), 1);
+    EXPECT_EQ(gr_config_get_bool(cfg, "demo", "greeting", 7), 7);
+    EXPECT_EQ(gr_config_get_bool(cfg, "demo", "absent", 0), 0);
+    EXPECT_STREQ(gr_config_get(cfg, "demo", "url"), "tcp://a;b"); /* ';' not after a blank */
+    EXPECT_EQ(gr_config_get(cfg, "demo", "absent"), nullptr);
+    EXPECT_EQ(gr_config_get(cfg, "absent", "count"), nullptr);
+    EXPECT_EQ(gr_config_line(cfg, "demo", "absent"), 0);
+
+    /* Iteration in file order, repeats included. */
+    const char *want_keys[] = { "greeting", "count", "on", "count", "bad", "url" };
+    const int want_lines[] = { 3, 4, 7, 8, 9, 10 };
+    int i = 0;
+    const char *value = NULL;
+    int line = 0;
+    for (const char *key; (key = gr_config_key_at(cfg, "demo", i, &value, &line)) != NULL; i++) {
+        ASSERT_LT(i, 6);
+        EXPECT_STREQ(key, want_keys[i]);
+        EXPECT_EQ(line, want_lines[i]) << key;
+    }
+    EXPECT_EQ(i, 6);
+    EXPECT_STREQ(gr_config_key_at(cfg, "demo", 1, &value, NULL), "count");
+    EXPECT_STREQ(value, "42");
+    EXPECT_EQ(gr_config_key_at(cfg, "demo", -1, NULL, NULL), nullptr);
+    EXPECT_EQ(gr_config_key_at(cfg, "nothing", 0, NULL, NULL), nullptr);
+    gr_config_free(cfg);
+}
+
+TEST(ConfigLoad, SyntaxErrorNamesLine)
+{
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = (gr_config_t *)&err; /* must be reset to NULL */
+    EXPECT_EQ(gr_config_load_string(&cfg, "[server]\ndaemon = false\n\nthis is not ini\nx = 1\n", "bad.ini", err,
+                                    sizeof(err)),
+              GR_ECONFIG);
+    EXPECT_EQ(cfg, nullptr);
+    EXPECT_NE(strstr(err, "bad.ini:4: syntax error"), nullptr) << err;
+
+    EXPECT_EQ(gr_config_load_string(&cfg, "[server\n", "bad.ini", err, sizeof(err)), GR_ECONFIG);
+    EXPECT_NE(strstr(err, "bad.ini:1: syntax error"), nullptr) << err;
+}
+
+TEST(ConfigLoad, LongLineIsAnErrorNotASplit)
+{
+    std::string text = "[demo]\nok = 1\nlong = " + std::string(5000, 'x') + "\nafter = 2\n";
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    EXPECT_EQ(gr_config_load_string(&cfg, text.c_str(), "long.ini", err, sizeof(err)), GR_ECONFIG);
+    EXPECT_NE(strstr(err, "long.ini:3: line too long"), nullptr) << err;
+
+    /* The limit the message gives holds for LF and CRLF lines alike. */
+    int max = atoi(strstr(err, "at most ") + 8);
+    ASSERT_GT(max, 100);
+    for (const char *eol : { "\n", "\r\n" }) {
+        std::string fits = "[d]" + std::string(eol) + "k = " + std::string(max - 4, 'v') + eol;
+        ASSERT_EQ(gr_config_load_string(&cfg, fits.c_str(), "fits.ini", err, sizeof(err)), 0) << err;
+        EXPECT_EQ(strlen(gr_config_get(cfg, "d", "k")), (size_t)max - 4);
+        gr_config_free(cfg);
+        std::string over = "[d]" + std::string(eol) + "k = " + std::string(max - 3, 'v') + eol;
+        EXPECT_EQ(gr_config_load_string(&cfg, over.c_str(), "over.ini", err, sizeof(err)), GR_ECONFIG);
+    }
+}
+
+TEST(ConfigLoad, CrLfAndNoFinalNewline)
+{
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    ASSERT_EQ(gr_config_load_string(&cfg, "[a]\r\nk = v\r\n\r\nj = w", "crlf.ini", err, sizeof(err)), 0) << err;
+    EXPECT_STREQ(gr_config_get(cfg, "a", "k"), "v");
+    EXPECT_STREQ(gr_config_get(cfg, "a", "j"), "w");
+    EXPECT_EQ(gr_config_line(cfg, "a", "j"), 4);
+    gr_config_free(cfg);
+}
+
+TEST(ConfigLoad, UnreadableFileGivesErrno)
+{
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    EXPECT_EQ(gr_config_load_file(&cfg, "/nonexistent/grocketd.ini", err, sizeof(err)), -ENOENT);
+    EXPECT_EQ(cfg, nullptr);
+    EXPECT_STREQ(err, (std::string("/nonexistent/grocketd.ini: ") + strerror(ENOENT)).c_str());
+
+    /* A directory opens but does not read. */
+    TempDir d;
+    EXPECT_EQ(gr_config_load_file(&cfg, d.path.c_str(), err, sizeof(err)), -EISDIR);
+    EXPECT_EQ(std::string(err), d.path + ": " + strerror(EISDIR));
+}
+
+TEST(ConfigLoad, FileLinesAndSyntaxError)
+{
+    TempDir d;
+    std::string f = d.write("x.ini", "[demo]\n\nk = 1\n[bad\n");
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    EXPECT_EQ(gr_config_load_file(&cfg, f.c_str(), err, sizeof(err)), GR_ECONFIG);
+    EXPECT_EQ(std::string(err).rfind(f + ":4: syntax error", 0), 0u) << err;
+
+    f = d.write("y.ini", "[demo]\n\nk = 1\n");
+    ASSERT_EQ(gr_config_load_file(&cfg, f.c_str(), err, sizeof(err)), 0) << err;
+    EXPECT_EQ(gr_config_line(cfg, "demo", "k"), 3);
+    EXPECT_STREQ(gr_config_name(cfg), f.c_str());
+    gr_config_free(cfg);
+}
+
+// ---------------------------------------------------------------- settings
+
+TEST(ConfigSettings, Defaults)
+{
+    gr_settings_t s;
+    memset(&s, 0x5a, sizeof(s));
+    gr_settings_defaults(&s);
+    EXPECT_EQ(s.log_level, GR_LOG_INFO);
+    EXPECT_STREQ(s.log_file, "");
+    EXPECT_EQ(s.daemon, 0);
+    EXPECT_STREQ(s.pid_file, "grocketd.pid");
+    EXPECT_STREQ(s.module, "../build/modules/libdemo.so");
+    EXPECT_EQ(s.cpu_affinity, 0);
+    EXPECT_EQ(s.tcp_accept_threads, 1);
+    EXPECT_EQ(s.tcp_accept_backlog, 511);
+    EXPECT_EQ(s.tcp_in_threads, 1);
+    EXPECT_EQ(s.recv_buf_init, 256);
+    EXPECT_EQ(s.recv_buf_max, 10485760);
+    EXPECT_EQ(s.tcp_out_threads, 1);
+    EXPECT_EQ(s.tcp_out_disabled, 1);
+    EXPECT_EQ(s.worker_threads, 1);
+    EXPECT_EQ(s.worker_disabled, 1);
+    EXPECT_EQ(s.queue_size, 4096);
+    EXPECT_EQ(s.listen_count, 0);
+}
+
+/* An empty [server] gives the defaults, paths resolved against the cwd. */
+TEST(ConfigSettings, EmptyServerIsDefaults)
+{
+    gr_settings_t s, d;
+    std::string err;
+    ASSERT_EQ(settings_of(kMinimal, &s, &err), 0) << err;
+    gr_settings_defaults(&d);
+    EXPECT_EQ(s.log_level, d.log_level);
+    EXPECT_EQ(s.recv_buf_max, d.recv_buf_max);
+    EXPECT_EQ(std::string(s.module), cwd() + "/" + d.module);
+    EXPECT_EQ(std::string(s.pid_file), cwd() + "/" + d.pid_file);
+    EXPECT_STREQ(s.log_file, "");
+    ASSERT_EQ(s.listen_count, 1);
+}
+
+TEST(ConfigSettings, EveryKeyParsed)
+{
+    const char *text = "[server]\n"
+                       "log.level = DEBUG\n"
+                       "log.file = /var/log/g.log\n"
+                       "daemon = yes\n"
+                       "pid_file = /run/g.pid\n"
+                       "module = /opt/m.so\n"
+                       "cpu_affinity = on\n"
+                       "tcp.accept.thread_count = 64\n"
+                       "tcp.accept.backlog = 65535\n"
+                       "tcp.in.thread_count = 256\n"
+                       "tcp.in.recv_buf.init = 64\n"
+                       "tcp.in.recv_buf.max = 1073741824\n"
+                       "tcp.out.thread_count = 3\n"
+                       "tcp.out.disabled = false\n"
+                       "worker.thread_count = 5\n"
+                       "worker.disabled = 0\n"
+                       "queue.size = 2\n"
+                       "[listen]\n"
+                       "a = tcp://127.0.0.1:8000\n";
+    gr_settings_t s;
+    std::string err;
+    ASSERT_EQ(settings_of(text, &s, &err), 0) << err;
+    EXPECT_EQ(s.log_level, GR_LOG_DEBUG);
+    EXPECT_STREQ(s.log_file, "/var/log/g.log");
+    EXPECT_EQ(s.daemon, 1);
+    EXPECT_STREQ(s.pid_file, "/run/g.pid");
+    EXPECT_STREQ(s.module, "/opt/m.so");
+    EXPECT_EQ(s.cpu_affinity, 1);
+    EXPECT_EQ(s.tcp_accept_threads, 64);
+    EXPECT_EQ(s.tcp_accept_backlog, 65535);
+    EXPECT_EQ(s.tcp_in_threads, 256);
+    EXPECT_EQ(s.recv_buf_init, 64);
+    EXPECT_EQ(s.recv_buf_max, (int64_t)1 << 30);
+    EXPECT_EQ(s.tcp_out_threads, 3);
+    EXPECT_EQ(s.tcp_out_disabled, 0);
+    EXPECT_EQ(s.worker_threads, 5);
+    EXPECT_EQ(s.worker_disabled, 0);
+    EXPECT_EQ(s.queue_size, 2);
+
+    /* The other levels. */
+    for (auto lv : { std::make_pair("warn", GR_LOG_WARN), std::make_pair("Error", GR_LOG_ERROR),
+                     std::make_pair("info", GR_LOG_INFO) }) {
+        ASSERT_EQ(settings_of(std::string("[server]\nlog.level = ") + lv.first + "\n" + kMinimal, &s, &err), 0)
+            << err;
+        EXPECT_EQ(s.log_level, (int)lv.second) << lv.first;
+    }
+}
+
+TEST(ConfigSettings, UnknownKeyNamesFileLineKey)
+{
+    std::string err = server_error("daemon = false\ntcp.in.threads = 4\n");
+    EXPECT_EQ(err, "test.ini:3: tcp.in.threads: unknown key in [server]");
+}
+
+TEST(ConfigSettings, BadValues)
+{
+    EXPECT_EQ(server_error("tcp.accept.thread_count = 4x\n"),
+              "test.ini:2: tcp.accept.thread_count: invalid value '4x' (expected an integer 1..64)");
+    EXPECT_EQ(server_error("tcp.accept.thread_count = 65\n"),
+              "test.ini:2: tcp.accept.thread_count: invalid value '65' (expected an integer 1..64)");
+    EXPECT_EQ(server_error("\ntcp.in.thread_count = 0\n"),
+              "test.ini:3: tcp.in.thread_count: invalid value '0' (expected an integer 1..256)");
+    EXPECT_NE(server_error("tcp.accept.backlog = 65536\n").find("test.ini:2: tcp.accept.backlog: invalid value"),
+              std::string::npos);
+    EXPECT_NE(server_error("tcp.in.recv_buf.init = 63\n").find("expected an integer 64..1073741824"),
+              std::string::npos);
+    EXPECT_NE(server_error("tcp.in.recv_buf.max = 1073741825\n").find("tcp.in.recv_buf.max: invalid value"),
+              std::string::npos);
+    EXPECT_NE(server_error("queue.size = 1\n").find("queue.size: invalid value '1' (expected an integer 2..1048576)"),
+              std::string::npos);
+    EXPECT_NE(server_error("tcp.out.thread_count =\n").find("tcp.out.thread_count: invalid value ''"),
+              std::string::npos);
+
+    std::string err = server_error("daemon = maybe\n");
+    EXPECT_EQ(err.rfind("test.ini:2: daemon: invalid value 'maybe' (expected true or false", 0), 0u) << err;
+    err = server_error("worker.disabled = 2\n");
+    EXPECT_EQ(err.rfind("test.ini:2: worker.disabled: invalid value '2'", 0), 0u) << err;
+
+    EXPECT_EQ(server_error("log.level = verbose\n"),
+              "test.ini:2: log.level: invalid value 'verbose' (expected debug, info, warn or error)");
+
+}
+
+TEST(ConfigSettings, RecvBufMaxBelowInit)
+{
+    EXPECT_EQ(server_error("tcp.in.recv_buf.init = 1024\ntcp.in.recv_buf.max = 512\n"),
+              "test.ini:3: tcp.in.recv_buf.max: 512 is less than tcp.in.recv_buf.init (1024)");
+    /* Only init written: blame init. */
+    EXPECT_EQ(server_error("\ntcp.in.recv_buf.init = 20971520\n"),
+              "test.ini:3: tcp.in.recv_buf.init: 20971520 is more than tcp.in.recv_buf.max (10485760)");
+    gr_settings_t s;
+    std::string err;
+    EXPECT_EQ(settings_of(std::string("[server]\ntcp.in.recv_buf.init = 4096\ntcp.in.recv_buf.max = 4096\n") +
+                              kMinimal, &s, &err), 0) << err;
+}
+
+TEST(ConfigSettings, RepeatedServerKey)
+{
+    EXPECT_EQ(server_error("daemon = false\nlog.level = info\ndaemon = true\n"),
+              "test.ini:4: daemon: repeated (first on line 2)");
+    /* In a module's section a repeat is fine: last wins. */
+    gr_settings_t s;
+    std::string err;
+    EXPECT_EQ(settings_of(std::string("[demo]\nx = 1\nx = 2\n") + kMinimal, &s, &err), 0) << err;
+    /* A [listen] name written twice is a mistake too. */
+    err.clear();
+    EXPECT_EQ(settings_of("[listen]\na = tcp://1.2.3.4:1\na = tcp://1.2.3.4:2\n", &s, &err), GR_ECONFIG);
+    EXPECT_EQ(err, "test.ini:3: a: repeated (first on line 2)");
+}
+
+TEST(ConfigSettings, KeyOutsideSection)
+{
+    gr_settings_t s;
+    std::string err;
+    EXPECT_EQ(settings_of(std::string("daemon = true\n") + kMinimal, &s, &err), GR_ECONFIG);
+    EXPECT_EQ(err, "test.ini:1: daemon: key outside any section");
+}
+
+TEST(ConfigSettings, ModuleSectionsNotValidated)
+{
+    const char *text = "[server]\n"
+                       "daemon = false\n"
+                       "[demo]\n"
+                       "anything = goes\n"
+                       "size = 12\n"
+                       "verbose = off\n"
+                       "[listen]\n"
+                       "0 = tcp://127.0.0.1:0\n";
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    ASSERT_EQ(gr_config_load_string(&cfg, text, "m.ini", err, sizeof(err)), 0) << err;
+    gr_settings_t s;
+    ASSERT_EQ(gr_settings_from_config(&s, cfg, err, sizeof(err)), 0) << err;
+    EXPECT_STREQ(gr_config_get(cfg, "demo", "anything"), "goes");
+    EXPECT_EQ(gr_config_get_int(cfg, "demo", "size", 0), 12);
+    EXPECT_EQ(gr_config_get_bool(cfg, "demo", "verbose", 1), 0);
+    const char *v = NULL;
+    int line = 0;
+    EXPECT_STREQ(gr_config_key_at(cfg, "demo", 2, &v, &line), "verbose");
+    EXPECT_STREQ(v, "off");
+    EXPECT_EQ(line, 6);
+    /* The server's own sections are readable the same way. */
+    EXPECT_STREQ(gr_config_key_at(cfg, "listen", 0, &v, &line), "0");
+    EXPECT_EQ(line, 8);
+    gr_config_free(cfg);
+}
+
+// ---------------------------------------------------------------- [listen]
+
+TEST(ConfigListen, Addresses)
+{
+    const char *text = "[listen]\n"
+                       "v4 = tcp://0.0.0.0:8000\n"
+                       "v6 = tcp://[::1]:0\n"
+                       "name = tcp://localhost:65535\n"
+                       "dgram = udp://127.0.0.1:53\n"
+                       "any6 = TCP://[::]:80\n";
+    gr_settings_t s;
+    std::string err;
+    ASSERT_EQ(settings_of(text, &s, &err), 0) << err;
+    ASSERT_EQ(s.listen_count, 5);
+    EXPECT_STREQ(s.listens[0].url, "tcp://0.0.0.0:8000");
+    EXPECT_STREQ(s.listens[0].host_port, "0.0.0.0:8000");
+    EXPECT_EQ(s.listens[0].is_udp, 0);
+    EXPECT_STREQ(s.listens[1].url, "tcp://[::1]:0");
+    EXPECT_STREQ(s.listens[1].host_port, "[::1]:0");
+    EXPECT_STREQ(s.listens[2].host_port, "localhost:65535");
+    EXPECT_STREQ(s.listens[3].host_port, "127.0.0.1:53");
+    EXPECT_EQ(s.listens[3].is_udp, 1);
+    EXPECT_STREQ(s.listens[4].host_port, "[::]:80");
+}
+
+TEST(ConfigListen, Invalid)
+{
+    const char *expect = "(expected tcp://HOST:PORT or udp://HOST:PORT)";
+    EXPECT_EQ(listen_error("http://0.0.0.0:80"),
+              std::string("test.ini:2: web: invalid listen address 'http://0.0.0.0:80' ") + expect);
+    for (const char *bad : { "tcp://0.0.0.0", "tcp://0.0.0.0:", "tcp://0.0.0.0:70000", "tcp://0.0.0.0:123456",
+                             "tcp://0.0.0.0:-1", "tcp://0.0.0.0:8o", "tcp://:80", "tcp://::1:80", "tcp://[::1]80",
+                             "tcp://[::1:80", "tcp://[nothex]:80", "tcp://300.1.1.1:80", "tcp://a b:80",
+                             "0.0.0.0:80", "tcp:/0.0.0.0:80" }) {
+        std::string err = listen_error(bad);
+        EXPECT_EQ(err, std::string("test.ini:2: web: invalid listen address '") + bad + "' " + expect);
+    }
+}
+
+TEST(ConfigListen, NoneOrTooMany)
+{
+    gr_settings_t s;
+    std::string err;
+    EXPECT_EQ(settings_of("[server]\ndaemon = false\n", &s, &err), GR_ECONFIG);
+    EXPECT_EQ(err, "test.ini: [listen]: no listen address");
+
+    std::string text = "[listen]\n";
+    for (int i = 0; i <= GR_MAX_LISTEN; i++)
+        text += std::to_string(i) + " = tcp://127.0.0.1:" + std::to_string(9000 + i) + "\n";
+    EXPECT_EQ(settings_of(text, &s, &err), GR_ECONFIG);
+    EXPECT_EQ(err, "test.ini:" + std::to_string(GR_MAX_LISTEN + 2) + ": " + std::to_string(GR_MAX_LISTEN) +
+                       ": too many listen addresses (at most " + std::to_string(GR_MAX_LISTEN) + ")");
+}
+
+// ---------------------------------------------------------------- paths
+
+TEST(ConfigPaths, RelativeToTheFile)
+{
+    TempDir d;
+    std::string f = d.write("g.ini", "[server]\n"
+                                     "module = mods/m.so\n"
+                                     "pid_file = ../run/g.pid\n"
+                                     "log.file = /abs/g.log\n"
+                                     "[listen]\n0 = tcp://127.0.0.1:0\n");
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    ASSERT_EQ(gr_config_load_file(&cfg, f.c_str(), err, sizeof(err)), 0) << err;
+    gr_settings_t s;
+    ASSERT_EQ(gr_settings_from_config(&s, cfg, err, sizeof(err)), 0) << err;
+    gr_config_free(cfg);
+    /* d.path may be relative when TMPDIR is; the result is absolute. */
+    std::string dir = d.path[0] == '/' ? d.path : cwd() + "/" + d.path;
+    EXPECT_EQ(std::string(s.module), dir + "/mods/m.so");
+    EXPECT_EQ(std::string(s.pid_file), dir + "/../run/g.pid");
+    EXPECT_STREQ(s.log_file, "/abs/g.log");
+
+    /* A relative config path: made absolute through the cwd at load. */
+    std::string old = cwd();
+    ASSERT_EQ(chdir(dir.c_str()), 0);
+    ASSERT_EQ(gr_config_load_file(&cfg, "g.ini", err, sizeof(err)), 0) << err;
+    ASSERT_EQ(chdir(old.c_str()), 0);
+    ASSERT_EQ(gr_settings_from_config(&s, cfg, err, sizeof(err)), 0) << err;
+    gr_config_free(cfg);
+    EXPECT_EQ(std::string(s.module), dir + "/mods/m.so");
+}
+
+TEST(ConfigPaths, StringAgainstCwdAndEmptyStaysEmpty)
+{
+    gr_settings_t s;
+    std::string err;
+    ASSERT_EQ(settings_of(std::string("[server]\nmodule = m.so\nlog.file =\npid_file =\n") + kMinimal, &s, &err), 0)
+        << err;
+    EXPECT_EQ(std::string(s.module), cwd() + "/m.so");
+    EXPECT_STREQ(s.log_file, "");
+    EXPECT_STREQ(s.pid_file, "");
+}
+
+/* A path too long once resolved is a bad value, not a truncated path. */
+TEST(ConfigPaths, TooLongOnceResolved)
+{
+    TempDir d;
+    std::string deep = d.path[0] == '/' ? d.path : cwd() + "/" + d.path;
+    while (deep.size() < GR_PATH_MAX - 50) {
+        deep += "/" + std::string(100, 'd');
+        ASSERT_EQ(mkdir(deep.c_str(), 0700), 0) << deep;
+    }
+    std::string old = cwd();
+    ASSERT_EQ(chdir(deep.c_str()), 0);
+    gr_settings_t s;
+    std::string err;
+    std::string name(100, 'm');
+    int rc = settings_of("[server]\nmodule = " + name + "\n" + kMinimal, &s, &err);
+    ASSERT_EQ(chdir(old.c_str()), 0);
+    EXPECT_EQ(rc, GR_ECONFIG);
+    EXPECT_EQ(err.rfind("test.ini:2: module: invalid value '" + name + "' (expected a path of at most", 0), 0u)
+        << err;
+}
+
+// ---------------------------------------------------------------- shipped files
+
+/* conf/grocketd.ini loads, validates and repeats every default. */
+TEST(ConfigShipped, DefaultFileEqualsDefaults)
+{
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    ASSERT_EQ(gr_config_load_file(&cfg, kShipped.c_str(), err, sizeof(err)), 0) << err;
+    gr_settings_t s, d;
+    ASSERT_EQ(gr_settings_from_config(&s, cfg, err, sizeof(err)), 0) << err;
+    gr_config_free(cfg);
+    gr_settings_defaults(&d);
+
+    std::string conf_dir = kSource + "/conf";
+    EXPECT_EQ(std::string(s.module), conf_dir + "/" + d.module);
+    EXPECT_EQ(std::string(s.pid_file), conf_dir + "/" + d.pid_file);
+    EXPECT_STREQ(s.log_file, d.log_file); /* empty: stays empty */
+    /* Everything else byte for byte: blank out the paths and listens. */
+    memset(s.module, 0, sizeof(s.module));
+    memset(d.module, 0, sizeof(d.module));
+    memset(s.pid_file, 0, sizeof(s.pid_file));
+    memset(d.pid_file, 0, sizeof(d.pid_file));
+    ASSERT_EQ(s.listen_count, 1);
+    EXPECT_STREQ(s.listens[0].url, "tcp://0.0.0.0:8000");
+    s.listen_count = 0;
+    memset(s.listens, 0, sizeof(s.listens));
+    memset(d.listens, 0, sizeof(d.listens));
+    EXPECT_EQ(memcmp(&s, &d, sizeof(s)), 0);
+}
+
+namespace {
+
+struct DocRow {
+    std::string key, def;
+};
+
+/* Rows of docs/configuration.md's key table: "| `key` | `default` | ...". */
+std::vector<DocRow> doc_rows()
+{
+    std::vector<DocRow> rows;
+    FILE *fp = fopen((kSource + "/docs/configuration.md").c_str(), "r");
+    EXPECT_NE(fp, nullptr);
+    if (fp == NULL)
+        return rows;
+    char line[4096];
+    while (fgets(line, sizeof(line), fp)) {
+        std::string l = line;
+        if (l.rfind("| `", 0) != 0)
+            continue;
+        size_t k1 = 3, k2 = l.find('`', k1);
+        size_t bar = l.find('|', k2);
+        size_t d1 = l.find('`', bar);
+        size_t d2 = d1 == std::string::npos ? d1 : l.find('`', d1 + 1);
+        EXPECT_NE(d2, std::string::npos) << l;
+        if (d2 == std::string::npos)
+            continue;
+        rows.push_back({ l.substr(k1, k2 - k1), l.substr(d1 + 1, d2 - d1 - 1) });
+    }
+    fclose(fp);
+    return rows;
+}
+
+} // namespace
+
+/* Every key the docs list is in conf/grocketd.ini with the same default, and
+ * the other way round. */
+TEST(ConfigShipped, DocsTableMatchesDefaultFile)
+{
+    std::vector<DocRow> rows = doc_rows();
+    EXPECT_EQ(rows.size(), 16u);
+    char err[GR_CONFIG_ERR_LEN] = "";
+    gr_config_t *cfg = NULL;
+    ASSERT_EQ(gr_config_load_file(&cfg, kShipped.c_str(), err, sizeof(err)), 0) << err;
+    for (const DocRow &r : rows) {
+        const char *v = gr_config_get(cfg, "server", r.key.c_str());
+        ASSERT_NE(v, nullptr) << r.key << " is documented but missing from conf/grocketd.ini";
+        EXPECT_EQ(r.def, v) << r.key;
+        /* A documented key is a known key: the documented default validates. */
+        gr_settings_t s;
+        std::string e;
+        EXPECT_EQ(settings_of("[server]\n" + r.key + " = " + r.def + "\n" + kMinimal, &s, &e), 0) << e;
+    }
+    const char *key;
+    for (int i = 0; (key = gr_config_key_at(cfg, "server", i, NULL, NULL)) != NULL; i++) {
+        bool found = false;
+        for (const DocRow &r : rows)
+            found = found || r.key == key;
+        EXPECT_TRUE(found) << key << " is in conf/grocketd.ini but not in docs/configuration.md";
+    }
+    gr_config_free(cfg);
+}

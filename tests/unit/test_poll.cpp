@@ -1,1 +1,292 @@
+/* test_poll.cpp - gr_poll over a real loopback TCP pair: readiness, mod,
+ * del, EOF, cross-thread wake-ups and time-outs. */
 #include <gtest/gtest.h>
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "gr_error.h"
+#include "gr_poll.h"
+#include "gr_socket.h"
+
+namespace {
+
+long long now_ms()
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A poll loop plus a connected pair: `server` is the accepted, non-blocking
+ * end (the one a server would poll), `client` the blocking connect end. */
+class PollTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        ASSERT_EQ(0, gr_poll_create(&poll_));
+        ASSERT_NE(nullptr, poll_);
+        gr_addr_t addr, bound;
+        ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
+        listener_ = gr_tcp_listen(&addr, 16, &bound);
+        ASSERT_GE(listener_, 0) << gr_strerror(listener_);
+        client_ = gr_tcp_connect(&bound);
+        ASSERT_GE(client_, 0) << gr_strerror(client_);
+        /* The handshake is done when connect returns, but the listener is
+         * non-blocking: allow the kernel a moment to queue it. */
+        for (int i = 0; i < 200; i++) {
+            server_ = gr_tcp_accept(listener_, nullptr);
+            if (server_ != -EAGAIN)
+                break;
+            usleep(5000);
+        }
+        ASSERT_GE(server_, 0) << gr_strerror(server_);
+    }
+
+    void TearDown() override
+    {
+        gr_socket_close(server_);
+        gr_socket_close(client_);
+        gr_socket_close(listener_);
+        gr_poll_destroy(poll_);
+    }
+
+    /* Wait up to timeout_ms for one event. */
+    int wait1(gr_poll_event_t *ev, int timeout_ms)
+    {
+        return gr_poll_wait(poll_, ev, 1, timeout_ms);
+    }
+
+    gr_poll_t *poll_ = nullptr;
+    gr_socket_t listener_ = GR_INVALID_SOCKET;
+    gr_socket_t client_ = GR_INVALID_SOCKET;
+    gr_socket_t server_ = GR_INVALID_SOCKET;
+    int tag_a_ = 0;  /* addresses used as udata */
+    int tag_b_ = 0;
+};
+
+TEST(Poll, CreateDestroy)
+{
+    gr_poll_t *p = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&p));
+    ASSERT_NE(nullptr, p);
+    gr_poll_destroy(p);
+    gr_poll_destroy(nullptr); /* no-op */
+    EXPECT_STREQ("epoll", gr_poll_backend_name());
+}
+
+TEST_F(PollTest, RejectsNullUdataAndBadArgs)
+{
+    EXPECT_LT(gr_poll_add(poll_, server_, GR_POLL_IN, nullptr), 0);
+    EXPECT_LT(gr_poll_add(poll_, -1, GR_POLL_IN, &tag_a_), 0);
+    gr_poll_event_t ev;
+    EXPECT_LT(gr_poll_wait(poll_, &ev, 0, 0), 0);
+    /* A socket that was never added cannot be modified or deleted. */
+    EXPECT_EQ(-ENOENT, gr_poll_mod(poll_, server_, GR_POLL_IN, &tag_a_));
+    EXPECT_EQ(-ENOENT, gr_poll_del(poll_, server_));
+}
+
+TEST_F(PollTest, InAfterPeerWritesThenQuietWhenDrained)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_a_));
+    gr_poll_event_t ev[4];
+    EXPECT_EQ(0, gr_poll_wait(poll_, ev, 4, 0)) << "nothing written yet";
+
+    ASSERT_EQ(5, gr_socket_send(client_, "hello", 5));
+    ASSERT_EQ(1, gr_poll_wait(poll_, ev, 4, 1000));
+    EXPECT_EQ(&tag_a_, ev[0].udata);
+    EXPECT_TRUE(ev[0].events & GR_POLL_IN);
+    EXPECT_FALSE(ev[0].events & GR_POLL_ERR);
+
+    /* Level-triggered: still reported while unread. */
+    ASSERT_EQ(1, gr_poll_wait(poll_, ev, 4, 0));
+    EXPECT_EQ(&tag_a_, ev[0].udata);
+
+    char buf[16];
+    ASSERT_EQ(5, gr_socket_recv(server_, buf, sizeof(buf)));
+    EXPECT_EQ(0, memcmp(buf, "hello", 5));
+    EXPECT_EQ(-EAGAIN, gr_socket_recv(server_, buf, sizeof(buf)));
+    EXPECT_EQ(0, gr_poll_wait(poll_, ev, 4, 0)) << "drained, nothing to report";
+}
+
+TEST_F(PollTest, OutReadiness)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_OUT, &tag_a_));
+    gr_poll_event_t ev;
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    EXPECT_EQ(&tag_a_, ev.udata);
+    EXPECT_EQ((uint32_t)GR_POLL_OUT, ev.events);
+}
+
+TEST_F(PollTest, ModFromInToOut)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_a_));
+    gr_poll_event_t ev;
+    EXPECT_EQ(0, wait1(&ev, 0)) << "writable but only IN is asked";
+
+    /* Pending input must not show once only OUT is asked, and the new udata
+     * replaces the old one. */
+    ASSERT_EQ(1, gr_socket_send(client_, "x", 1));
+    ASSERT_EQ(0, gr_poll_mod(poll_, server_, GR_POLL_OUT, &tag_b_));
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    EXPECT_EQ(&tag_b_, ev.udata);
+    EXPECT_EQ((uint32_t)GR_POLL_OUT, ev.events);
+
+    ASSERT_EQ(0, gr_poll_mod(poll_, server_, GR_POLL_IN | GR_POLL_OUT, &tag_a_));
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    EXPECT_EQ(&tag_a_, ev.udata);
+    EXPECT_EQ((uint32_t)(GR_POLL_IN | GR_POLL_OUT), ev.events);
+}
+
+TEST_F(PollTest, DelStopsEvents)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN | GR_POLL_OUT, &tag_a_));
+    ASSERT_EQ(1, gr_socket_send(client_, "x", 1));
+    gr_poll_event_t ev;
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    ASSERT_EQ(0, gr_poll_del(poll_, server_));
+    EXPECT_EQ(0, wait1(&ev, 50));
+    /* And it can be added again. */
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_b_));
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    EXPECT_EQ(&tag_b_, ev.udata);
+}
+
+TEST_F(PollTest, PeerCloseReportsIn)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_a_));
+    gr_socket_close(client_);
+    client_ = GR_INVALID_SOCKET;
+    gr_poll_event_t ev;
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    EXPECT_EQ(&tag_a_, ev.udata);
+    EXPECT_TRUE(ev.events & GR_POLL_IN);
+    char buf[8];
+    EXPECT_EQ(0, gr_socket_recv(server_, buf, sizeof(buf))) << "EOF";
+}
+
+TEST_F(PollTest, EventsFitInSmallArrays)
+{
+    /* Two ready sockets, one slot: each wait returns one, nothing is lost. */
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_OUT, &tag_a_));
+    ASSERT_EQ(0, gr_poll_add(poll_, client_, GR_POLL_OUT, &tag_b_));
+    gr_poll_event_t ev[2];
+    ASSERT_EQ(1, gr_poll_wait(poll_, ev, 1, 1000));
+    ASSERT_EQ(2, gr_poll_wait(poll_, ev, 2, 1000));
+    EXPECT_NE(ev[0].udata, ev[1].udata);
+    /* A huge max is clamped, not trusted. */
+    static gr_poll_event_t big[4096];
+    EXPECT_EQ(2, gr_poll_wait(poll_, big, 4096, 1000));
+}
+
+TEST(PollWake, WakeFromAnotherThreadInterruptsInfiniteWait)
+{
+    gr_poll_t *p = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&p));
+    std::atomic<int> ready{0};
+    std::thread waker([&] {
+        while (!ready.load())
+            std::this_thread::yield();
+        usleep(50 * 1000);
+        for (int i = 0; i < 5; i++)
+            gr_poll_wake(p);
+    });
+    ready.store(1);
+    gr_poll_event_t ev[8];
+    long long t0 = now_ms();
+    int n = gr_poll_wait(p, ev, 8, -1);
+    long long took = now_ms() - t0;
+    waker.join();
+    ASSERT_EQ(1, n);
+    EXPECT_EQ(nullptr, ev[0].udata);
+    EXPECT_LT(took, 5000);
+    /* Several wakes before the loop ran: one report in all. */
+    int more = gr_poll_wait(p, ev, 8, 0);
+    EXPECT_EQ(0, more);
+    gr_poll_destroy(p);
+}
+
+TEST(PollWake, WakesCoalesceAndRearm)
+{
+    gr_poll_t *p = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&p));
+    gr_poll_event_t ev[4];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 10; i++)
+            gr_poll_wake(p);
+        ASSERT_EQ(1, gr_poll_wait(p, ev, 4, 1000)) << "round " << round;
+        EXPECT_EQ(nullptr, ev[0].udata);
+        EXPECT_EQ(0, gr_poll_wait(p, ev, 4, 0)) << "round " << round;
+    }
+    gr_poll_destroy(p);
+}
+
+TEST(PollWake, RacingWakersNeverLoseAWake)
+{
+    /* Ping-pong: the producer publishes a number (relaxed: the wake itself
+     * must order it), wakes the loop, and waits for the loop to acknowledge
+     * it, so every round needs its wake to arrive. A second thread wakes
+     * the loop non-stop to race with the loop clearing the pending flag. A
+     * lost wake leaves the loop asleep with an unacknowledged number. */
+    gr_poll_t *p = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&p));
+    const int kRounds = 2000;
+    std::atomic<int> sent{0}, acked{0}, done{0};
+    std::thread pinger([&] {
+        for (int i = 1; i <= kRounds && !done.load(); i++) {
+            sent.store(i, std::memory_order_relaxed);
+            gr_poll_wake(p);
+            while (acked.load(std::memory_order_acquire) < i && !done.load())
+                std::this_thread::yield();
+        }
+    });
+    std::thread noise([&] {
+        while (!done.load()) {
+            gr_poll_wake(p);
+            std::this_thread::yield();
+        }
+    });
+    gr_poll_event_t ev[4];
+    int lost = 0;
+    while (acked.load() < kRounds) {
+        int n = gr_poll_wait(p, ev, 4, 2000);
+        if (n < 0) {
+            ADD_FAILURE() << gr_strerror(n);
+            break;
+        }
+        int s = sent.load(std::memory_order_relaxed);
+        if (n == 0 && s > acked.load()) {
+            lost = s;
+            break;
+        }
+        acked.store(s, std::memory_order_release);
+    }
+    done.store(1);
+    pinger.join();
+    noise.join();
+    EXPECT_EQ(0, lost) << "the loop slept through the wake for round " << lost;
+    gr_poll_destroy(p);
+}
+
+TEST(PollWait, TimeoutReturnsZeroInAboutTheTimeAsked)
+{
+    gr_poll_t *p = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&p));
+    gr_poll_event_t ev[4];
+    long long t0 = now_ms();
+    EXPECT_EQ(0, gr_poll_wait(p, ev, 4, 100));
+    long long took = now_ms() - t0;
+    EXPECT_GE(took, 90);
+    EXPECT_LT(took, 2000) << "loose bound for a loaded machine";
+    t0 = now_ms();
+    EXPECT_EQ(0, gr_poll_wait(p, ev, 4, 0));
+    EXPECT_LT(now_ms() - t0, 1000);
+    gr_poll_destroy(p);
+}
+
+}  // namespace

@@ -1,0 +1,108 @@
+/* gr_conn.h - one TCP connection and the messages that carry it between
+ * threads.
+ *
+ * Ownership (docs/architecture.md, "Closing a connection"):
+ *  - The owner is tcp_in[in_index]: it alone reads the socket, registers it
+ *    for input, and answers close requests.
+ *  - The processing thread (worker[worker_index], or the owner when the
+ *    worker is disabled) alone touches `out`, the replies not yet sent.
+ *  - tcp_out[out_index] alone touches the chunk list handed to it.
+ *  - Every other hold on the connection is a reference: a job in flight to
+ *    a worker, a registration for writability, a chunk at tcp_out, a place
+ *    on the owner's close list. The socket is closed and the memory freed by
+ *    whichever thread drops the last reference, after module tcp_close. */
+#ifndef GR_CONN_H
+#define GR_CONN_H
+
+#include <atomic>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grocket.h"
+#include "gr_socket.h"
+
+struct gr_server_t;
+struct gr_chunk_t;
+
+/* A growable byte buffer: data[off, len) holds the bytes not yet consumed. */
+typedef struct gr_buf_t {
+    char *data;
+    size_t off;  /* consumed prefix */
+    size_t len;  /* end of valid bytes */
+    size_t cap;  /* allocated size */
+} gr_buf_t;
+
+/* Make room for at least n more bytes after len, growing up to max (0: no
+ * limit). Compacts first. 0, or GR_ENOMEM / GR_EFULL. */
+int gr_buf_reserve(gr_buf_t *b, size_t n, size_t max);
+/* Move data[off, len) to the front. */
+void gr_buf_compact(gr_buf_t *b);
+void gr_buf_free(gr_buf_t *b);
+
+struct gr_conn_t {
+    gr_socket_t fd;
+    std::atomic<int> refs;             /* see the ownership rules above */
+    std::atomic<int> close_requested;  /* set once; then nothing more is read, processed or sent */
+    struct gr_server_t *server;
+    gr_addr_t peer;
+    void *user;                        /* the module's pointer (services conn_get/set_user) */
+    int accepted;                      /* module tcp_accept said yes: tcp_close is owed */
+    int in_index, worker_index, out_index; /* the threads this connection is pinned to */
+
+    /* Owner (tcp_in) only. */
+    gr_buf_t in;                       /* received bytes not yet cut into packages */
+    int in_closed;                     /* closed by the owner: removed from its poll */
+    int in_eof;                        /* the peer finished sending: no longer read */
+    struct gr_conn_t *prev, *next;     /* the owner's list of open connections */
+
+    /* Close list of the owner: pushed by any thread, drained by the owner. */
+    struct gr_conn_t *close_next;
+
+    /* Processing thread only. */
+    gr_buf_t out;                      /* replies not yet sent */
+    int out_waiting;                   /* registered for writability by the processing thread */
+    int close_after_flush;             /* the module asked to close once the replies are out */
+    uint64_t chunks_handed;            /* chunks handed to tcp_out */
+    struct gr_conn_t *wprev, *wnext;   /* the processing thread's list of connections waiting to write */
+
+    /* tcp_out only. */
+    struct gr_chunk_t *chunk_head, *chunk_tail; /* chunks waiting to be sent, in order */
+    int out_registered;                /* registered for writability on tcp_out's poll */
+    struct gr_conn_t *oprev, *onext;   /* tcp_out's list of connections with chunks */
+
+    /* Written by tcp_out, read by the processing thread. Direct sends are
+     * allowed only while chunks_done == chunks_handed, so bytes never
+     * overtake bytes handed earlier. */
+    std::atomic<uint64_t> chunks_done;
+};
+
+/* A batch of packages cut from one read, copied for a worker. */
+typedef struct gr_job_t {
+    gr_conn_t *conn;      /* holds one reference */
+    uint32_t count;       /* packages; 0 = the peer finished sending: flush, then close */
+    uint32_t *lens;       /* count lengths, packages lie back to back in data */
+    char *data;
+} gr_job_t;
+
+/* Reply bytes handed from a processing thread to tcp_out. */
+typedef struct gr_chunk_t {
+    gr_conn_t *conn;      /* holds one reference */
+    gr_buf_t buf;         /* the bytes, data[off, len) still to send */
+    int close_after;      /* close the connection once this chunk is sent */
+    struct gr_chunk_t *next;
+} gr_chunk_t;
+
+/* New connection with one reference (the owner's). NULL when out of memory. */
+gr_conn_t *gr_conn_new(struct gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer);
+static inline void gr_conn_ref(gr_conn_t *c) { c->refs.fetch_add(1, std::memory_order_relaxed); }
+/* Drop one reference; the last one calls tcp_close, closes the socket and
+ * frees the connection. */
+void gr_conn_unref(gr_conn_t *c);
+/* Ask the owner to close c; from any thread, any number of times. */
+void gr_conn_close(gr_conn_t *c);
+static inline bool gr_conn_closing(const gr_conn_t *c)
+{
+    return c->close_requested.load(std::memory_order_acquire) != 0;
+}
+
+#endif

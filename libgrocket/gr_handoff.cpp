@@ -1,0 +1,35 @@
+/* gr_handoff.cpp - moving items between threads over the SPSC rings, and the
+ * sleep/wake handshake that keeps a busy pipeline free of wake-up syscalls.
+ *
+ * The handshake is Dekker-shaped: the consumer stores sleeping=1 then looks
+ * at its rings; the producer stores into a ring then looks at sleeping. With
+ * a full fence on both sides at least one of them sees the other's store, so
+ * either the consumer finds the item or the producer wakes it. */
+#include <sched.h>
+
+#include "gr_server.h"
+
+void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item)
+{
+    gr_queue_t *q = &consumer->inbox[producer_index];
+    while (!gr_queue_push(q, item)) {
+        /* Full: the consumer is behind; make sure it runs, then retry. */
+        gr_poll_wake(consumer->poll);
+        sched_yield();
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (consumer->sleeping.load(std::memory_order_relaxed))
+        gr_poll_wake(consumer->poll);
+}
+
+int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms)
+{
+    ctx->sleeping.store(1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (int i = 0; i < ctx->inbox_count; i++)
+        if (!gr_queue_empty(&ctx->inbox[i]))
+            return 0;
+    if (ctx->close_list.load(std::memory_order_relaxed))
+        return 0;
+    return wait_ms;
+}

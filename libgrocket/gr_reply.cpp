@@ -1,0 +1,205 @@
+/* gr_reply.cpp - the processing side of a connection: run proc over cut
+ * packages, then get the replies out. Replies are sent directly from the
+ * processing thread; only what the socket does not take waits, either for
+ * writability on this thread's own poll (tcp_out disabled) or at tcp_out. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gr_error.h"
+#include "gr_log.h"
+#include "gr_server.h"
+
+/* c->close_after_flush: 0 = no, 1 = the module asked, 2 = close dispatched. */
+enum { GR_CAF_NONE = 0, GR_CAF_ASKED = 1, GR_CAF_DONE = 2 };
+
+gr_thread_ctx_t *gr_proc_ctx(gr_server_t *s, gr_conn_t *c)
+{
+    if (s->settings.worker_disabled)
+        return &s->groups[GR_GROUP_IN][c->in_index];
+    return &s->groups[GR_GROUP_WORKER][c->worker_index];
+}
+
+static void discard_out(gr_conn_t *c)
+{
+    c->out.off = c->out.len = 0;
+}
+
+static void list_unlink(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        ctx->waiting = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    c->wprev = c->wnext = NULL;
+}
+
+static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    c->out_waiting = 1;
+    c->wprev = NULL;
+    c->wnext = ctx->waiting;
+    if (ctx->waiting)
+        ctx->waiting->wprev = c;
+    ctx->waiting = c;
+    int rc;
+    if (ctx->group == GR_GROUP_IN) {
+        /* The owner processes inline: it stops reading until the replies are
+         * out, so a client that does not read cannot make us buffer. */
+        rc = gr_poll_mod(ctx->poll, c->fd, GR_POLL_OUT, c);
+    } else {
+        gr_conn_ref(c); /* the registration holds a reference */
+        rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
+    }
+    if (rc < 0) {
+        GR_ERROR("poll: cannot wait for writability of fd %d: %s", c->fd, gr_strerror(rc));
+        gr_conn_close(c);
+    }
+}
+
+static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (!c->out_waiting)
+        return;
+    c->out_waiting = 0;
+    list_unlink(ctx, c);
+    if (ctx->group == GR_GROUP_IN) {
+        if (!c->in_closed)
+            gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c);
+    } else {
+        gr_poll_del(ctx->poll, c->fd);
+        gr_conn_unref(c);
+    }
+}
+
+static void dispatch_close(gr_conn_t *c)
+{
+    if (c->close_after_flush == GR_CAF_ASKED) {
+        c->close_after_flush = GR_CAF_DONE;
+        gr_conn_close(c);
+    }
+}
+
+/* Hand everything not yet sent to tcp_out, as one chunk. */
+static void hand_to_tcp_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    gr_server_t *s = ctx->server;
+    if (c->out.len == c->out.off && c->close_after_flush != GR_CAF_ASKED)
+        return;
+    gr_chunk_t *ch = (gr_chunk_t *)calloc(1, sizeof *ch);
+    if (!ch) {
+        GR_ERROR("out of memory handing %zu bytes to tcp_out; closing fd %d", c->out.len - c->out.off, c->fd);
+        discard_out(c);
+        gr_conn_close(c);
+        return;
+    }
+    ch->conn = c;
+    ch->buf = c->out; /* the buffer moves with the chunk; no copy */
+    memset(&c->out, 0, sizeof c->out);
+    if (c->close_after_flush == GR_CAF_ASKED) {
+        ch->close_after = 1;
+        c->close_after_flush = GR_CAF_DONE;
+    }
+    gr_conn_ref(c);
+    c->chunks_handed++;
+    gr_handoff(&s->groups[GR_GROUP_OUT][c->out_index], ctx->index, ch);
+}
+
+/* One send; false when the connection failed (and was asked to close). */
+static bool send_some(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    size_t n = c->out.len - c->out.off;
+    if (!n)
+        return true;
+    long r = gr_socket_send(c->fd, c->out.data + c->out.off, n);
+    if (r < 0) {
+        if (r == -EAGAIN || r == -EWOULDBLOCK)
+            return true;
+        GR_DEBUG("send on fd %d: %s", c->fd, gr_strerror((int)r));
+        discard_out(c);
+        gr_conn_close(c);
+        return false;
+    }
+    GR_COUNT(ctx, bytes_out, (uint64_t)r);
+    c->out.off += (size_t)r;
+    if (c->out.off == c->out.len)
+        discard_out(c);
+    return true;
+}
+
+void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (gr_conn_closing(c)) {
+        discard_out(c); /* closing: nothing more is sent */
+        return;
+    }
+    if (c->out_waiting)
+        return; /* bytes wait their turn behind the ones already waiting */
+    bool use_tcp_out = !ctx->server->settings.tcp_out_disabled;
+    if (use_tcp_out && c->chunks_handed != c->chunks_done.load(std::memory_order_acquire)) {
+        hand_to_tcp_out(ctx, c); /* earlier bytes are still at tcp_out: keep the order */
+        return;
+    }
+    if (!send_some(ctx, c))
+        return;
+    if (c->out.len != c->out.off) {
+        if (use_tcp_out)
+            hand_to_tcp_out(ctx, c);
+        else
+            wait_writable(ctx, c);
+        return;
+    }
+    dispatch_close(c);
+}
+
+void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events)
+{
+    if (gr_conn_closing(c)) {
+        discard_out(c);
+        stop_waiting(ctx, c);
+        return;
+    }
+    if (!send_some(ctx, c)) {
+        stop_waiting(ctx, c);
+        return;
+    }
+    if (c->out.len == c->out.off) {
+        stop_waiting(ctx, c);
+        dispatch_close(c);
+    }
+}
+
+void gr_reply_abandon(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    discard_out(c);
+    stop_waiting(ctx, c);
+}
+
+void gr_reply_drop_waiting(gr_thread_ctx_t *ctx)
+{
+    while (ctx->waiting) {
+        gr_conn_t *c = ctx->waiting;
+        discard_out(c);
+        stop_waiting(ctx, c);
+    }
+}
+
+void gr_process_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, const uint32_t *lens, uint32_t count)
+{
+    const gr_module_t *m = &ctx->server->module.m;
+    uint32_t i = 0;
+    for (; i < count; i++) {
+        if (gr_conn_closing(c) || c->close_after_flush != GR_CAF_NONE)
+            break;
+        int rc = m->proc(c, data, lens[i]);
+        GR_COUNT(ctx, processed, 1);
+        data += lens[i];
+        if (rc != GR_PROC_OK)
+            c->close_after_flush = GR_CAF_ASKED;
+    }
+    if (i < count)
+        GR_COUNT(ctx, dropped, count - i);
+    gr_reply_flush(ctx, c);
+}

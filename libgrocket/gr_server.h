@@ -1,0 +1,145 @@
+/* gr_server.h - the server object and the pipeline threads it runs
+ * (internal). One gr_thread_ctx_t per thread of each group; groups are
+ * joined by SPSC rings: each consumer owns one inbound ring per producer.
+ *
+ *   tcp_accept[a] --conn--> tcp_in[i] --job--> worker[j] --chunk--> tcp_out[k]
+ *                              |  (worker disabled: proc inline)      ^
+ *                              +------------chunk---------------------+
+ */
+#ifndef GR_SERVER_H
+#define GR_SERVER_H
+
+#include <atomic>
+#include <stdint.h>
+
+#include "compiler_switch.h"
+#include "gr_config.h"
+#include "gr_conn.h"
+#include "gr_module_loader.h"
+#include "gr_poll.h"
+#include "gr_queue.h"
+#include "gr_thread.h"
+#include "libgrocket.h"
+
+enum gr_group_t { GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT, GR_GROUP_COUNT };
+
+/* Per-thread counters: each written by its own thread only (relaxed), read
+ * by anyone. */
+typedef struct gr_counters_t {
+    std::atomic<uint64_t> accepted;    /* connections accepted (tcp_accept) */
+    std::atomic<uint64_t> refused;     /* refused by the module */
+    std::atomic<uint64_t> closed;      /* connections closed by their owner (tcp_in) */
+    std::atomic<uint64_t> packages;    /* packages cut by check (tcp_in) */
+    std::atomic<uint64_t> processed;   /* packages given to proc */
+    std::atomic<uint64_t> dropped;     /* packages of a closing connection, not processed */
+    std::atomic<uint64_t> bad;         /* connections closed for bad data (check) */
+    std::atomic<uint64_t> bytes_in;
+    std::atomic<uint64_t> bytes_out;
+} gr_counters_t;
+
+typedef struct gr_thread_ctx_t {
+    struct gr_server_t *server;
+    int group;                  /* gr_group_t */
+    int index;                  /* within the group */
+    int proc_id;                /* module thread id when this thread runs proc, else -1 */
+    gr_thread_t thread;
+    gr_poll_t *poll;            /* this thread's own loop */
+    gr_queue_t *inbox;          /* one ring per producer thread */
+    int inbox_count;
+    /* Set before this thread may block in poll, cleared after; producers
+     * wake it only when set (so a busy consumer costs no syscall). */
+    std::atomic<int> sleeping;
+    /* tcp_in: connections other threads asked to close (a Treiber stack;
+     * each entry holds a reference). */
+    std::atomic<gr_conn_t *> close_list;
+    /* tcp_in: open connections this thread owns. */
+    gr_conn_t *conns;
+    std::atomic<int> closed_all; /* tcp_in: every connection closed at stop */
+    /* processing threads: connections registered for writability. */
+    gr_conn_t *waiting;
+    /* tcp_out: connections with chunks queued. */
+    gr_conn_t *queued;
+    /* tcp_in: package lengths cut from one read (grown as needed). */
+    uint32_t *lens;
+    uint32_t lens_cap;
+    int init_ok;                /* module thread_init succeeded: thread_term is owed */
+    gr_counters_t counters;
+} gr_thread_ctx_t;
+
+typedef struct gr_listener_t {
+    gr_socket_t fd;
+    gr_addr_t bound;
+} gr_listener_t;
+
+struct gr_server_t {
+    gr_settings_t settings;
+    gr_config_t *config;          /* owned */
+    gr_module_host_t module;
+    int module_inited;            /* module init returned 0: term is owed */
+    gr_listener_t listeners[GR_MAX_LISTEN];
+    gr_listen_info_t listen_info[GR_MAX_LISTEN];
+    int listener_count;
+    gr_server_info_t info;        /* what services->server_info returns */
+    char *url_copies[GR_MAX_LISTEN];
+    gr_thread_ctx_t *groups[GR_GROUP_COUNT]; /* arrays of contexts */
+    int counts[GR_GROUP_COUNT];
+    std::atomic<int> stop[GR_GROUP_COUNT];   /* per group: leave the loop */
+    std::atomic<int> in_exit;     /* tcp_in: leave after the final close-list drain */
+    std::atomic<int> started;     /* threads that finished their start-up */
+    std::atomic<int> start_failed;
+    int running;
+};
+
+/* Start-up and end of every pipeline thread: module thread_init/term for
+ * processing threads, and the start-up handshake with gr_server_start. */
+int gr_thread_begin(gr_thread_ctx_t *ctx);
+void gr_thread_end(gr_thread_ctx_t *ctx);
+
+/* The validated settings (grocketd reads its own keys from them). */
+const gr_settings_t *gr_server_settings(const struct gr_server_t *s);
+
+/* The thread bodies (one file each). */
+void *gr_tcp_accept_main(void *ctx);
+void *gr_tcp_in_main(void *ctx);
+void *gr_worker_main(void *ctx);
+void *gr_tcp_out_main(void *ctx);
+
+/* Producer side of a hand-off: push item into consumer's ring for
+ * producer_index, waking the consumer if it sleeps. Waits (yielding) while
+ * the ring is full. */
+void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item);
+/* Consumer side: prepare to block in poll. Returns the timeout to use: 0
+ * when an inbound ring already holds work, else wait_ms. */
+int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms);
+static inline void gr_after_wait(gr_thread_ctx_t *ctx) { ctx->sleeping.store(0, std::memory_order_relaxed); }
+
+/* Processing side: send conn->out directly, or hand it to tcp_out, or wait
+ * for writability on ctx's poll (gr_reply.cpp). */
+void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c);
+/* Writability reported for c on processing thread ctx. */
+void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events);
+/* The owner closes c: forget its unsent replies and any wait (inline mode). */
+void gr_reply_abandon(gr_thread_ctx_t *ctx, gr_conn_t *c);
+/* Drop every connection waiting for writability (at stop). */
+void gr_reply_drop_waiting(gr_thread_ctx_t *ctx);
+/* Run proc on count packages lying back to back in data; stops at the first
+ * GR_PROC_CLOSE. Then flushes. */
+void gr_process_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, const uint32_t *lens, uint32_t count);
+
+/* The processing thread of c (worker or owner). */
+gr_thread_ctx_t *gr_proc_ctx(struct gr_server_t *s, gr_conn_t *c);
+
+/* The server running in this process (the services reach it through this). */
+extern struct gr_server_t *gr_current_server;
+/* Fill the services table. */
+const gr_services_t *gr_services_get(void);
+
+#define GR_POLL_BATCH 256
+
+#if GR_COUNTERS
+#define GR_COUNT(ctx, field, n) ((ctx)->counters.field.store((ctx)->counters.field.load(std::memory_order_relaxed) + (n), std::memory_order_relaxed))
+#else
+#define GR_COUNT(ctx, field, n) ((void)0)
+#endif
+
+#endif
