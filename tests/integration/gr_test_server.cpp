@@ -1,1 +1,180 @@
-#include <gtest/gtest.h>
+/* gr_test_server.cpp - grocketd and its clients as child processes. */
+#include "gr_test_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+std::string gr_test_bin(const char *name) { return std::string(GR_TEST_BIN_DIR) + "/" + name; }
+std::string gr_test_module(const char *name) { return std::string(GR_TEST_MODULE_DIR) + "/lib" + name + ".so"; }
+std::string gr_test_fixture(const char *name) { return std::string(GR_TEST_FIXTURE_DIR) + "/lib" + name + ".so"; }
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static std::string read_file(const std::string &path)
+{
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+static pid_t spawn(const std::vector<std::string> &argv, const std::string &out_path)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    std::vector<char *> args;
+    for (const auto &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    fprintf(stderr, "exec %s: %s\n", args[0], strerror(errno));
+    _exit(127);
+}
+
+static int decode_status(int st)
+{
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return -1;
+}
+
+/* Wait for pid up to timeout_ms; -1 when still running. */
+static int wait_for(pid_t pid, int timeout_ms)
+{
+    for (int waited = 0;; waited += 10) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return decode_status(st);
+        if (r < 0)
+            return -1;
+        if (waited >= timeout_ms)
+            return -2;
+        sleep_ms(10);
+    }
+}
+
+static std::string make_temp_dir()
+{
+    char tmpl[] = "/tmp/grocket-test-XXXXXX";
+    const char *d = mkdtemp(tmpl);
+    return d ? d : "/tmp";
+}
+
+gr_test_run_t gr_test_run(const std::vector<std::string> &argv, int timeout_s)
+{
+    std::string dir = make_temp_dir();
+    std::string out = dir + "/out.txt";
+    pid_t pid = spawn(argv, out);
+    int st = wait_for(pid, timeout_s * 1000);
+    if (st == -2) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+        st = 128 + SIGKILL;
+    }
+    gr_test_run_t r{st, read_file(out)};
+    unlink(out.c_str());
+    rmdir(dir.c_str());
+    return r;
+}
+
+GrocketdProcess::GrocketdProcess(const std::string &module_path, const std::string &server_keys,
+                                 const std::string &extra_sections)
+{
+    dir_ = make_temp_dir();
+    ini_ = dir_ + "/grocketd.ini";
+    log_path_ = dir_ + "/grocketd.log";
+    std::ofstream f(ini_);
+    f << "[server]\nmodule = " << module_path << "\npid_file =\n" << server_keys << "\n"
+      << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n";
+}
+
+GrocketdProcess::~GrocketdProcess()
+{
+    if (pid_ > 0)
+        stop(SIGKILL);
+    unlink(ini_.c_str());
+    unlink(log_path_.c_str());
+    rmdir(dir_.c_str());
+}
+
+bool GrocketdProcess::start()
+{
+    pid_ = spawn({gr_test_bin("grocketd"), "-c", ini_}, log_path_);
+    for (int i = 0; i < 1000; i++) { /* up to 10 s: sanitizer builds start slowly */
+        std::string l = log();
+        const char *p = strstr(l.c_str(), "listening on tcp://127.0.0.1:");
+        if (p && strstr(l.c_str(), "grocket running")) {
+            port_ = atoi(p + strlen("listening on tcp://127.0.0.1:"));
+            return port_ > 0;
+        }
+        if (!alive())
+            return false;
+        sleep_ms(10);
+    }
+    return false;
+}
+
+bool GrocketdProcess::alive()
+{
+    if (pid_ <= 0)
+        return false;
+    int st;
+    pid_t r = waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+int GrocketdProcess::stop(int sig)
+{
+    if (pid_ <= 0)
+        return -1;
+    kill(pid_, sig);
+    int st = wait_for(pid_, 30000);
+    if (st == -2) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        st = -1;
+    }
+    pid_ = -1;
+    return st;
+}
+
+std::string GrocketdProcess::log() const { return read_file(log_path_); }
+
+long long gr_test_total(const std::string &log, const char *key)
+{
+    const char *t = strstr(log.c_str(), "totals:");
+    if (!t)
+        return -1;
+    std::string k = std::string(" ") + key + "=";
+    const char *p = strstr(t, k.c_str());
+    return p ? atoll(p + k.size()) : -1;
+}

@@ -1,1 +1,145 @@
+/* test_grocketd_cli.cpp - grocketd's command line and process life: -v, -t
+ * on good and bad configurations and modules, stopping on SIGINT/SIGTERM,
+ * a module whose init fails, and daemon mode with its pid file. */
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <signal.h>
+#include <string>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gr_test_server.h"
+#include "gr_test_util.h"
+
+static bool contains(const std::string &hay, const std::string &needle)
+{
+    return hay.find(needle) != std::string::npos;
+}
+
+static std::string write_ini(const std::string &dir, const std::string &text)
+{
+    std::string path = dir + "/t.ini";
+    std::ofstream(path) << text;
+    return path;
+}
+
+static std::string temp_dir()
+{
+    char tmpl[] = "/tmp/grocket-cli-XXXXXX";
+    return mkdtemp(tmpl);
+}
+
+TEST(Cli, VersionNamesTheAbi)
+{
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-v"}, 10);
+    EXPECT_EQ(0, r.status);
+    EXPECT_TRUE(contains(r.output, "module ABI 1.1")) << r.output;
+}
+
+TEST(Cli, BadOptionIsAUsageError)
+{
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-x"}, 10);
+    EXPECT_EQ(2, r.status);
+    EXPECT_TRUE(contains(r.output, "usage: grocketd")) << r.output;
+}
+
+TEST(Cli, CheckAcceptsAGoodConfiguration)
+{
+    std::string dir = temp_dir();
+    std::string ini = write_ini(dir, "[server]\nmodule = " + gr_test_module("demo") +
+                                         "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = tcp://[::1]:0\n");
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-t", "-c", ini}, 10);
+    EXPECT_EQ(0, r.status) << r.output;
+    EXPECT_TRUE(contains(r.output, "is good")) << r.output;
+}
+
+TEST(Cli, CheckNamesFileLineAndKeyOfAnError)
+{
+    std::string dir = temp_dir();
+    std::string ini = write_ini(dir, "[server]\nmodule = " + gr_test_module("demo") +
+                                         "\ntcp.in.thread_cnt = 4\n[listen]\n0 = tcp://127.0.0.1:0\n");
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-t", "-c", ini}, 10);
+    EXPECT_EQ(1, r.status) << r.output;
+    EXPECT_TRUE(contains(r.output, ini + ":3")) << r.output;
+    EXPECT_TRUE(contains(r.output, "tcp.in.thread_cnt")) << r.output;
+
+    ini = write_ini(dir, "[server]\nmodule = " + gr_test_module("demo") +
+                             "\nworker.thread_count = many\n[listen]\n0 = tcp://127.0.0.1:0\n");
+    r = gr_test_run({gr_test_bin("grocketd"), "-t", "-c", ini}, 10);
+    EXPECT_EQ(1, r.status) << r.output;
+    EXPECT_TRUE(contains(r.output, ini + ":3")) << r.output;
+    EXPECT_TRUE(contains(r.output, "worker.thread_count")) << r.output;
+}
+
+TEST(Cli, CheckRefusesAModuleWithANewerAbi)
+{
+    std::string dir = temp_dir();
+    std::string ini = write_ini(dir, "[server]\nmodule = " + gr_test_fixture("gr_fixture_abi_new") +
+                                         "\n[listen]\n0 = tcp://127.0.0.1:0\n");
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-t", "-c", ini}, 10);
+    EXPECT_EQ(1, r.status) << r.output;
+    EXPECT_TRUE(contains(r.output, "ABI 1.2")) << r.output;
+    EXPECT_TRUE(contains(r.output, "ABI 1.1")) << r.output;
+}
+
+TEST(Cli, MissingConfigurationFileIsNamed)
+{
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-c", "/nonexistent/grocketd.ini"}, 10);
+    EXPECT_EQ(1, r.status);
+    EXPECT_TRUE(contains(r.output, "/nonexistent/grocketd.ini")) << r.output;
+}
+
+TEST(Cli, SigintStopsCleanly)
+{
+    GrocketdProcess srv(gr_test_module("demo"));
+    ASSERT_TRUE(srv.start()) << srv.log();
+    EXPECT_EQ("ping", gr_test_roundtrip(srv.port(), "ping", 4));
+    EXPECT_EQ(0, srv.stop(SIGINT)) << srv.log();
+    EXPECT_TRUE(contains(srv.log(), "stopped")) << srv.log();
+}
+
+TEST(Cli, ModuleInitFailureExitsWithOne)
+{
+    GrocketdProcess srv(gr_test_fixture("gr_fixture_c"), "", "[fixture]\nfail_init = true\n");
+    EXPECT_FALSE(srv.start());
+    std::string log = srv.log();
+    EXPECT_TRUE(contains(log, "init failed")) << log;
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-c", srv.config_path()}, 10);
+    EXPECT_EQ(1, r.status) << r.output;
+}
+
+static std::string slurp(const std::string &path)
+{
+    std::ifstream f(path);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+TEST(Cli, DaemonWritesAndRemovesItsPidFile)
+{
+    std::string dir = temp_dir();
+    std::string pid_file = dir + "/g.pid", log_file = dir + "/g.log";
+    std::string ini = write_ini(dir, "[server]\nmodule = " + gr_test_module("demo") + "\ndaemon = true\npid_file = " +
+                                         pid_file + "\nlog.file = " + log_file +
+                                         "\n[listen]\n0 = tcp://127.0.0.1:0\n");
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-c", ini}, 30);
+    ASSERT_EQ(0, r.status) << r.output << slurp(log_file);
+    pid_t pid = atoi(slurp(pid_file).c_str());
+    ASSERT_GT(pid, 1) << slurp(log_file);
+    EXPECT_EQ(0, kill(pid, 0)); /* running in the background */
+    std::string log = slurp(log_file);
+    size_t at = log.find("listening on tcp://127.0.0.1:");
+    ASSERT_NE(std::string::npos, at) << log;
+    int port = atoi(log.c_str() + at + strlen("listening on tcp://127.0.0.1:"));
+    EXPECT_EQ("daemon", gr_test_roundtrip(port, "daemon", 6));
+    ASSERT_EQ(0, kill(pid, SIGTERM));
+    bool gone = false;
+    for (int i = 0; i < 3000 && !gone; i++) { /* 30 s */
+        gone = kill(pid, 0) != 0 && access(pid_file.c_str(), F_OK) != 0;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, nullptr);
+    }
+    EXPECT_TRUE(gone) << "pid file still there or process alive";
+    EXPECT_TRUE(contains(slurp(log_file), "stopped"));
+}

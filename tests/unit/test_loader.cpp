@@ -1,1 +1,228 @@
+/* test_loader.cpp - the module loader: version checks at load time, the
+ * append-only ABI (a module built against ABI 1.0 still works), C and C++
+ * modules, and modules served in process through libgrocket. */
 #include <gtest/gtest.h>
+
+#include <string>
+#include <unistd.h>
+
+#include "gr_error.h"
+#include "gr_module_loader.h"
+#include "gr_test_util.h"
+#include "libgrocket.h"
+
+static std::string fixture(const char *name)
+{
+    return std::string(GR_TEST_FIXTURE_DIR) + "/lib" + name + ".so";
+}
+
+TEST(Loader, LoadsTheDemoModule)
+{
+    gr_module_host_t h;
+    char err[512] = "";
+    std::string path = std::string(GR_TEST_MODULE_DIR) + "/libdemo.so";
+    ASSERT_EQ(GR_OK, gr_module_load(&h, path.c_str(), err, sizeof err)) << err;
+    EXPECT_STREQ("demo", h.m.name);
+    EXPECT_NE(nullptr, h.m.check);
+    EXPECT_NE(nullptr, h.m.proc);
+    EXPECT_NE(nullptr, h.handle);
+    gr_module_unload(&h);
+    EXPECT_EQ(nullptr, h.handle);
+    gr_module_unload(&h); /* twice is harmless */
+}
+
+TEST(Loader, LoadsCAndCxxModules)
+{
+    const char *names[] = {"gr_fixture_c", "gr_fixture_cxx"};
+    const char *expect[] = {"fixture_c", "fixture_cxx"};
+    for (int i = 0; i < 2; i++) {
+        gr_module_host_t h;
+        char err[512] = "";
+        ASSERT_EQ(GR_OK, gr_module_load(&h, fixture(names[i]).c_str(), err, sizeof err)) << err;
+        EXPECT_STREQ(expect[i], h.m.name);
+        gr_module_unload(&h);
+    }
+}
+
+TEST(Loader, OldAbiModuleLoadsWithNewMembersAbsent)
+{
+    gr_module_host_t h;
+    char err[512] = "";
+    ASSERT_EQ(GR_OK, gr_module_load(&h, fixture("gr_fixture_abi_old").c_str(), err, sizeof err)) << err;
+    EXPECT_EQ(1 << 16, (int)h.m.abi_version); /* 1.0 */
+    EXPECT_LT(h.m.size, sizeof(gr_module_t));
+    /* Members appended after 1.0 read as NULL, never as the module's bytes
+     * past its own struct. */
+    EXPECT_EQ(nullptr, h.m.thread_init);
+    EXPECT_EQ(nullptr, h.m.thread_term);
+    EXPECT_NE(nullptr, h.m.proc);
+    gr_module_unload(&h);
+}
+
+TEST(Loader, NewerAbiModuleIsRefusedNamingBothVersions)
+{
+    gr_module_host_t h;
+    char err[512] = "";
+    std::string path = fixture("gr_fixture_abi_new");
+    ASSERT_EQ(GR_EMODULE, gr_module_load(&h, path.c_str(), err, sizeof err));
+    std::string msg = err;
+    EXPECT_NE(std::string::npos, msg.find(path)) << msg;
+    char theirs[32], ours[32];
+    snprintf(theirs, sizeof theirs, "ABI %d.%d", GR_ABI_MAJOR, GR_ABI_MINOR + 1);
+    snprintf(ours, sizeof ours, "ABI %d.%d", GR_ABI_MAJOR, GR_ABI_MINOR);
+    EXPECT_NE(std::string::npos, msg.find(theirs)) << msg;
+    EXPECT_NE(std::string::npos, msg.find(ours)) << msg;
+    EXPECT_EQ(nullptr, h.handle);
+}
+
+TEST(Loader, MissingFileAndMissingSymbolAreExplained)
+{
+    gr_module_host_t h;
+    char err[512] = "";
+    EXPECT_EQ(GR_EMODULE, gr_module_load(&h, "/nonexistent/libnothing.so", err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "/nonexistent/libnothing.so")) << err;
+    EXPECT_NE(nullptr, strstr(err, "cannot load")) << err;
+
+    std::string path = fixture("gr_fixture_nosym");
+    EXPECT_EQ(GR_EMODULE, gr_module_load(&h, path.c_str(), err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, GR_MODULE_ENTRY_SYMBOL)) << err;
+}
+
+static long check_all(gr_conn_t *, const char *, size_t len) { return (long)len; }
+static int proc_none(gr_conn_t *, const char *, size_t) { return GR_PROC_OK; }
+
+TEST(Loader, AdoptChecksMajorSizeAndRequiredCallbacks)
+{
+    gr_module_host_t h;
+    char err[512] = "";
+    gr_module_t m{};
+    m.abi_version = GR_ABI_VERSION;
+    m.size = sizeof m;
+    m.check = check_all;
+    m.proc = proc_none;
+    ASSERT_EQ(GR_OK, gr_module_adopt(&h, &m, "inline", err, sizeof err)) << err;
+    EXPECT_STREQ("unnamed", h.m.name);
+
+    gr_module_t major = m;
+    major.abi_version = (2 << 16) | 0;
+    EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, &major, "inline", err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "ABI 2.0")) << err;
+
+    gr_module_t tiny = m;
+    tiny.size = 8;
+    EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, &tiny, "inline", err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "size is 8")) << err;
+
+    gr_module_t noproc = m;
+    noproc.proc = nullptr;
+    EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, &noproc, "inline", err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "proc")) << err;
+
+    EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, nullptr, "inline", err, sizeof err));
+}
+
+/* Serve a module in process on an ephemeral port; returns the server. */
+static gr_server_t *serve(const std::string &module_path, const char *extra = "")
+{
+    std::string ini = "[server]\nmodule = " + module_path + "\npid_file =\nlog.level = warn\n" + extra +
+                      "[listen]\n0 = tcp://127.0.0.1:0\n";
+    gr_server_t *s = nullptr;
+    char err[1024] = "";
+    int rc = gr_server_create_from_string(&s, ini.c_str(), "test.ini", nullptr, 0, nullptr, err, sizeof err);
+    EXPECT_EQ(GR_OK, rc) << err;
+    if (rc != GR_OK)
+        return nullptr;
+    rc = gr_server_start(s, err, sizeof err);
+    EXPECT_EQ(GR_OK, rc) << err;
+    if (rc != GR_OK) {
+        gr_server_destroy(s);
+        return nullptr;
+    }
+    return s;
+}
+
+TEST(Loader, OldAbiModuleServesRequests)
+{
+    gr_server_t *s = serve(fixture("gr_fixture_abi_old"));
+    ASSERT_NE(nullptr, s);
+    int port = gr_server_listen_port(s, 0);
+    EXPECT_EQ("hello", gr_test_roundtrip(port, "hello", 5));
+    /* It sees the full, larger table and reads only the 1.0 prefix. */
+    char expect[96];
+    snprintf(expect, sizeof expect, "abi=%d.%d size=%zu known=%zu", GR_ABI_MAJOR, GR_ABI_MINOR, sizeof(gr_services_t),
+             offsetof(gr_services_t, reply_alloc) /* the 1.0 table ends there */);
+    EXPECT_EQ(expect, gr_test_roundtrip(port, "?size", strlen(expect)));
+    gr_server_destroy(s);
+}
+
+TEST(Loader, CxxModuleGetsThreadInitAndUserPointer)
+{
+    gr_server_t *s = serve(fixture("gr_fixture_cxx"), "worker.disabled = false\nworker.thread_count = 3\n");
+    ASSERT_NE(nullptr, s);
+    int port = gr_server_listen_port(s, 0);
+    int fd = gr_test_connect("127.0.0.1", port);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(gr_test_send(fd, "abc"));
+    EXPECT_EQ("abc", gr_test_recv(fd, 3));
+    ASSERT_TRUE(gr_test_send(fd, "?stats"));
+    std::string stats = gr_test_recv(fd, strlen("threads=3 conns=1 packages=2"));
+    /* three workers ran thread_init; the user pointer counted 2 packages */
+    EXPECT_EQ("threads=3 conns=1 packages=2", stats);
+    close(fd);
+    gr_server_destroy(s);
+}
+
+TEST(Loader, InProcessModuleAndServerInfo)
+{
+    gr_server_t *s = serve(fixture("gr_fixture_c"), "tcp.in.thread_count = 2\n");
+    ASSERT_NE(nullptr, s);
+    int port = gr_server_listen_port(s, 0);
+    std::string want = "port=" + std::to_string(port) + " in=2";
+    EXPECT_EQ(want, gr_test_roundtrip(port, "?info", want.size()));
+    gr_server_destroy(s);
+}
+
+TEST(Loader, ModuleInitFailureStopsStartup)
+{
+    std::string ini = "[server]\nmodule = " + fixture("gr_fixture_c") +
+                      "\npid_file =\nlog.level = error\n[fixture]\nfail_init = true\n[listen]\n0 = tcp://127.0.0.1:0\n";
+    gr_server_t *s = nullptr;
+    char err[1024] = "";
+    ASSERT_EQ(GR_OK, gr_server_create_from_string(&s, ini.c_str(), "t.ini", nullptr, 0, nullptr, err, sizeof err));
+    EXPECT_EQ(GR_EREFUSED, gr_server_start(s, err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "init failed")) << err;
+    gr_server_destroy(s);
+}
+
+static int embedded_proc(gr_conn_t *c, const char *pkg, size_t len);
+static const gr_services_t *embedded_gr;
+static int embedded_init(const gr_services_t *svc)
+{
+    embedded_gr = svc;
+    return 0;
+}
+static int embedded_proc(gr_conn_t *c, const char *pkg, size_t len)
+{
+    embedded_gr->reply(c, "[", 1);
+    embedded_gr->reply(c, pkg, len);
+    embedded_gr->reply(c, "]", 1);
+    return GR_PROC_OK;
+}
+
+TEST(Loader, ModuleGivenAsFunctionPointers)
+{
+    gr_module_t m{};
+    m.abi_version = GR_ABI_VERSION;
+    m.size = sizeof m;
+    m.name = "embedded";
+    m.init = embedded_init;
+    m.check = check_all;
+    m.proc = embedded_proc;
+    gr_server_t *s = nullptr;
+    char err[1024] = "";
+    const char *ini = "[server]\npid_file =\nlog.level = warn\n[listen]\n0 = tcp://127.0.0.1:0\n";
+    ASSERT_EQ(GR_OK, gr_server_create_from_string(&s, ini, "embedded.ini", &m, 0, nullptr, err, sizeof err)) << err;
+    ASSERT_EQ(GR_OK, gr_server_start(s, err, sizeof err)) << err;
+    EXPECT_EQ("[xyz]", gr_test_roundtrip(gr_server_listen_port(s, 0), "xyz", 5));
+    gr_server_destroy(s);
+}

@@ -1,0 +1,19 @@
+/* gr_test_util.h - small blocking-socket helpers shared by the tests. */
+#ifndef GR_TEST_UTIL_H
+#define GR_TEST_UTIL_H
+
+#include <stddef.h>
+#include <string>
+
+/* Connect to host:port (blocking, 5 s receive timeout). fd or -1. */
+int gr_test_connect(const char *host, int port);
+/* Send all of data; false on error. */
+bool gr_test_send(int fd, const std::string &data);
+/* Receive exactly n bytes (or fewer when the peer closes / times out). */
+std::string gr_test_recv(int fd, size_t n);
+/* True when the peer closes (recv returns 0 or a reset) within the timeout. */
+bool gr_test_wait_eof(int fd);
+/* Send a request and read back n bytes on a fresh connection. */
+std::string gr_test_roundtrip(int port, const std::string &req, size_t n);
+
+#endif

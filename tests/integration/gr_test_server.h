@@ -1,0 +1,52 @@
+/* gr_test_server.h - run the real grocketd (and test_tcp_client) as child
+ * processes for integration tests: a generated INI in a temporary directory,
+ * an ephemeral port read back from grocketd's log, stop by SIGTERM. */
+#ifndef GR_TEST_SERVER_H
+#define GR_TEST_SERVER_H
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+struct gr_test_run_t {
+    int status;          /* exit code, or 128 + signal */
+    std::string output;  /* stdout and stderr together */
+};
+
+/* Run a program to completion with a time limit (killed past it). */
+gr_test_run_t gr_test_run(const std::vector<std::string> &argv, int timeout_s);
+
+class GrocketdProcess {
+public:
+    /* server_keys: lines for [server] beyond module/pid_file/log;
+     * extra_sections: appended after [server]. */
+    explicit GrocketdProcess(const std::string &module_path, const std::string &server_keys = "",
+                             const std::string &extra_sections = "");
+    ~GrocketdProcess();
+    /* Start and wait for "listening on"; false (with log()) on failure. */
+    bool start();
+    /* SIGTERM (or sig) and wait; returns the exit code, 128+signal, or -1
+     * when it did not stop within 30 s (then it is killed). */
+    int stop(int sig = 15);
+    bool alive();
+    int port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    std::string log() const;
+    const std::string &config_path() const { return ini_; }
+    const std::string &dir() const { return dir_; }
+
+private:
+    std::string dir_, ini_, log_path_;
+    pid_t pid_ = -1;
+    int port_ = -1;
+};
+
+/* Parse "totals: accepted=.. ..." from a grocketd log: value of key, or -1. */
+long long gr_test_total(const std::string &log, const char *key);
+
+/* Paths of the built programs and modules. */
+std::string gr_test_bin(const char *name);
+std::string gr_test_module(const char *name);
+std::string gr_test_fixture(const char *name);
+
+#endif
