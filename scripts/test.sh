@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# test.sh - install what is missing, then build and run the whole suite
+# three times: Release, ASan+UBSan, and TSan (every test crosses threads).
+# Set GR_TEST_CONFIGS to a subset ("release asan tsan") to run fewer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+configs=${GR_TEST_CONFIGS:-release asan tsan}
+jobs=$(nproc)
+for c in $configs; do
+    case $c in
+        release) dir=build;      args=(-DCMAKE_BUILD_TYPE=Release) ;;
+        asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DGR_SANITIZE=address) ;;
+        tsan)    dir=build-tsan; args=(-DCMAKE_BUILD_TYPE=Debug -DGR_SANITIZE=thread) ;;
+        *) echo "test.sh: unknown configuration '$c'" >&2; exit 2 ;;
+    esac
+    echo "=== $c: building in $dir"
+    scripts/build.sh "$dir" "${args[@]}"
+    echo "=== $c: testing"
+    # Sanitizers: fail on the first report, keep stacks readable.
+    ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
+    UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} \
+        ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 600
+done
+echo "=== all configurations passed: $configs"
