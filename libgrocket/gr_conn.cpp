@@ -70,7 +70,9 @@ void gr_conn_unref(gr_conn_t *c)
 {
     /* acq_rel: every write another thread made to c before its unref is
      * visible to the thread that frees it. */
-    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    int before = c->refs.fetch_sub(1, std::memory_order_acq_rel);
+    GR_HEAVY_CHECK(before >= 1);
+    if (before != 1)
         return;
     const gr_module_t *m = &c->server->module.m;
     if (c->accepted && m->tcp_close)

@@ -131,6 +131,7 @@ static bool send_some(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
+    GR_CHECK_PROCESSOR(ctx, c);
     if (gr_conn_closing(c)) {
         discard_out(c); /* closing: nothing more is sent */
         return;
@@ -189,11 +190,16 @@ void gr_reply_drop_waiting(gr_thread_ctx_t *ctx)
 void gr_process_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, const uint32_t *lens, uint32_t count)
 {
     const gr_module_t *m = &ctx->server->module.m;
+    GR_CHECK_PROCESSOR(ctx, c);
     uint32_t i = 0;
     for (; i < count; i++) {
         if (gr_conn_closing(c) || c->close_after_flush != GR_CAF_NONE)
             break;
         int rc = m->proc(c, data, lens[i]);
+#if GR_REQUEST_DEBUG_LOG
+        GR_DEBUG("fd %d: package of %u bytes processed on %s %d: proc returned %d", c->fd, lens[i],
+                 ctx->group == GR_GROUP_IN ? "tcp_in" : "worker", ctx->index, rc);
+#endif
         GR_COUNT(ctx, processed, 1);
         data += lens[i];
         if (rc != GR_PROC_OK)

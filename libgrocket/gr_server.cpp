@@ -88,6 +88,14 @@ int gr_server_create_from_string(gr_server_t **out, const char *ini_text, const 
     return GR_OK;
 }
 
+#if GR_HEAVY_ASSERT
+void gr_heavy_fail(const char *what, const char *file, int line)
+{
+    GR_ERROR("invariant broken at %s:%d: %s", file, line, what);
+    abort();
+}
+#endif
+
 int gr_thread_begin(gr_thread_ctx_t *ctx)
 {
     gr_server_t *s = ctx->server;

@@ -136,6 +136,20 @@ const gr_services_t *gr_services_get(void);
 
 #define GR_POLL_BATCH 256
 
+/* Invariant checks that cost time on the hot path (compiler_switch.h). They
+ * abort with the broken invariant's text; they never just vanish in a
+ * build where they are on. */
+#if GR_HEAVY_ASSERT
+void gr_heavy_fail(const char *what, const char *file, int line);
+#define GR_HEAVY_CHECK(cond) ((cond) ? (void)0 : gr_heavy_fail(#cond, __FILE__, __LINE__))
+#else
+#define GR_HEAVY_CHECK(cond) ((void)0)
+#endif
+/* ctx is the thread that may touch c's receive side / replies / chunks. */
+#define GR_CHECK_OWNER(ctx, c) GR_HEAVY_CHECK((ctx)->group == GR_GROUP_IN && (c)->in_index == (ctx)->index)
+#define GR_CHECK_PROCESSOR(ctx, c) GR_HEAVY_CHECK(gr_proc_ctx((ctx)->server, (c)) == (ctx))
+#define GR_CHECK_SENDER(ctx, c) GR_HEAVY_CHECK((ctx)->group == GR_GROUP_OUT && (c)->out_index == (ctx)->index)
+
 #if GR_COUNTERS
 #define GR_COUNT(ctx, field, n) ((ctx)->counters.field.store((ctx)->counters.field.load(std::memory_order_relaxed) + (n), std::memory_order_relaxed))
 #else

@@ -41,6 +41,7 @@ static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
  * reference. The socket itself closes with the last reference. */
 static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
+    GR_CHECK_OWNER(ctx, c);
     if (c->in_closed)
         return;
     c->in_closed = 1;
@@ -167,6 +168,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     const gr_settings_t *st = &ctx->server->settings;
     size_t need = 0;
+    GR_CHECK_OWNER(ctx, c);
     for (int round = 0; round < GR_READS_PER_EVENT; round++) {
         gr_buf_t *b = &c->in;
         /* Grow when full, or to the size the module said the package has,

@@ -64,6 +64,7 @@ static void drop_all(gr_thread_ctx_t *ctx, gr_conn_t *c)
 /* Send queued chunks until the socket is full or none is left. */
 static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
+    GR_CHECK_SENDER(ctx, c);
     gr_conn_ref(c); /* completing the last chunk must not free c under us */
     while (c->chunk_head) {
         if (gr_conn_closing(c)) {
