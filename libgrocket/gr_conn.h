@@ -39,6 +39,13 @@ int gr_buf_reserve(gr_buf_t *b, size_t n, size_t max);
 void gr_buf_compact(gr_buf_t *b);
 void gr_buf_free(gr_buf_t *b);
 
+/* conn->close_after_flush: close once the replies are out. */
+typedef enum gr_close_after_t {
+    GR_CAF_NONE = 0,   /* keep the connection */
+    GR_CAF_ASKED = 1,  /* the module (or the peer's EOF) asked: close after the flush */
+    GR_CAF_DONE = 2    /* the close was dispatched */
+} gr_close_after_t;
+
 struct gr_conn_t {
     gr_socket_t fd;
     std::atomic<int> refs;             /* see the ownership rules above */
@@ -61,7 +68,7 @@ struct gr_conn_t {
     /* Processing thread only. */
     gr_buf_t out;                      /* replies not yet sent */
     int out_waiting;                   /* registered for writability by the processing thread */
-    int close_after_flush;             /* the module asked to close once the replies are out */
+    int close_after_flush;             /* gr_close_after_t */
     uint64_t chunks_handed;            /* chunks handed to tcp_out */
     struct gr_conn_t *wprev, *wnext;   /* the processing thread's list of connections waiting to write */
 

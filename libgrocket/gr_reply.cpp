@@ -10,9 +10,6 @@
 #include "gr_log.h"
 #include "gr_server.h"
 
-/* c->close_after_flush: 0 = no, 1 = the module asked, 2 = close dispatched. */
-enum { GR_CAF_NONE = 0, GR_CAF_ASKED = 1, GR_CAF_DONE = 2 };
-
 gr_thread_ctx_t *gr_proc_ctx(gr_server_t *s, gr_conn_t *c)
 {
     if (s->settings.worker_disabled)

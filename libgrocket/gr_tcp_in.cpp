@@ -61,13 +61,9 @@ static void in_eof(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     gr_server_t *s = ctx->server;
     if (s->settings.worker_disabled) {
-        if (!c->out_waiting) {
-            in_close(ctx, c); /* replies of every read were flushed already */
-            return;
-        }
-        c->in_eof = 1; /* the socket stays registered for writability only */
-        if (!c->close_after_flush)
-            c->close_after_flush = 1;
+        /* Inline: each read's replies were flushed, and a connection whose
+         * replies wait for writability is not read (on_readable stops). */
+        in_close(ctx, c);
         return;
     }
     c->in_eof = 1;
