@@ -18,11 +18,12 @@
 # /proc/PID/stat over the window / requests of the window) and the CPU used by
 # everything else (busy jiffies of /proc/stat minus server minus client);
 # runs where others took more than OTHERS_MAX (0.10) of a core are flagged
-# and repeated up to RETRIES (1) times.
+# and repeated up to RETRIES (3) times. Before each run the script waits (at
+# most QUIET_WAIT, 120 s) for a second in which the machine is idle.
 #
 # Environment (defaults): ROUNDS 5, S 5, WARMUP 1, CONNS 64, SIZE 44,
 # DEPTHS "1 16", MODES "inline worker out worker+out", SERVER_CPU 0,
-# CLIENT_CPU 1, OTHERS_MAX 0.10, RETRIES 1,
+# CLIENT_CPU 1, OTHERS_MAX 0.10, RETRIES 3, QUIET_WAIT 120,
 # SHARED_DIR <repo root>/../shared, WORK_DIR BUILD_DIR/echo_bench.
 # Exit status: 0 done; 1 a server or a client failed; 2 bad setup.
 set -euo pipefail
@@ -48,7 +49,8 @@ MODES=${MODES:-"inline worker out worker+out"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 OTHERS_MAX=${OTHERS_MAX:-0.10}
-RETRIES=${RETRIES:-1}
+RETRIES=${RETRIES:-3}
+QUIET_WAIT=${QUIET_WAIT:-120}
 WORK_DIR=${WORK_DIR:-$BUILD_DIR/echo_bench}
 
 GROCKETD=$BUILD_DIR/bin/grocketd
@@ -96,12 +98,22 @@ listening() {
     awk -v p=":$hex" '$4 == "0A" && ($2 == "0100007F" p || $2 == "00000000" p) { f = 1 } END { exit !f }' /proc/net/tcp
 }
 
-# the port of a fresh ref_echo: a random free one
+# is port $1 used locally by any socket (any state, IPv4 or IPv6)?
+port_used() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+        awk -v p="$hex" '{ n = split($2, a, ":"); if (a[n] == p) { f = 1; exit } } END { exit !f }'
+}
+
+# the port of a fresh ref_echo: a random unused one below the ephemeral range
 free_port() {
-    local p i
+    local p i lo
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range || lo=32768
+    [ "$lo" -gt 12000 ] || lo=32768
     for i in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        listening "$p" || { echo "$p"; return 0; }
+        p=$((10000 + RANDOM % (lo - 10000)))
+        port_used "$p" || { echo "$p"; return 0; }
     done
     return 1
 }
@@ -111,13 +123,18 @@ start_server() {
     local name=$1 log=$WORK_DIR/server.log i
     PORT=
     if [ "$name" = ref_echo ]; then
-        PORT=$(free_port) || return 1
-        taskset -c "$SERVER_CPU" "$REF" "$PORT" 2>"$log" &
-        SERVER_PID=$!
-        for i in $(seq 1 50); do
-            listening "$PORT" && return 0
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
+        local try
+        for try in 1 2 3 4 5; do  # a port taken meanwhile: try another
+            PORT=$(free_port) || return 1
+            taskset -c "$SERVER_CPU" "$REF" "$PORT" 2>"$log" &
+            SERVER_PID=$!
+            for i in $(seq 1 50); do
+                listening "$PORT" && kill -0 "$SERVER_PID" 2>/dev/null && return 0
+                kill -0 "$SERVER_PID" 2>/dev/null || break
+                sleep 0.1
+            done
+            grep -q 'in use' "$log" || break
+            stop_server
         done
     else
         local w=true o=true conf=$WORK_DIR/grocketd-$name.ini
@@ -170,6 +187,23 @@ proc_ticks() {
 # busy ticks of all CPUs (user nice system irq softirq steal) and steal alone
 sys_ticks() {
     awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $9; exit }' /proc/stat
+}
+
+# wait_quiet: before a run (nothing of ours running), wait until the other
+# processes of the machine used less than OTHERS_MAX of a core for a whole
+# second; give up after QUIET_WAIT seconds (the run is then likely flagged).
+wait_quiet() {
+    local waited=0 b0 b1
+    while :; do
+        b0=$(sys_ticks); sleep 1; b1=$(sys_ticks)
+        awk -v b="$(( ${b1% *} - ${b0% *} ))" -v hz="$HZ" -v max="$OTHERS_MAX" 'BEGIN { exit !(b <= max * hz) }' && return 0
+        waited=$((waited + 1))
+        if [ "$waited" -ge "$QUIET_WAIT" ]; then
+            echo "# machine still busy after ${QUIET_WAIT} s; measuring anyway" >&2
+            return 0
+        fi
+        [ "$waited" -eq 1 ] && echo "# machine busy (others running); waiting up to ${QUIET_WAIT} s" >&2
+    done
 }
 
 # run_client OUTFILE ARGS... : the client pinned to CLIENT_CPU, bounded; its
@@ -230,6 +264,7 @@ printf '%-5s %-5s %-11s %10s %8s %7s %7s %6s\n' round depth server req/s us/req 
 measure() { # ROUND DEPTH SERVER
     local r=$1 d=$2 srv=$3 f=$WORK_DIR/run.out attempt=0
     while :; do
+        wait_quiet
         start_server "$srv" || exit 1
         if ! run_client "$f" --duration "$WARMUP" --depth "$d"; then
             echo "echo_bench.sh: warm-up failed: $srv depth $d" >&2; cat "$f" >&2; exit 1

@@ -33,6 +33,8 @@ static void list_unlink(gr_thread_ctx_t *ctx, gr_conn_t *c)
     c->wprev = c->wnext = NULL;
 }
 
+static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c);
+
 static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     c->out_waiting = 1;
@@ -53,6 +55,8 @@ static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (rc < 0) {
         GR_ERROR("poll: cannot wait for writability of fd %d: %s", c->fd, gr_strerror(rc));
         gr_conn_close(c);
+        discard_out(c);
+        stop_waiting(ctx, c); /* undo, so nothing holds c until shutdown */
     }
 }
 
@@ -154,6 +158,7 @@ void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events)
 {
+    GR_CHECK_PROCESSOR(ctx, c);
     if (gr_conn_closing(c)) {
         discard_out(c);
         stop_waiting(ctx, c);

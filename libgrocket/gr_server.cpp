@@ -30,6 +30,7 @@ static gr_server_t *server_alloc(void)
     new (&s->in_exit) std::atomic<int>(0);
     new (&s->started) std::atomic<int>(0);
     new (&s->start_failed) std::atomic<int>(0);
+    new (&s->serving) std::atomic<int>(0);
     for (int i = 0; i < GR_MAX_LISTEN; i++)
         s->listeners[i].fd = GR_INVALID_SOCKET;
     return s;
@@ -101,6 +102,8 @@ int gr_thread_begin(gr_thread_ctx_t *ctx)
     gr_server_t *s = ctx->server;
     const gr_module_t *m = &s->module.m;
     int rc = GR_OK;
+    if (ctx->proc_id >= 0 && !m->thread_init)
+        ctx->init_ok = 1; /* thread_term is owed even without a thread_init */
     if (ctx->proc_id >= 0 && m->thread_init) {
         if (m->thread_init(ctx->proc_id) != 0) {
             GR_ERROR("module %s: thread_init(%d) failed on %s[%d]", m->name, ctx->proc_id, group_names[ctx->group],
@@ -290,6 +293,10 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
         snprintf(err, errlen, "a grocket server is already running in this process");
         return GR_EINVAL;
     }
+    if (s->stopped) {
+        snprintf(err, errlen, "this server was stopped; create a new one to serve again");
+        return GR_EINVAL;
+    }
     gr_current_server = s;
     /* A peer closing while we send must be an error code, not a signal. */
     signal(SIGPIPE, SIG_IGN);
@@ -344,6 +351,7 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
             gr_server_stop(s);
             return GR_EREFUSED;
         }
+        s->serving.store(1, std::memory_order_release);
     }
     GR_INFO("grocket running: module %s, %s, tcp_accept=%d tcp_in=%d worker=%d tcp_out=%d", m->name,
             gr_poll_backend_name(), s->counts[GR_GROUP_ACCEPT], s->counts[GR_GROUP_IN], s->counts[GR_GROUP_WORKER],
@@ -356,6 +364,7 @@ fail:
 
 void gr_server_stop(gr_server_t *s)
 {
+    s->stopped = 1;
     if (s->running) {
         /* 1. No new connections. */
         s->stop[GR_GROUP_ACCEPT].store(1, std::memory_order_release);

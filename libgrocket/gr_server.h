@@ -87,6 +87,8 @@ struct gr_server_t {
     std::atomic<int> in_exit;     /* tcp_in: leave after the final close-list drain */
     std::atomic<int> started;     /* threads that finished their start-up */
     std::atomic<int> start_failed;
+    std::atomic<int> serving;     /* every thread started well: accept may begin */
+    int stopped;                  /* a stopped server is not started again */
     int running;
 };
 

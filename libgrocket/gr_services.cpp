@@ -46,7 +46,8 @@ static void svc_log(int level, const char *fmt, ...)
 
 static void *svc_reply_alloc(gr_conn_t *c, size_t len)
 {
-    if (gr_buf_reserve(&c->out, len, 0) != GR_OK)
+    /* At least one byte, so even an empty reservation has an address. */
+    if (gr_buf_reserve(&c->out, len ? len : 1, 0) != GR_OK)
         return NULL;
     void *p = c->out.data + c->out.len;
     c->out.len += len;
@@ -55,6 +56,8 @@ static void *svc_reply_alloc(gr_conn_t *c, size_t len)
 
 static int svc_reply(gr_conn_t *c, const void *data, size_t len)
 {
+    if (len == 0)
+        return GR_OK;
     void *p = svc_reply_alloc(c, len);
     if (!p)
         return GR_ENOMEM;

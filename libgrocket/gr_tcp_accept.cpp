@@ -61,6 +61,12 @@ void *gr_tcp_accept_main(void *arg)
     /* Start each accept thread at a different tcp_in so several of them
      * spread connections evenly. */
     uint64_t rr = (uint64_t)ctx->index;
+    /* Accept nothing until every thread started well: a connection handed
+     * to a thread whose start failed would never be adopted. */
+    while (!s->serving.load(std::memory_order_acquire) && !s->stop[GR_GROUP_ACCEPT].load(std::memory_order_acquire)) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     gr_poll_event_t evs[GR_MAX_LISTEN + 1];
     while (!s->stop[GR_GROUP_ACCEPT].load(std::memory_order_acquire)) {
         int n = gr_poll_wait(ctx->poll, evs, GR_MAX_LISTEN + 1, -1);

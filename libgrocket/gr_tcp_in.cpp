@@ -175,7 +175,9 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
         else if (need > have)
             want = need - have;
         else if (have == b->cap)
-            want = b->cap;
+            want = b->cap; /* full: double, but never past the max */
+        if ((uint64_t)have + want > (uint64_t)st->recv_buf_max && have < (size_t)st->recv_buf_max)
+            want = (size_t)st->recv_buf_max - have;
         int rc = gr_buf_reserve(b, want, (size_t)st->recv_buf_max);
         if (rc != GR_OK) {
             GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it",
@@ -201,8 +203,8 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
         b->len += (size_t)r;
         if (!cut_packages(ctx, c, &need))
             return;
-        if ((size_t)r < room || c->out_waiting || gr_conn_closing(c))
-            return; /* drained the socket, or replies must go out first */
+        if ((size_t)r < room || gr_conn_closing(c) || (ctx->proc_id >= 0 && c->out_waiting))
+            return; /* drained the socket, or (inline) replies must go out first */
     }
 }
 
@@ -259,8 +261,10 @@ void *gr_tcp_in_main(void *arg)
             gr_conn_t *c = (gr_conn_t *)evs[i].udata;
             if (!c)
                 continue; /* wake-up */
-            if (c->out_waiting)
-                gr_reply_on_writable(ctx, c, evs[i].events); /* inline mode: replies first */
+            /* out_waiting is this thread's own only when it processes inline;
+             * in worker mode it belongs to the worker. */
+            if (ctx->proc_id >= 0 && c->out_waiting)
+                gr_reply_on_writable(ctx, c, evs[i].events); /* replies first */
             else
                 on_readable(ctx, c);
         }

@@ -20,15 +20,17 @@ static void chunk_done(gr_chunk_t *ch)
     gr_conn_unref(c);
 }
 
-static void set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
+/* false when the registration failed (the connection is then closing). */
+static bool set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
 {
     if (on == (c->out_registered != 0))
-        return;
+        return true;
     if (on) {
         int rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
         if (rc < 0) {
             GR_ERROR("tcp_out: poll add fd %d: %s", c->fd, gr_strerror(rc));
             gr_conn_close(c);
+            return false;
         }
         c->out_registered = 1;
         c->oprev = NULL;
@@ -47,6 +49,7 @@ static void set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
             c->onext->oprev = c->oprev;
         c->oprev = c->onext = NULL;
     }
+    return true;
 }
 
 static void drop_all(gr_thread_ctx_t *ctx, gr_conn_t *c)
@@ -86,7 +89,8 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
                     ch->buf.off += (size_t)r;
                     GR_COUNT(ctx, bytes_out, (uint64_t)r);
                 }
-                set_registered(ctx, c, true);
+                if (!set_registered(ctx, c, true))
+                    drop_all(ctx, c);
                 break;
             }
             GR_COUNT(ctx, bytes_out, (uint64_t)r);
