@@ -143,6 +143,18 @@ TEST_P(EchoModes, ClientsClosingMidRequestHurtNobodyElse)
     stop_and_check(srv);
 }
 
+/* Rings of two slots: producers find them full all the time and must wait
+ * for the consumer without losing or reordering anything. */
+TEST_P(EchoModes, TinyRingsStayInOrder)
+{
+    GrocketdProcess srv(gr_test_module("demo"), mode_keys(GetParam()) + "queue.size = 2\n");
+    ASSERT_TRUE(srv.start()) << srv.log();
+    gr_test_run_t r = run_client(srv.port(), 16, 3000, 16, 100);
+    EXPECT_EQ(0, r.status) << r.output;
+    EXPECT_NE(std::string::npos, r.output.find("RESULT requests=48000 errors=0")) << r.output;
+    stop_and_check(srv);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModes, EchoModes,
                          ::testing::Values(Mode{true, true}, Mode{false, true}, Mode{true, false}, Mode{false, false}),
                          [](const ::testing::TestParamInfo<Mode> &info) { return mode_name(info.param); });
