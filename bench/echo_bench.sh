@@ -22,9 +22,13 @@
 # most QUIET_WAIT, 120 s) for a second in which the machine is idle.
 #
 # Environment (defaults): ROUNDS 5, S 5, WARMUP 1, CONNS 64, SIZE 44,
-# DEPTHS "1 16", MODES "inline worker out worker+out", SERVER_CPU 0,
+# DEPTHS "1 16", MODES "inline worker out worker+out" (inline: worker and
+# tcp_out disabled; worker: worker enabled; out: tcp_out enabled; worker+out:
+# both; enabled groups get thread_count 1), SERVER_CPU 0,
 # CLIENT_CPU 1, OTHERS_MAX 0.10, RETRIES 3, QUIET_WAIT 120,
-# SHARED_DIR <repo root>/../shared, WORK_DIR BUILD_DIR/echo_bench.
+# SHARED_DIR <repo root>/../shared, WORK_DIR BUILD_DIR/echo_bench,
+# GROCKETD_EXTRA (empty): extra [server] lines for every grocketd mode, e.g.
+# GROCKETD_EXTRA="tcp.in.recv_buf.init = 65536".
 # Exit status: 0 done; 1 a server or a client failed; 2 bad setup.
 set -euo pipefail
 
@@ -52,6 +56,7 @@ OTHERS_MAX=${OTHERS_MAX:-0.10}
 RETRIES=${RETRIES:-3}
 QUIET_WAIT=${QUIET_WAIT:-120}
 WORK_DIR=${WORK_DIR:-$BUILD_DIR/echo_bench}
+GROCKETD_EXTRA=${GROCKETD_EXTRA:-}
 
 GROCKETD=$BUILD_DIR/bin/grocketd
 CLIENT=$BUILD_DIR/bin/test_tcp_client
@@ -156,6 +161,7 @@ worker.disabled = $w
 worker.thread_count = 1
 tcp.out.disabled = $o
 tcp.out.thread_count = 1
+$GROCKETD_EXTRA
 [listen]
 0 = tcp://127.0.0.1:0
 EOF
@@ -230,12 +236,77 @@ result_field() { # FILE KEY -> value from the RESULT line
     sed -n "s/^RESULT .*$2=\([0-9.]*\).*/\1/p" "$1" | tail -n 1
 }
 
-# ---- correctness ----------------------------------------------------------
+# ---- table ----------------------------------------------------------------
+
+print_table() {
+awk -F'\t' -v conns="$CONNS" -v size="$SIZE" -v rounds="$ROUNDS" -v servers="$servers" -v depths="$DEPTHS" '
+function med(a, k,   i, j, t, m) {   # sorts a[1..k] in place
+    for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    m = int((k + 1) / 2)
+    return (k % 2) ? a[m] : (a[m] + a[m + 1]) / 2
+}
+function label(s) {
+    if (s == "inline") return "grocketd, worker off, tcp_out off"
+    if (s == "worker") return "grocketd, worker on, tcp_out off"
+    if (s == "out") return "grocketd, worker off, tcp_out on"
+    if (s == "worker+out") return "grocketd, worker on, tcp_out on"
+    return s
+}
+function rate(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.0fk", x / 1e3) }
+NR > 1 {
+    key = $2 SUBSEP $3; c = ++cnt[key]
+    R[key, c] = $4; U[key, c] = $11; if ($13 != "") noisy[key]++
+    PR[$2, $3, $1] = $4; PU[$2, $3, $1] = $11; if (!($1 in seen)) { seen[$1] = 1; rl[++nr] = $1 }
+}
+END {
+    ns = split(servers, sv, " "); nd = split(depths, dv, " ")
+    print "| workload | server | req/s median (min–max) | CPU µs/req median (min–max) | ratio vs ref_echo: req/s, CPU/req | same-round ratio: req/s, CPU/req | noisy runs |"
+    print "|---|---|---|---|---|---|---|"
+    for (i = 1; i <= nd; i++) {
+        d = dv[i]
+        for (j = 1; j <= ns; j++) {
+            s = sv[j]; key = d SUBSEP s; k = cnt[key]
+            if (!k) continue
+            delete a; delete b
+            for (c = 1; c <= k; c++) { a[c] = R[key, c]; b[c] = U[key, c] }
+            mr = med(a, k); mu = med(b, k)
+            rmin = a[1]; rmax = a[k]; umin = b[1]; umax = b[k]
+            if (s == "ref_echo") { refr[d] = mr; refu[d] = mu; ratio = "1 (reference)"; paired = "—" }
+            else {
+                ratio = sprintf("%.2f×, %.2f×", mr / refr[d], mu / refu[d])
+                # the ratio to ref_echo of the same round, median over rounds
+                delete pa; delete pb; m = 0
+                for (q = 1; q <= nr; q++) {
+                    rr = rl[q]
+                    if ((d, s, rr) in PR && (d, "ref_echo", rr) in PR) {
+                        m++; pa[m] = PR[d, s, rr] / PR[d, "ref_echo", rr]; pb[m] = PU[d, s, rr] / PU[d, "ref_echo", rr]
+                    }
+                }
+                paired = m ? sprintf("%.2f×, %.2f×", med(pa, m), med(pb, m)) : "—"
+            }
+            name = label(s)
+            printf "| echo %d B, %d conns, depth %d | %s | %s (%s–%s) | %.2f (%.2f–%.2f) | %s | %s | %d/%d |\n",
+                size, conns, d, name, rate(mr), rate(rmin), rate(rmax), mu, umin, umax, ratio, paired, noisy[key] + 0, k
+        }
+    }
+}' "$RAW"
+}
 
 servers="ref_echo $MODES"
+
+# TABLE=FILE: only print the table of an earlier run's results.tsv
+if [ -n "${TABLE:-}" ]; then
+    RAW=$TABLE
+    print_table
+    exit 0
+fi
+
+# ---- correctness ----------------------------------------------------------
+
 echo "# echo_bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), HZ=$HZ"
 echo "# build $BUILD_DIR, ref $REF, rounds $ROUNDS, S $S s, warm-up $WARMUP s, $CONNS conns, $SIZE B, depths $DEPTHS"
 echo "# server on CPU $SERVER_CPU, client on CPU $CLIENT_CPU"
+[ -z "$GROCKETD_EXTRA" ] || echo "# grocketd extra config: $(echo "$GROCKETD_EXTRA" | tr '\n' ';')"
 echo "# correctness: every reply compared byte for byte (test_tcp_client)"
 count=500
 for srv in $servers; do
@@ -311,40 +382,7 @@ for r in $(seq 1 "$ROUNDS"); do
     done
 done
 
-# ---- table ----------------------------------------------------------------
-
 echo
 echo "Raw results: $RAW"
 echo
-awk -F'\t' -v conns="$CONNS" -v size="$SIZE" -v rounds="$ROUNDS" -v servers="$servers" -v depths="$DEPTHS" '
-function med(a, k,   i, j, t, m) {   # sorts a[1..k] in place
-    for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    m = int((k + 1) / 2)
-    return (k % 2) ? a[m] : (a[m] + a[m + 1]) / 2
-}
-function rate(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.0fk", x / 1e3) }
-NR > 1 {
-    key = $2 SUBSEP $3; c = ++cnt[key]
-    R[key, c] = $4; U[key, c] = $11; if ($13 != "") noisy[key]++
-}
-END {
-    ns = split(servers, sv, " "); nd = split(depths, dv, " ")
-    print "| workload | server | req/s median (min–max) | CPU µs/req median (min–max) | ratio vs ref_echo: req/s, CPU/req | noisy runs |"
-    print "|---|---|---|---|---|---|"
-    for (i = 1; i <= nd; i++) {
-        d = dv[i]
-        for (j = 1; j <= ns; j++) {
-            s = sv[j]; key = d SUBSEP s; k = cnt[key]
-            if (!k) continue
-            delete a; delete b
-            for (c = 1; c <= k; c++) { a[c] = R[key, c]; b[c] = U[key, c] }
-            mr = med(a, k); mu = med(b, k)
-            rmin = a[1]; rmax = a[k]; umin = b[1]; umax = b[k]
-            if (s == "ref_echo") { refr[d] = mr; refu[d] = mu; ratio = "1 (reference)" }
-            else ratio = sprintf("%.2f×, %.2f×", mr / refr[d], mu / refu[d])
-            name = (s == "ref_echo") ? "ref_echo" : "grocketd " s
-            printf "| echo %d B, %d conns, depth %d | %s | %s (%s–%s) | %.2f (%.2f–%.2f) | %s | %d/%d |\n",
-                size, conns, d, name, rate(mr), rate(rmin), rate(rmax), mu, umin, umax, ratio, noisy[key] + 0, k
-        }
-    }
-}' "$RAW"
+print_table

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define GR_ABI_MAJOR 1
-#define GR_ABI_MINOR 1
+#define GR_ABI_MINOR 2
 #define GR_ABI_VERSION ((GR_ABI_MAJOR << 16) | GR_ABI_MINOR)
 #define GR_ABI_VERSION_MAJOR(v) ((int)((uint32_t)(v) >> 16))
 #define GR_ABI_VERSION_MINOR(v) ((int)((uint32_t)(v) & 0xffffu))
@@ -68,6 +68,39 @@ typedef struct gr_listen_info_t {
     int is_udp;        /* 0 for tcp:// */
     int port;          /* the bound port (the real one when 0 was asked) */
 } gr_listen_info_t;
+
+/* A view of bytes owned by the framework: not NUL-terminated, valid during
+ * the callback it was given to. ptr is NULL for "absent". */
+typedef struct gr_str_t {
+    const char *ptr;
+    size_t len;
+} gr_str_t;
+
+typedef struct gr_http_pair_t {
+    gr_str_t name;
+    gr_str_t value;
+} gr_http_pair_t;
+
+/* One HTTP request, handed to proc_http (ABI 1.2). Every string is a view
+ * into the received bytes where no decoding was needed. */
+typedef struct gr_http_request_t {
+    uint32_t size;              /* sizeof(gr_http_request_t) of the framework */
+    gr_str_t method;            /* "GET", "POST", ... */
+    gr_str_t target;            /* the request-target as sent: "/a%20b?x=1" */
+    gr_str_t path;              /* the path, percent-decoded: "/a b" */
+    gr_str_t query_string;      /* after '?', as sent (empty when none) */
+    int version_major;          /* 1 */
+    int version_minor;          /* 0 or 1 */
+    int keep_alive;             /* the connection stays open after the reply */
+    const gr_http_pair_t *headers; /* as received; look up with services->http_header */
+    size_t header_count;
+    const gr_http_pair_t *query;   /* decoded query parameters, in order */
+    size_t query_count;
+    const gr_http_pair_t *form;    /* decoded application/x-www-form-urlencoded body fields */
+    size_t form_count;
+    gr_str_t body;              /* the body, de-chunked (empty when none) */
+    int is_head;                /* HEAD: the framework sends the headers only */
+} gr_http_request_t;
 
 /* What the framework tells a module about the running server (ABI 1.1). */
 typedef struct gr_server_info_t {
@@ -119,6 +152,28 @@ typedef struct gr_services_t {
 
     /* The running server: listen ports, thread counts, argv. */
     const gr_server_info_t *(*server_info)(void);
+
+    /* ---- ABI 1.2 ---- */
+
+    /* The client's address as "1.2.3.4:5678" or "[::1]:5678" into buf;
+     * returns buf. */
+    const char *(*conn_peer)(gr_conn_t *conn, char *buf, size_t len);
+
+    /* Look-ups in the request being processed: a header (case-insensitive
+     * name), a decoded query parameter, a decoded form field. The first
+     * match; .ptr NULL when absent. */
+    gr_str_t (*http_header)(const gr_http_request_t *req, const char *name);
+    gr_str_t (*http_query)(const gr_http_request_t *req, const char *name);
+    gr_str_t (*http_form)(const gr_http_request_t *req, const char *name);
+
+    /* The response to the request being processed (only inside proc_http):
+     * the status (200 unless set), extra header lines, and the body written
+     * with reply / reply_alloc. The framework adds Content-Length, Date,
+     * Server and, where needed, Connection. 0, or negative on bad input. */
+    int (*http_set_status)(gr_conn_t *conn, int status);
+    int (*http_add_header)(gr_conn_t *conn, const char *name, const char *value);
+    /* The common case in one call: status, Content-Type text/plain, body. */
+    int (*http_reply_text)(gr_conn_t *conn, int status, const char *text);
 } gr_services_t;
 
 /* A module describes itself with this struct. Append-only: never reorder.
@@ -157,6 +212,13 @@ typedef struct gr_module_t {
      * Non-zero from thread_init refuses start-up. */
     int (*thread_init)(int thread_id);
     void (*thread_term)(int thread_id);
+
+    /* ---- ABI 1.2 ---- */
+
+    /* Answer one HTTP request from an http:// listener; same threads and
+     * ordering as proc. Return GR_PROC_OK, or GR_PROC_CLOSE to close after
+     * this reply. NULL: every request is answered 404. */
+    int (*proc_http)(gr_conn_t *conn, const gr_http_request_t *req);
 } gr_module_t;
 
 /* The one function a module exports (GR_MODULE_ENTRY_SYMBOL). */

@@ -426,6 +426,11 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "worker.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(worker_threads) },
     { "worker.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(worker_disabled) },
     { "queue.size", GR_KEY_INT, "4096", 2, 1048576, GR_FIELD(queue_size) },
+    { "http.max_header_size", GR_KEY_INT, "16384", 256, 1048576, GR_FIELD(http_max_header_size) },
+    { "http.max_headers", GR_KEY_INT, "100", 1, 10000, GR_FIELD(http_max_headers) },
+    { "http.max_body_size", GR_KEY_INT64, "1048576", 0, GR_GIB, GR_FIELD(http_max_body_size) },
+    { "http.keepalive_timeout", GR_KEY_INT, "75", 1, 86400, GR_FIELD(http_keepalive_timeout) },
+    { "http.header_timeout", GR_KEY_INT, "10", 1, 3600, GR_FIELD(http_header_timeout) },
 };
 #define GR_SERVER_KEY_COUNT (sizeof(gr_server_keys) / sizeof(gr_server_keys[0]))
 
@@ -533,17 +538,20 @@ static int listen_host_ok(const char *host, size_t len)
     return 1;
 }
 
-/* Parse "tcp://HOST:PORT" or "udp://HOST:PORT" into l; 0 or GR_EINVAL. */
+/* Parse "tcp://HOST:PORT", "http://HOST:PORT" or "udp://HOST:PORT" into l;
+ * 0 or GR_EINVAL. */
 static int listen_parse(const char *value, gr_listen_t *l)
 {
-    int is_udp;
+    int is_udp = 0, is_http = 0;
+    const char *hp;
     if (strncasecmp(value, "tcp://", 6) == 0)
-        is_udp = 0;
+        hp = value + 6;
     else if (strncasecmp(value, "udp://", 6) == 0)
-        is_udp = 1;
+        hp = value + 6, is_udp = 1;
+    else if (strncasecmp(value, "http://", 7) == 0)
+        hp = value + 7, is_http = 1;
     else
         return GR_EINVAL;
-    const char *hp = value + 6;
     const char *colon; /* the ':' before PORT */
     if (hp[0] == '[') {
         const char *close = strchr(hp, ']');
@@ -575,6 +583,7 @@ static int listen_parse(const char *value, gr_listen_t *l)
     snprintf(l->url, sizeof(l->url), "%s", value);
     snprintf(l->host_port, sizeof(l->host_port), "%s", hp);
     l->is_udp = is_udp;
+    l->is_http = is_http;
     return 0;
 }
 
@@ -629,7 +638,7 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
             }
             if (listen_parse(e->value, &s->listens[s->listen_count]) != 0) {
                 cfg_err(err, errlen,
-                        "%s:%d: %s: invalid listen address '%s' (expected tcp://HOST:PORT or udp://HOST:PORT)",
+                        "%s:%d: %s: invalid listen address '%s' (expected tcp://, http:// or udp://HOST:PORT)",
                         name, e->line, e->key, e->value);
                 return GR_ECONFIG;
             }

@@ -49,7 +49,8 @@ int gr_parse_bool(const char *s, int *out);      /* true/false yes/no on/off 1/0
 typedef struct gr_listen_t {
     char url[256];   /* as written, e.g. tcp://0.0.0.0:8000 */
     char host_port[256]; /* the part after "tcp://" */
-    int is_udp;      /* 0: tcp:// (udp:// is accepted from a later issue on) */
+    int is_udp;      /* udp:// (parsed; served from a later version on) */
+    int is_http;     /* http://: built-in HTTP/1.1, the module's proc_http */
 } gr_listen_t;
 
 /* The validated settings of the server. */
@@ -70,6 +71,11 @@ typedef struct gr_settings_t {
     int worker_threads;            /* worker.thread_count */
     int worker_disabled;           /* worker.disabled */
     int queue_size;                /* queue.size: slots per SPSC ring */
+    int http_max_header_size;      /* http.max_header_size: bytes of request line + headers (431) */
+    int http_max_headers;          /* http.max_headers: header lines (431) */
+    int64_t http_max_body_size;    /* http.max_body_size: bytes of body (413) */
+    int http_keepalive_timeout;    /* http.keepalive_timeout: s an idle HTTP connection stays open */
+    int http_header_timeout;       /* http.header_timeout: s to receive a whole request head */
     int listen_count;
     gr_listen_t listens[GR_MAX_LISTEN];
 } gr_settings_t;

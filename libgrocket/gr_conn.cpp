@@ -78,6 +78,10 @@ void gr_conn_unref(gr_conn_t *c)
     if (c->accepted && m->tcp_close)
         m->tcp_close(c);
     gr_socket_close(c->fd);
+    if (c->http) {
+        gr_http_parser_free(c->http);
+        free(c->http);
+    }
     gr_buf_free(&c->in);
     gr_buf_free(&c->out);
     free(c);

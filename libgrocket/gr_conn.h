@@ -23,6 +23,7 @@
 
 struct gr_server_t;
 struct gr_chunk_t;
+struct gr_http_parser_t;
 
 /* A growable byte buffer: data[off, len) holds the bytes not yet consumed. */
 typedef struct gr_buf_t {
@@ -54,12 +55,17 @@ struct gr_conn_t {
     gr_addr_t peer;
     void *user;                        /* the module's pointer (services conn_get/set_user) */
     int accepted;                      /* module tcp_accept said yes: tcp_close is owed */
+    int is_http;                       /* from an http:// listen: HTTP framing, proc_http */
     int in_index, worker_index, out_index; /* the threads this connection is pinned to */
 
     /* Owner (tcp_in) only. */
     gr_buf_t in;                       /* received bytes not yet cut into packages */
     int in_closed;                     /* closed by the owner: removed from its poll */
     int in_eof;                        /* the peer finished sending: no longer read */
+    int in_stopped;                    /* nothing more is cut (HTTP error, or a close was asked) */
+    struct gr_http_parser_t *http;     /* HTTP request parsing state (is_http only) */
+    int64_t last_active_ms;            /* last read (HTTP keep-alive timeout) */
+    int64_t req_start_ms;              /* first byte of a request not yet complete; 0: none */
     struct gr_conn_t *prev, *next;     /* the owner's list of open connections */
 
     /* Close list of the owner: pushed by any thread, drained by the owner. */
@@ -86,8 +92,13 @@ struct gr_conn_t {
 /* A batch of packages cut from one read, copied for a worker. */
 typedef struct gr_job_t {
     gr_conn_t *conn;      /* holds one reference */
-    uint32_t count;       /* packages; 0 = the peer finished sending: flush, then close */
+    uint32_t count;       /* packages */
+    int eof;              /* the peer finished sending: flush, then close */
+    int tail_status;      /* after the packages: 100 = answer 100 Continue;
+                             4xx = answer that error, then close; 0 = nothing */
     uint32_t *lens;       /* count lengths, packages lie back to back in data */
+    uint32_t *metas;      /* HTTP: count offsets into meta of each packed request description */
+    char *meta;
     char *data;
 } gr_job_t;
 

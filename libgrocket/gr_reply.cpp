@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gr_error.h"
+#include "gr_http.h"
 #include "gr_log.h"
 #include "gr_server.h"
 
@@ -189,25 +190,42 @@ void gr_reply_drop_waiting(gr_thread_ctx_t *ctx)
     }
 }
 
-void gr_process_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, const uint32_t *lens, uint32_t count)
+bool gr_process_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32_t len, const gr_http_msg_t *msg)
 {
-    const gr_module_t *m = &ctx->server->module.m;
     GR_CHECK_PROCESSOR(ctx, c);
-    uint32_t i = 0;
-    for (; i < count; i++) {
-        if (gr_conn_closing(c) || c->close_after_flush != GR_CAF_NONE)
-            break;
-        int rc = m->proc(c, data, lens[i]);
-#if GR_REQUEST_DEBUG_LOG
-        GR_DEBUG("fd %d: package of %u bytes processed on %s %d: proc returned %d", c->fd, lens[i],
-                 ctx->group == GR_GROUP_IN ? "tcp_in" : "worker", ctx->index, rc);
-#endif
-        GR_COUNT(ctx, processed, 1);
-        data += lens[i];
-        if (rc != GR_PROC_OK)
-            c->close_after_flush = GR_CAF_ASKED;
+    if (gr_conn_closing(c) || c->close_after_flush != GR_CAF_NONE) {
+        GR_COUNT(ctx, dropped, 1);
+        return false;
     }
-    if (i < count)
-        GR_COUNT(ctx, dropped, count - i);
+    int rc = msg ? gr_http_process(ctx, c, data, msg) : ctx->server->module.m.proc(c, data, len);
+    GR_COUNT(ctx, processed, 1);
+#if GR_REQUEST_DEBUG_LOG
+    GR_DEBUG("fd %d: package of %u bytes processed on %s %d: returned %d", c->fd, len,
+             ctx->group == GR_GROUP_IN ? "tcp_in" : "worker", ctx->index, rc);
+#endif
+    if (rc != GR_PROC_OK)
+        c->close_after_flush = GR_CAF_ASKED;
+    return true;
+}
+
+void gr_process_job(gr_thread_ctx_t *ctx, gr_job_t *job)
+{
+    gr_conn_t *c = job->conn;
+    const char *data = job->data;
+    for (uint32_t i = 0; i < job->count; i++) {
+        gr_http_msg_t msg;
+        if (job->metas)
+            gr_http_msg_unpack(job->meta + job->metas[i], &msg);
+        gr_process_one(ctx, c, data, job->lens[i], job->metas ? &msg : NULL);
+        data += job->lens[i];
+    }
+    if (job->tail_status == 100 && !gr_conn_closing(c) && c->close_after_flush == GR_CAF_NONE)
+        gr_http_continue(c);
+    else if (job->tail_status >= 400 && !gr_conn_closing(c) && c->close_after_flush == GR_CAF_NONE) {
+        gr_http_error(ctx, c, job->tail_status);
+        c->close_after_flush = GR_CAF_ASKED;
+    }
+    if (job->eof && c->close_after_flush == GR_CAF_NONE)
+        c->close_after_flush = GR_CAF_ASKED; /* the peer finished: flush, then close */
     gr_reply_flush(ctx, c);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "gr_error.h"
+#include "gr_http.h"
 #include "gr_log.h"
 
 gr_server_t *gr_current_server = NULL;
@@ -147,12 +148,14 @@ static int bind_listeners(gr_server_t *s, char *err, size_t errlen)
             return fd;
         }
         s->listeners[i].fd = fd;
+        s->listeners[i].is_http = l->is_http;
         s->listener_count = i + 1;
         s->listen_info[i].url = l->url;
         s->listen_info[i].is_udp = 0;
         s->listen_info[i].port = gr_addr_port(&s->listeners[i].bound);
         char buf[128];
-        GR_INFO("listening on tcp://%s (%s)", gr_addr_format(&s->listeners[i].bound, buf, sizeof buf), l->url);
+        GR_INFO("listening on %s://%s (%s)", l->is_http ? "http" : "tcp",
+                gr_addr_format(&s->listeners[i].bound, buf, sizeof buf), l->url);
     }
     s->info.size = sizeof s->info;
     s->info.listen_count = s->listener_count;
@@ -205,6 +208,8 @@ static int create_contexts(gr_server_t *s, char *err, size_t errlen)
             ctx->group = g;
             ctx->index = i;
             ctx->proc_id = g == proc_group ? i : -1;
+            if (ctx->proc_id >= 0 && !(ctx->http_resp = gr_http_resp_new()))
+                goto nomem;
             int rc = gr_poll_create(&ctx->poll);
             if (rc < 0) {
                 snprintf(err, errlen, "cannot create a %s poll: %s", gr_poll_backend_name(), gr_strerror(rc));
@@ -246,6 +251,9 @@ static void destroy_contexts(gr_server_t *s)
                 gr_queue_destroy(&ctx->inbox[k]);
             free(ctx->inbox);
             free(ctx->lens);
+            free(ctx->metas);
+            gr_buf_free(&ctx->meta);
+            gr_http_resp_free(ctx->http_resp);
         }
         free(arr);
         s->groups[g] = NULL;
@@ -305,6 +313,9 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
     if (rc != GR_OK)
         goto fail;
     plan_groups(s);
+    s->http_limits.max_header_size = (uint32_t)s->settings.http_max_header_size;
+    s->http_limits.max_headers = (uint32_t)s->settings.http_max_headers;
+    s->http_limits.max_body_size = (uint64_t)s->settings.http_max_body_size;
     if (m->init && m->init(gr_services_get()) != 0) {
         snprintf(err, errlen, "module %s (%s): init failed", m->name, s->module.path);
         rc = GR_EREFUSED;

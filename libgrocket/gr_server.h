@@ -15,6 +15,7 @@
 #include "compiler_switch.h"
 #include "gr_config.h"
 #include "gr_conn.h"
+#include "gr_http_parse.h"
 #include "gr_module_loader.h"
 #include "gr_poll.h"
 #include "gr_queue.h"
@@ -59,9 +60,17 @@ typedef struct gr_thread_ctx_t {
     gr_conn_t *waiting;
     /* tcp_out: connections with chunks queued. */
     gr_conn_t *queued;
-    /* tcp_in: package lengths cut from one read (grown as needed). */
+    /* tcp_in: package lengths cut from one read (grown as needed), and for
+     * HTTP the packed request descriptions of a worker job. */
     uint32_t *lens;
+    uint32_t *metas;
     uint32_t lens_cap;
+    gr_buf_t meta;
+    /* processing threads: the HTTP response being built, and scratch for
+     * decoded request strings. */
+    struct gr_http_resp_t *http_resp;
+    int64_t now_ms;             /* tcp_in: the loop's clock (ms, monotonic) */
+    int64_t next_sweep_ms;      /* tcp_in: next look for idle connections */
     int init_ok;                /* module thread_init succeeded: thread_term is owed */
     gr_counters_t counters;
 } gr_thread_ctx_t;
@@ -69,6 +78,7 @@ typedef struct gr_thread_ctx_t {
 typedef struct gr_listener_t {
     gr_socket_t fd;
     gr_addr_t bound;
+    int is_http;      /* http:// */
 } gr_listener_t;
 
 struct gr_server_t {
@@ -78,6 +88,7 @@ struct gr_server_t {
     int module_inited;            /* module init returned 0: term is owed */
     gr_listener_t listeners[GR_MAX_LISTEN];
     gr_listen_info_t listen_info[GR_MAX_LISTEN];
+    gr_http_limits_t http_limits;  /* from the settings */
     int listener_count;
     gr_server_info_t info;        /* what services->server_info returns */
     char *url_copies[GR_MAX_LISTEN];
@@ -124,9 +135,13 @@ void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events);
 void gr_reply_abandon(gr_thread_ctx_t *ctx, gr_conn_t *c);
 /* Drop every connection waiting for writability (at stop). */
 void gr_reply_drop_waiting(gr_thread_ctx_t *ctx);
-/* Run proc on count packages lying back to back in data; stops at the first
- * GR_PROC_CLOSE. Then flushes. */
-void gr_process_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, const uint32_t *lens, uint32_t count);
+/* Process one package (proc) or HTTP request (msg != NULL, proc_http);
+ * false when it was dropped because the connection is closing or a close
+ * was asked. Does not flush. */
+bool gr_process_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32_t len, const struct gr_http_msg_t *msg);
+/* A worker job: its packages, its tail (100 Continue / an HTTP error) and
+ * EOF, then one flush. */
+void gr_process_job(gr_thread_ctx_t *ctx, gr_job_t *job);
 
 /* The processing thread of c (worker or owner). */
 gr_thread_ctx_t *gr_proc_ctx(struct gr_server_t *s, gr_conn_t *c);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gr_error.h"
+#include "gr_http.h"
 #include "gr_log.h"
 #include "gr_server.h"
 
@@ -73,6 +74,26 @@ static const gr_server_info_t *svc_server_info(void)
     return gr_current_server ? &gr_current_server->info : NULL;
 }
 
+static const char *svc_conn_peer(gr_conn_t *c, char *buf, size_t len)
+{
+    return gr_addr_format(&c->peer, buf, len);
+}
+
+static gr_str_t svc_http_header(const gr_http_request_t *req, const char *name)
+{
+    return gr_http_find(req->headers, req->header_count, name, 1);
+}
+
+static gr_str_t svc_http_query(const gr_http_request_t *req, const char *name)
+{
+    return gr_http_find(req->query, req->query_count, name, 0);
+}
+
+static gr_str_t svc_http_form(const gr_http_request_t *req, const char *name)
+{
+    return gr_http_find(req->form, req->form_count, name, 0);
+}
+
 static const gr_services_t services = {
     .size = sizeof(gr_services_t),
     .abi_version = GR_ABI_VERSION,
@@ -85,6 +106,13 @@ static const gr_services_t services = {
     .conn_set_user = svc_conn_set_user,
     .reply_alloc = svc_reply_alloc,
     .server_info = svc_server_info,
+    .conn_peer = svc_conn_peer,
+    .http_header = svc_http_header,
+    .http_query = svc_http_query,
+    .http_form = svc_http_form,
+    .http_set_status = gr_http_set_status,
+    .http_add_header = gr_http_add_header,
+    .http_reply_text = gr_http_reply_text,
 };
 
 const gr_services_t *gr_services_get(void)

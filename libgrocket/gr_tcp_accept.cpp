@@ -46,6 +46,7 @@ static void accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, uint64_t *rr)
             gr_conn_unref(c); /* not accepted: no tcp_close owed */
             continue;
         }
+        c->is_http = l->is_http;
         c->accepted = 1;
         GR_COUNT(ctx, accepted, 1);
         gr_handoff(&s->groups[GR_GROUP_IN][c->in_index], ctx->index, c);

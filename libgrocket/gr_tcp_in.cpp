@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "gr_error.h"
+#include "gr_http.h"
 #include "gr_log.h"
 #include "gr_server.h"
 
@@ -57,52 +59,17 @@ static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
 }
 
 /* The peer finished sending. Replies still owed are sent, then we close. */
-static void in_eof(gr_thread_ctx_t *ctx, gr_conn_t *c)
+/* A job for c's worker: the packages collected in ctx->lens (and, for
+ * HTTP, their packed descriptions in ctx->meta) lying back to back from
+ * data, then the tail and EOF marks. One allocation per read, not per
+ * package: the receive buffer is reused at once, so the bytes are copied. */
+static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t bytes, uint32_t count,
+                     int tail_status, int eof)
 {
     gr_server_t *s = ctx->server;
-    if (s->settings.worker_disabled) {
-        /* Inline: each read's replies were flushed, and a connection whose
-         * replies wait for writability is not read (on_readable stops). */
-        in_close(ctx, c);
-        return;
-    }
-    c->in_eof = 1;
-    gr_poll_del(ctx->poll, c->fd);
-    gr_job_t *job = (gr_job_t *)calloc(1, sizeof *job);
-    if (!job) {
-        in_close(ctx, c);
-        return;
-    }
-    job->conn = c; /* count 0: flush, then close */
-    gr_conn_ref(c);
-    gr_handoff(&s->groups[GR_GROUP_WORKER][c->worker_index], ctx->index, job);
-}
-
-static int lens_push(gr_thread_ctx_t *ctx, uint32_t *n, uint32_t len)
-{
-    if (*n == ctx->lens_cap) {
-        uint32_t cap = ctx->lens_cap ? ctx->lens_cap * 2 : 64;
-        uint32_t *p = (uint32_t *)realloc(ctx->lens, cap * sizeof *p);
-        if (!p)
-            return GR_ENOMEM;
-        ctx->lens = p;
-        ctx->lens_cap = cap;
-    }
-    ctx->lens[(*n)++] = len;
-    return GR_OK;
-}
-
-/* Give count packages starting at data to their processing thread. */
-static void dispatch(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t bytes, uint32_t count)
-{
-    gr_server_t *s = ctx->server;
-    if (s->settings.worker_disabled) {
-        gr_process_packages(ctx, c, data, ctx->lens, count);
-        return;
-    }
-    /* One allocation per read, not per package: the job header, the lengths
-     * and a copy of the bytes (the receive buffer is reused at once). */
-    gr_job_t *job = (gr_job_t *)malloc(sizeof *job + count * sizeof(uint32_t) + bytes);
+    size_t metas = c->is_http ? count * sizeof(uint32_t) : 0;
+    size_t meta = c->is_http ? ctx->meta.len : 0;
+    gr_job_t *job = (gr_job_t *)malloc(sizeof *job + count * sizeof(uint32_t) + metas + meta + bytes + 8);
     if (!job) {
         GR_ERROR("out of memory for %u packages on fd %d; closing it", count, c->fd);
         GR_COUNT(ctx, dropped, count);
@@ -111,53 +78,161 @@ static void dispatch(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
     }
     job->conn = c;
     job->count = count;
+    job->eof = eof;
+    job->tail_status = tail_status;
     job->lens = (uint32_t *)(job + 1);
-    job->data = (char *)(job->lens + count);
+    job->metas = c->is_http ? job->lens + count : NULL;
+    /* Packed descriptions hold 8-byte fields: keep them aligned. */
+    uintptr_t m = (uintptr_t)(job->lens + count) + metas;
+    job->meta = (char *)((m + 7) & ~(uintptr_t)7);
+    job->data = job->meta + meta;
     memcpy(job->lens, ctx->lens, count * sizeof(uint32_t));
+    if (c->is_http) {
+        memcpy(job->metas, ctx->metas, metas);
+        memcpy(job->meta, ctx->meta.data, meta);
+    }
     memcpy(job->data, data, bytes);
     gr_conn_ref(c);
     gr_handoff(&s->groups[GR_GROUP_WORKER][c->worker_index], ctx->index, job);
 }
 
-/* Cut what c->in holds into packages and dispatch them. Returns false when
- * the connection was closed (bad data). *need gets the total size the module
- * said the next package has, when it said so. */
+/* The peer finished sending. Replies still owed are sent, then we close. */
+static void in_eof(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (ctx->server->settings.worker_disabled) {
+        /* Inline: each read's replies were flushed, and a connection whose
+         * replies wait for writability is not read (on_readable stops). */
+        in_close(ctx, c);
+        return;
+    }
+    c->in_eof = 1;
+    gr_poll_del(ctx->poll, c->fd);
+    send_job(ctx, c, NULL, 0, 0, 0, 1);
+}
+
+/* Remember one package for a worker job: its length and, for HTTP, its
+ * packed description. */
+static int job_add(gr_thread_ctx_t *ctx, uint32_t *n, uint32_t len, const gr_http_msg_t *msg)
+{
+    if (*n == ctx->lens_cap) {
+        uint32_t cap = ctx->lens_cap ? ctx->lens_cap * 2 : 64;
+        uint32_t *p = (uint32_t *)realloc(ctx->lens, cap * sizeof *p);
+        uint32_t *q = p ? (uint32_t *)realloc(ctx->metas, cap * sizeof *q) : NULL;
+        if (p)
+            ctx->lens = p;
+        if (!q)
+            return GR_ENOMEM;
+        ctx->metas = q;
+        ctx->lens_cap = cap;
+    }
+    if (msg) {
+        size_t size = gr_http_msg_packed_size(msg);
+        if (gr_buf_reserve(&ctx->meta, size, 0) != GR_OK)
+            return GR_ENOMEM;
+        ctx->metas[*n] = (uint32_t)ctx->meta.len;
+        gr_http_msg_pack(msg, ctx->meta.data + ctx->meta.len);
+        ctx->meta.len += size;
+    }
+    ctx->lens[(*n)++] = len;
+    return GR_OK;
+}
+
+/* Frame the next package: the module's check, or the HTTP parser. */
+static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t avail)
+{
+    if (!c->is_http)
+        return ctx->server->module.m.check(c, data, avail);
+    if (!c->http) {
+        c->http = (gr_http_parser_t *)calloc(1, sizeof *c->http);
+        if (!c->http)
+            return -500;
+        gr_http_parser_init(c->http);
+    }
+    return gr_http_parser_feed(c->http, data, avail, &ctx->server->http_limits);
+}
+
+/* Cut what c->in holds into packages; process them inline or send them to
+ * the worker. Returns false when nothing more should be read now (closed,
+ * or nothing more will be cut). *need gets the total size the module said
+ * the next package has, when it said so. */
 static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t *need)
 {
-    const gr_module_t *m = &ctx->server->module.m;
+    int inline_proc = ctx->server->settings.worker_disabled;
     gr_buf_t *b = &c->in;
     size_t start = b->off, pos = b->off;
     uint32_t n = 0;
+    int tail = 0;
     *need = 0;
-    while (pos < b->len) {
+    ctx->meta.len = 0;
+    while (pos < b->len && !c->in_stopped) {
         size_t avail = b->len - pos;
-        long rc = m->check(c, b->data + pos, avail);
-        if (rc == GR_CHECK_NEED_MORE)
+        long rc = cut_one(ctx, c, b->data + pos, avail);
+        if (rc == 0) {
+            if (c->is_http && gr_http_parser_wants_continue(c->http)) {
+                tail = 100;
+                c->http->continue_sent = 1;
+            }
             break;
+        }
         if (rc < 0) {
-            GR_DEBUG("module check: bad data on fd %d; closing it", c->fd);
             GR_COUNT(ctx, bad, 1);
-            in_close(ctx, c);
-            return false;
+            if (!c->is_http) {
+                GR_DEBUG("module check: bad data on fd %d; closing it", c->fd);
+                in_close(ctx, c);
+                return false;
+            }
+            /* Answered after the replies owed, then closed; nothing more is
+             * cut from this connection. */
+            GR_DEBUG("fd %d: bad HTTP request: answering %ld", c->fd, -rc);
+            tail = (int)-rc;
+            c->in_stopped = 1;
+            break;
         }
         if ((size_t)rc > avail) { /* a size hint: the package is rc bytes */
             *need = (size_t)rc;
             break;
         }
-        if (lens_push(ctx, &n, (uint32_t)rc) != GR_OK) {
+        const gr_http_msg_t *msg = c->is_http ? &c->http->msg : NULL;
+        GR_COUNT(ctx, packages, 1);
+        if (inline_proc) {
+            gr_process_one(ctx, c, b->data + pos, (uint32_t)rc, msg);
+            n++;
+        } else if (job_add(ctx, &n, (uint32_t)rc, msg) != GR_OK) {
             in_close(ctx, c);
             return false;
         }
+        if (msg && !msg->keep_alive)
+            c->in_stopped = 1; /* the reply closes: later requests are not served */
+        if (c->is_http)
+            gr_http_parser_next(c->http);
         pos += (size_t)rc;
     }
-    if (n) {
-        GR_COUNT(ctx, packages, n);
-        dispatch(ctx, c, b->data + start, pos - start, n);
+    size_t cut_end = pos;
+    if (c->in_stopped)
+        pos = b->len; /* nothing more will be cut: drop the rest */
+    if (c->is_http) {
+        /* Time the head of a request begun and not complete (slow senders). */
+        if (pos == b->len)
+            c->req_start_ms = 0;
+        else if (n || !c->req_start_ms)
+            c->req_start_ms = ctx->now_ms;
+    }
+    if (inline_proc) {
+        if (tail == 100)
+            gr_http_continue(c);
+        else if (tail && c->close_after_flush == GR_CAF_NONE) {
+            gr_http_error(ctx, c, tail);
+            c->close_after_flush = GR_CAF_ASKED;
+        }
+        if (n || tail)
+            gr_reply_flush(ctx, c);
+    } else if (n || tail) {
+        send_job(ctx, c, b->data + start, cut_end - start, n, tail, 0);
     }
     b->off = pos;
     if (b->off == b->len)
         b->off = b->len = 0;
-    return !c->in_closed;
+    return !c->in_closed && !c->in_stopped;
 }
 
 static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
@@ -201,6 +276,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
         }
         GR_COUNT(ctx, bytes_in, (uint64_t)r);
         b->len += (size_t)r;
+        c->last_active_ms = ctx->now_ms;
         if (!cut_packages(ctx, c, &need))
             return;
         if ((size_t)r < room || gr_conn_closing(c) || (ctx->proc_id >= 0 && c->out_waiting))
@@ -211,6 +287,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 static void adopt(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     list_add(ctx, c);
+    c->last_active_ms = ctx->now_ms;
     if (ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
         c->in_eof = 1; /* never registered */
         in_close(ctx, c);
@@ -246,6 +323,33 @@ static void drain_close_list(gr_thread_ctx_t *ctx)
     }
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    /* Coarse: a timeout needs seconds, not a clock read that costs. */
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Once a second: close HTTP connections idle past the keep-alive timeout,
+ * or whose request head is taking longer than the header timeout. */
+static void sweep_idle(gr_thread_ctx_t *ctx)
+{
+    const gr_settings_t *st = &ctx->server->settings;
+    int64_t keepalive = (int64_t)st->http_keepalive_timeout * 1000, header = (int64_t)st->http_header_timeout * 1000;
+    for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->is_http)
+            continue;
+        bool slow_head = c->req_start_ms && !(c->http && c->http->msg.headers_done) &&
+                         ctx->now_ms - c->req_start_ms > header;
+        if (slow_head || ctx->now_ms - c->last_active_ms > keepalive) {
+            GR_DEBUG("fd %d: %s; closing it", c->fd, slow_head ? "request head too slow" : "idle");
+            in_close(ctx, c);
+        }
+    }
+}
+
 void *gr_tcp_in_main(void *arg)
 {
     gr_thread_ctx_t *ctx = (gr_thread_ctx_t *)arg;
@@ -253,10 +357,15 @@ void *gr_tcp_in_main(void *arg)
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
     gr_poll_event_t evs[GR_POLL_BATCH];
+    ctx->now_ms = now_ms();
+    ctx->next_sweep_ms = ctx->now_ms + 1000;
     for (;;) {
-        int timeout = gr_before_wait(ctx, -1);
+        /* Wake at least once a second while connections are open, for the
+         * timeouts. */
+        int timeout = gr_before_wait(ctx, ctx->conns ? 1000 : -1);
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
+        ctx->now_ms = now_ms();
         for (int i = 0; i < n; i++) {
             gr_conn_t *c = (gr_conn_t *)evs[i].udata;
             if (!c)
@@ -270,6 +379,11 @@ void *gr_tcp_in_main(void *arg)
         }
         drain_inbox(ctx);
         drain_close_list(ctx);
+        /* After the events: a connection closed here is not in the batch. */
+        if (ctx->now_ms >= ctx->next_sweep_ms) {
+            sweep_idle(ctx);
+            ctx->next_sweep_ms = ctx->now_ms + 1000;
+        }
         if (s->stop[GR_GROUP_IN].load(std::memory_order_acquire) && !ctx->closed_all.load(std::memory_order_relaxed)) {
             drain_inbox(ctx); /* connections accepted before the stop */
             while (ctx->conns)

@@ -11,14 +11,7 @@
 static void run_job(gr_thread_ctx_t *ctx, gr_job_t *job)
 {
     gr_conn_t *c = job->conn;
-    if (job->count == 0) {
-        /* The peer finished sending: flush what is owed, then close. */
-        if (c->close_after_flush == GR_CAF_NONE)
-            c->close_after_flush = GR_CAF_ASKED;
-        gr_reply_flush(ctx, c);
-    } else {
-        gr_process_packages(ctx, c, job->data, job->lens, job->count);
-    }
+    gr_process_job(ctx, job);
     free(job);
     gr_conn_unref(c);
 }

@@ -461,11 +461,15 @@ TEST(ConfigListen, Addresses)
                        "v6 = tcp://[::1]:0\n"
                        "name = tcp://localhost:65535\n"
                        "dgram = udp://127.0.0.1:53\n"
-                       "any6 = TCP://[::]:80\n";
+                       "any6 = TCP://[::]:80\n"
+                       "web = http://127.0.0.1:8080\n";
     gr_settings_t s;
     std::string err;
     ASSERT_EQ(settings_of(text, &s, &err), 0) << err;
-    ASSERT_EQ(s.listen_count, 5);
+    ASSERT_EQ(s.listen_count, 6);
+    EXPECT_STREQ(s.listens[5].host_port, "127.0.0.1:8080");
+    EXPECT_EQ(s.listens[5].is_http, 1);
+    EXPECT_EQ(s.listens[0].is_http, 0);
     EXPECT_STREQ(s.listens[0].url, "tcp://0.0.0.0:8000");
     EXPECT_STREQ(s.listens[0].host_port, "0.0.0.0:8000");
     EXPECT_EQ(s.listens[0].is_udp, 0);
@@ -479,9 +483,11 @@ TEST(ConfigListen, Addresses)
 
 TEST(ConfigListen, Invalid)
 {
-    const char *expect = "(expected tcp://HOST:PORT or udp://HOST:PORT)";
-    EXPECT_EQ(listen_error("http://0.0.0.0:80"),
-              std::string("test.ini:2: web: invalid listen address 'http://0.0.0.0:80' ") + expect);
+    const char *expect = "(expected tcp://, http:// or udp://HOST:PORT)";
+    EXPECT_EQ(listen_error("ftp://0.0.0.0:80"),
+              std::string("test.ini:2: web: invalid listen address 'ftp://0.0.0.0:80' ") + expect);
+    EXPECT_EQ(listen_error("http://0.0.0.0"),
+              std::string("test.ini:2: web: invalid listen address 'http://0.0.0.0' ") + expect);
     for (const char *bad : { "tcp://0.0.0.0", "tcp://0.0.0.0:", "tcp://0.0.0.0:70000", "tcp://0.0.0.0:123456",
                              "tcp://0.0.0.0:-1", "tcp://0.0.0.0:8o", "tcp://:80", "tcp://::1:80", "tcp://[::1]80",
                              "tcp://[::1:80", "tcp://[nothex]:80", "tcp://300.1.1.1:80", "tcp://a b:80",
@@ -592,8 +598,10 @@ TEST(ConfigShipped, DefaultFileEqualsDefaults)
     memset(d.module, 0, sizeof(d.module));
     memset(s.pid_file, 0, sizeof(s.pid_file));
     memset(d.pid_file, 0, sizeof(d.pid_file));
-    ASSERT_EQ(s.listen_count, 1);
+    ASSERT_EQ(s.listen_count, 2);
     EXPECT_STREQ(s.listens[0].url, "tcp://0.0.0.0:8000");
+    EXPECT_STREQ(s.listens[1].url, "http://0.0.0.0:8080");
+    EXPECT_EQ(s.listens[1].is_http, 1);
     s.listen_count = 0;
     memset(s.listens, 0, sizeof(s.listens));
     memset(d.listens, 0, sizeof(d.listens));
@@ -639,7 +647,7 @@ std::vector<DocRow> doc_rows()
 TEST(ConfigShipped, DocsTableMatchesDefaultFile)
 {
     std::vector<DocRow> rows = doc_rows();
-    EXPECT_EQ(rows.size(), 16u);
+    EXPECT_EQ(rows.size(), 21u);
     char err[GR_CONFIG_ERR_LEN] = "";
     gr_config_t *cfg = NULL;
     ASSERT_EQ(gr_config_load_file(&cfg, kShipped.c_str(), err, sizeof(err)), 0) << err;

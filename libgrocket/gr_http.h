@@ -1,0 +1,56 @@
+/* gr_http.h - HTTP on the processing side: a parsed request (gr_http_msg_t)
+ * becomes the module's gr_http_request_t, proc_http answers it, and the
+ * response is framed into the connection's reply buffer. Also the packing
+ * of request descriptions into worker jobs. */
+#ifndef GR_HTTP_H
+#define GR_HTTP_H
+
+#include "gr_conn.h"
+#include "gr_http_parse.h"
+
+struct gr_thread_ctx_t;
+
+/* Per processing thread: the response being built and the scratch space
+ * for decoded request strings (reused, so no allocation per request). */
+typedef struct gr_http_resp_t {
+    int active;             /* inside proc_http: the response services work */
+    int status;             /* 200 unless the module sets it */
+    int has_content_type;   /* the module added a Content-Type */
+    gr_buf_t headers;       /* the module's extra header lines, "Name: value\r\n" each */
+    gr_buf_t decoded;       /* decoded path, query and form strings */
+    gr_http_pair_t *pairs;  /* headers, query parameters and form fields */
+    size_t pairs_cap;
+    int64_t date_sec;       /* the second `date` was formatted for */
+    char date[40];          /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+} gr_http_resp_t;
+
+gr_http_resp_t *gr_http_resp_new(void);
+void gr_http_resp_free(gr_http_resp_t *r);
+
+/* Answer one complete request (bytes: its first byte). Returns GR_PROC_OK,
+ * or GR_PROC_CLOSE when the connection must close after the reply (the
+ * module asked, or the request was not keep-alive). */
+int gr_http_process(struct gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const gr_http_msg_t *msg);
+/* Answer status (4xx) with a short text body and "Connection: close". */
+void gr_http_error(struct gr_thread_ctx_t *ctx, gr_conn_t *c, int status);
+/* Answer "100 Continue". */
+void gr_http_continue(gr_conn_t *c);
+
+/* Fill req from msg (views into bytes; decoded strings in r's scratch).
+ * 0, or GR_ENOMEM. */
+int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char *bytes, const gr_http_msg_t *msg);
+
+/* A request description travels to a worker as one position-independent
+ * block: the msg, its spans, and its decoded body when it came chunked. */
+size_t gr_http_msg_packed_size(const gr_http_msg_t *msg);
+void gr_http_msg_pack(const gr_http_msg_t *msg, char *dst);
+/* A view of a packed block (pointers into src). */
+void gr_http_msg_unpack(const char *src, gr_http_msg_t *out);
+
+/* The services' entry points (gr_services.cpp puts them in the table). */
+gr_str_t gr_http_find(const gr_http_pair_t *pairs, size_t count, const char *name, int ignore_case);
+int gr_http_set_status(gr_conn_t *c, int status);
+int gr_http_add_header(gr_conn_t *c, const char *name, const char *value);
+int gr_http_reply_text(gr_conn_t *c, int status, const char *text);
+
+#endif

@@ -1,0 +1,373 @@
+/* gr_http_parse.cpp - HTTP/1.x request framing on http-parser 2.9 (see
+ * gr_http_parse.h). The callbacks record offsets, enforce the limits and
+ * refuse ambiguous framing; the parser is paused at the end of the head and
+ * at the end of each request, because only http_parser_execute's return
+ * value tells exactly where those ends lie. */
+#include "gr_http_parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* http-parser's own head limit is process-wide and fires as
+ * HPE_HEADER_OVERFLOW (mapped to 431 anyway). Set far above any sane
+ * max_header_size so that ours, per server, is the one that applies. */
+static const uint32_t GR_HTTP_PARSER_HEAD_MAX = 1u << 20;
+static const uint32_t GR_HTTP_FIRST_HEADERS = 16;  /* first names/values size */
+static const size_t GR_HTTP_FIRST_BODY = 4096;     /* first body_buf size */
+
+static gr_http_parser_t *gr_hp(http_parser *p) { return (gr_http_parser_t *)p->data; }
+
+/* Decide the answer and stop http_parser_execute (a non-zero callback
+ * return makes it fail with HPE_CB_*). The first decision wins. */
+static int gr_fail(gr_http_parser_t *hp, int status)
+{
+    if (hp->error_status == 0)
+        hp->error_status = status;
+    return -1;
+}
+
+static uint32_t gr_off(const gr_http_parser_t *hp, const char *at) { return (uint32_t)(at - hp->base); }
+
+/* Grow s by a piece at off. Pieces of one field arrive contiguous, even
+ * across feed calls; a gap means obsolete line folding (a value continued
+ * on the next line), which RFC 7230 lets a server refuse, and we do: it
+ * is a classic smuggling vector. */
+static int gr_span_extend(gr_http_span_t *s, uint32_t off, size_t len)
+{
+    if (off != s->off + s->len)
+        return -1;
+    s->len += (uint32_t)len;
+    return 0;
+}
+
+/* ASCII case-insensitive equality of s[0..n) and a lower-case literal
+ * (no locale: header names are ASCII tokens). */
+static int gr_ieq(const char *s, size_t n, const char *lit)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (lit[i] == '\0' || c != lit[i])
+            return 0;
+    }
+    return lit[i] == '\0';
+}
+
+/* Strict decimal: at least one digit, nothing else, no overflow. */
+static int gr_parse_decimal(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int gr_grow_headers(gr_http_parser_t *hp)
+{
+    gr_http_msg_t *m = &hp->msg;
+    if (m->header_cap > UINT32_MAX / 2)
+        return -1;
+    uint32_t cap = m->header_cap != 0 ? m->header_cap * 2 : GR_HTTP_FIRST_HEADERS;
+    gr_http_span_t *n = (gr_http_span_t *)realloc(m->names, cap * sizeof(*n));
+    if (n == NULL)
+        return -1;
+    m->names = n;
+    gr_http_span_t *v = (gr_http_span_t *)realloc(m->values, cap * sizeof(*v));
+    if (v == NULL)
+        return -1; /* names is merely larger than header_cap says: harmless */
+    m->values = v;
+    m->header_cap = cap;
+    return 0;
+}
+
+/* The value of the last header is complete: trim it and judge it. */
+static int gr_value_done(gr_http_parser_t *hp)
+{
+    gr_http_span_t *v = &hp->msg.values[hp->msg.header_count - 1];
+    /* http-parser skips leading blanks but keeps trailing ones. */
+    while (v->len > 0 && (hp->base[v->off + v->len - 1] == ' ' || hp->base[v->off + v->len - 1] == '\t'))
+        v->len--;
+    const char *s = hp->base + v->off;
+    int ok = 1;
+    if (hp->cur_is_cl)
+        ok = gr_parse_decimal(s, v->len, &hp->cl_value) == 0;
+    else if (hp->cur_is_te)
+        ok = gr_ieq(s, v->len, "chunked"); /* the only coding we decode; "gzip, chunked" too is refused */
+    else if (hp->cur_is_expect && gr_ieq(s, v->len, "100-continue"))
+        hp->msg.expect_continue = 1; /* kept only for HTTP/1.1, at the end of the head */
+    hp->cur_is_cl = hp->cur_is_te = hp->cur_is_expect = 0;
+    return ok ? 0 : gr_fail(hp, 400);
+}
+
+static int gr_on_message_begin(http_parser *p)
+{
+    (void)p; /* init/next already cleared the message */
+    return 0;
+}
+
+static int gr_on_url(http_parser *p, const char *at, size_t len)
+{
+    gr_http_parser_t *hp = gr_hp(p);
+    if (hp->msg.url.len == 0) { /* the first piece is never empty */
+        hp->msg.url.off = gr_off(hp, at);
+        hp->msg.url.len = (uint32_t)len;
+        return 0;
+    }
+    return gr_span_extend(&hp->msg.url, gr_off(hp, at), len) == 0 ? 0 : gr_fail(hp, 400);
+}
+
+static int gr_on_header_field(http_parser *p, const char *at, size_t len)
+{
+    gr_http_parser_t *hp = gr_hp(p);
+    gr_http_msg_t *m = &hp->msg;
+    if (m->headers_done)
+        return 0; /* trailers: ignored; their size is bounded through frame_end */
+    if (m->header_count > 0 && !hp->in_value)
+        return gr_span_extend(&m->names[m->header_count - 1], gr_off(hp, at), len) == 0 ? 0 : gr_fail(hp, 400);
+    /* A new header starts: the previous value is complete. */
+    if (m->header_count > 0 && gr_value_done(hp) != 0)
+        return -1;
+    if (m->header_count >= hp->limits->max_headers)
+        return gr_fail(hp, 431);
+    if (m->header_count == m->header_cap && gr_grow_headers(hp) != 0)
+        return gr_fail(hp, 500);
+    m->names[m->header_count].off = gr_off(hp, at);
+    m->names[m->header_count].len = (uint32_t)len;
+    m->header_count++;
+    hp->in_value = 0;
+    return 0;
+}
+
+static int gr_on_header_value(http_parser *p, const char *at, size_t len)
+{
+    gr_http_parser_t *hp = gr_hp(p);
+    gr_http_msg_t *m = &hp->msg;
+    if (m->headers_done)
+        return 0;
+    if (m->header_count == 0)
+        return gr_fail(hp, 400); /* http-parser never does this; do not index -1 */
+    gr_http_span_t *v = &m->values[m->header_count - 1];
+    if (hp->in_value)
+        return gr_span_extend(v, gr_off(hp, at), len) == 0 ? 0 : gr_fail(hp, 400);
+    /* The name is complete now, however many pieces it came in. */
+    const gr_http_span_t *n = &m->names[m->header_count - 1];
+    const char *name = hp->base + n->off;
+    hp->cur_is_cl = (uint8_t)gr_ieq(name, n->len, "content-length");
+    hp->cur_is_te = (uint8_t)gr_ieq(name, n->len, "transfer-encoding");
+    hp->cur_is_expect = (uint8_t)gr_ieq(name, n->len, "expect");
+    /* No smuggling: one framing header, once. A repeated Content-Length is
+     * refused even with the same value (simplest, and http-parser 2.9.4
+     * refuses it anyway); so is a repeated Transfer-Encoding. */
+    if (hp->cur_is_cl || hp->cur_is_te) {
+        if (hp->seen_cl || hp->seen_te)
+            return gr_fail(hp, 400);
+        if (hp->cur_is_cl)
+            hp->seen_cl = 1;
+        else
+            hp->seen_te = 1;
+    }
+    v->off = gr_off(hp, at);
+    v->len = (uint32_t)len;
+    hp->in_value = 1;
+    return 0;
+}
+
+static int gr_on_headers_complete(http_parser *p)
+{
+    gr_http_parser_t *hp = gr_hp(p);
+    gr_http_msg_t *m = &hp->msg;
+    if (m->header_count > 0 && hp->in_value && gr_value_done(hp) != 0)
+        return -1;
+    m->headers_done = 1;
+    m->method = (uint8_t)p->method;
+    m->version_major = (uint8_t)p->http_major;
+    m->version_minor = (uint8_t)p->http_minor;
+    m->chunked = (p->flags & F_CHUNKED) ? 1 : 0;
+    if (hp->seen_te && !m->chunked)
+        return gr_fail(hp, 400); /* cannot happen after gr_value_done; never guess a length */
+    if (!(p->http_major == 1 && p->http_minor >= 1))
+        m->expect_continue = 0;
+    /* Stop on the head's last byte so feed learns head_len exactly
+     * (p->nread is already reset here) and checks the limits. */
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static int gr_on_chunk_header(http_parser *p)
+{
+    gr_http_parser_t *hp = gr_hp(p);
+    /* p->content_length is this chunk's size: refuse before its bytes come. */
+    if (p->content_length > hp->limits->max_body_size - hp->msg.body_len)
+        return gr_fail(hp, 413);
+    return 0;
+}
+
+static int gr_on_body(http_parser *p, const char *at, size_t len)
+{
+    gr_http_parser_t *hp = gr_hp(p);
+    gr_http_msg_t *m = &hp->msg;
+    uint32_t off = gr_off(hp, at);
+    if (!m->chunked) {
+        if (m->body.len == 0) {
+            m->body.off = off;
+            m->body.len = (uint32_t)len;
+        } else if (gr_span_extend(&m->body, off, len) != 0) {
+            return gr_fail(hp, 400);
+        }
+        m->body_len = m->body.len;
+        return 0;
+    }
+    if (off - hp->frame_end > hp->limits->max_header_size)
+        return gr_fail(hp, 431); /* endless chunk extensions */
+    if (len > hp->limits->max_body_size - m->body_len)
+        return gr_fail(hp, 413);
+    size_t need = m->body_len + len;
+    if (need > m->body_cap) {
+        size_t cap = m->body_cap != 0 ? m->body_cap : GR_HTTP_FIRST_BODY;
+        while (cap < need)
+            cap *= 2;
+        char *b = (char *)realloc(m->body_buf, cap);
+        if (b == NULL)
+            return gr_fail(hp, 500);
+        m->body_buf = b;
+        m->body_cap = cap;
+    }
+    memcpy(m->body_buf + m->body_len, at, len);
+    m->body_len = need;
+    hp->frame_end = off + (uint32_t)len;
+    return 0;
+}
+
+static int gr_on_message_complete(http_parser *p)
+{
+    gr_http_parser_t *hp = gr_hp(p);
+    hp->msg.keep_alive = (uint8_t)http_should_keep_alive(p);
+    /* Stop right after this request: pipelined bytes belong to the next. */
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings gr_settings = {
+    gr_on_message_begin,    /* on_message_begin */
+    gr_on_url,              /* on_url */
+    NULL,                   /* on_status: responses only */
+    gr_on_header_field,     /* on_header_field */
+    gr_on_header_value,     /* on_header_value */
+    gr_on_headers_complete, /* on_headers_complete */
+    gr_on_body,             /* on_body */
+    gr_on_message_complete, /* on_message_complete */
+    gr_on_chunk_header,     /* on_chunk_header */
+    NULL,                   /* on_chunk_complete */
+};
+
+/* Everything but the allocations (and limits) back to "no request yet". */
+static void gr_reset(gr_http_parser_t *hp)
+{
+    gr_http_msg_t keep = hp->msg;
+    const gr_http_limits_t *limits = hp->limits;
+    memset(hp, 0, sizeof(*hp));
+    hp->msg.names = keep.names;
+    hp->msg.values = keep.values;
+    hp->msg.header_cap = keep.header_cap;
+    hp->msg.body_buf = keep.body_buf;
+    hp->msg.body_cap = keep.body_cap;
+    hp->limits = limits;
+    /* Also clears a pause; http_parser_pause(p, 0) would assert on a
+     * parser left in an error state. */
+    http_parser_init(&hp->p, HTTP_REQUEST);
+    hp->p.data = hp;
+}
+
+void gr_http_parser_init(gr_http_parser_t *hp)
+{
+    /* A thread-safe once: every thread passes here before it parses. */
+    static const int head_max_set = (http_parser_set_max_header_size(GR_HTTP_PARSER_HEAD_MAX), 1);
+    (void)head_max_set;
+    memset(hp, 0, sizeof(*hp));
+    gr_reset(hp);
+}
+
+void gr_http_parser_free(gr_http_parser_t *hp)
+{
+    free(hp->msg.names);
+    free(hp->msg.values);
+    free(hp->msg.body_buf);
+    memset(&hp->msg, 0, sizeof(hp->msg));
+}
+
+void gr_http_parser_next(gr_http_parser_t *hp) { gr_reset(hp); }
+
+int gr_http_parser_wants_continue(const gr_http_parser_t *hp)
+{
+    const gr_http_msg_t *m = &hp->msg;
+    return m->headers_done && m->expect_continue && !hp->continue_sent && m->total_len == 0;
+}
+
+/* The head ended at head_len: check what only its end can tell. */
+static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
+{
+    hp->msg.head_len = head_len;
+    hp->frame_end = head_len;
+    if (head_len > hp->limits->max_header_size)
+        return 431;
+    /* Refuse a large body before it arrives; spans must also fit 32 bits. */
+    if (hp->seen_cl && (hp->cl_value > hp->limits->max_body_size || hp->cl_value > UINT32_MAX - head_len))
+        return 413;
+    return 0;
+}
+
+long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, const gr_http_limits_t *limits)
+{
+    if (hp->msg.total_len != 0)
+        return (long)hp->msg.total_len; /* complete already: wait for next() */
+    if (len > UINT32_MAX)
+        len = UINT32_MAX; /* offsets are 32-bit; the 413 below ends such a request */
+    hp->base = data;
+    hp->limits = limits;
+    while (hp->fed < len) {
+        size_t n = http_parser_execute(&hp->p, &gr_settings, data + hp->fed, len - hp->fed);
+        hp->fed += (uint32_t)n;
+        if (hp->error_status != 0)
+            return -(long)hp->error_status;
+        enum http_errno e = HTTP_PARSER_ERRNO(&hp->p);
+        if (e == HPE_HEADER_OVERFLOW)
+            return -431;
+        if (e != HPE_PAUSED) {
+            if (e != HPE_OK)
+                return -400; /* includes CL+TE, repeated or bad CL, bad TE */
+            break;
+        }
+        if (hp->msg.head_len == 0) {
+            /* Paused on the head's last byte, which is still to be parsed:
+             * it counts in the head but not in fed. */
+            int status = gr_head_done(hp, hp->fed + 1);
+            if (status != 0)
+                return -status;
+            http_parser_pause(&hp->p, 0);
+            continue;
+        }
+        /* Paused after the request's last byte. */
+        if (hp->msg.chunked && hp->fed - hp->frame_end > limits->max_header_size)
+            return -431; /* last chunk-size line and trailers */
+        hp->msg.total_len = hp->fed;
+        return (long)hp->fed;
+    }
+    if (!hp->msg.headers_done && len > limits->max_header_size)
+        return -431; /* do not wait for the end of a head already too big */
+    if (hp->msg.chunked && hp->fed - hp->frame_end > limits->max_header_size)
+        return -431;
+    if (hp->fed == UINT32_MAX)
+        return -413;
+    return 0;
+}

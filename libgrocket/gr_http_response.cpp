@@ -1,0 +1,183 @@
+/* gr_http_response.cpp - answer one HTTP request: call proc_http (the body
+ * goes straight into the reply buffer), then put the head in front of it
+ * with Content-Length, Date (formatted once a second per thread), Server
+ * and, where needed, Connection. HEAD keeps the head and drops the body. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "gr_error.h"
+#include "gr_http.h"
+#include "gr_server.h"
+
+gr_http_resp_t *gr_http_resp_new(void)
+{
+    return (gr_http_resp_t *)calloc(1, sizeof(gr_http_resp_t));
+}
+
+void gr_http_resp_free(gr_http_resp_t *r)
+{
+    if (!r)
+        return;
+    gr_buf_free(&r->headers);
+    gr_buf_free(&r->decoded);
+    free(r->pairs);
+    free(r);
+}
+
+static const char *http_date(gr_http_resp_t *r)
+{
+    time_t now = time(NULL);
+    if ((int64_t)now != r->date_sec) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(r->date, sizeof r->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        r->date_sec = (int64_t)now;
+    }
+    return r->date;
+}
+
+static gr_http_resp_t *active_resp(gr_conn_t *c)
+{
+    gr_http_resp_t *r = gr_proc_ctx(c->server, c)->http_resp;
+    return r && r->active ? r : NULL;
+}
+
+int gr_http_set_status(gr_conn_t *c, int status)
+{
+    gr_http_resp_t *r = active_resp(c);
+    if (!r || status < 100 || status > 999)
+        return GR_EINVAL;
+    r->status = status;
+    return GR_OK;
+}
+
+/* A header name or value must not break the head apart. */
+static bool header_text_ok(const char *s)
+{
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n')
+            return false;
+    return true;
+}
+
+int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
+{
+    gr_http_resp_t *r = active_resp(c);
+    if (!r || !name || !value || !*name || !header_text_ok(name) || !header_text_ok(value) || strchr(name, ':'))
+        return GR_EINVAL;
+    size_t nl = strlen(name), vl = strlen(value);
+    if (gr_buf_reserve(&r->headers, nl + vl + 4, 0) != GR_OK)
+        return GR_ENOMEM;
+    char *p = r->headers.data + r->headers.len;
+    memcpy(p, name, nl);
+    memcpy(p + nl, ": ", 2);
+    memcpy(p + nl + 2, value, vl);
+    memcpy(p + nl + 2 + vl, "\r\n", 2);
+    r->headers.len += nl + vl + 4;
+    if (nl == 12 && strncasecmp(name, "Content-Type", 12) == 0)
+        r->has_content_type = 1;
+    return GR_OK;
+}
+
+int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
+{
+    int rc = gr_http_set_status(c, status);
+    if (rc == GR_OK && !active_resp(c)->has_content_type)
+        rc = gr_http_add_header(c, "Content-Type", "text/plain; charset=utf-8");
+    size_t len = strlen(text);
+    if (rc == GR_OK && len) {
+        if (gr_buf_reserve(&c->out, len, 0) != GR_OK)
+            return GR_ENOMEM;
+        memcpy(c->out.data + c->out.len, text, len);
+        c->out.len += len;
+    }
+    return rc;
+}
+
+/* Put the head in front of the body that starts `body_at` bytes after
+ * out.off; drop the body for HEAD. */
+static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, int close, int keep_alive_1_0)
+{
+    size_t body_len = c->out.len - c->out.off - body_at;
+    const char *reason = http_status_str((enum http_status)r->status);
+    char fixed[256];
+    int n = snprintf(fixed, sizeof fixed, "HTTP/1.1 %d %s\r\nServer: grocket\r\nDate: %s\r\nContent-Length: %zu\r\n",
+                     r->status, reason, http_date(r), body_len);
+    static const char conn_close[] = "Connection: close\r\n";
+    static const char conn_keep[] = "Connection: keep-alive\r\n";
+    const char *conn = close ? conn_close : keep_alive_1_0 ? conn_keep : "";
+    size_t clen = strlen(conn);
+    size_t head = (size_t)n + r->headers.len + clen + 2;
+    if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
+        return GR_ENOMEM;
+    char *body = c->out.data + c->out.off + body_at;
+    if (!is_head)
+        memmove(body + head, body, body_len);
+    char *p = body;
+    memcpy(p, fixed, (size_t)n);
+    p += n;
+    memcpy(p, r->headers.data, r->headers.len);
+    p += r->headers.len;
+    memcpy(p, conn, clen);
+    p += clen;
+    memcpy(p, "\r\n", 2);
+    c->out.len = c->out.off + body_at + head + (is_head ? 0 : body_len);
+    return GR_OK;
+}
+
+int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const gr_http_msg_t *msg)
+{
+    gr_http_resp_t *r = ctx->http_resp;
+    const gr_module_t *m = &ctx->server->module.m;
+    gr_http_request_t req;
+    if (gr_http_request_build(r, &req, bytes, msg) != GR_OK) {
+        gr_http_error(ctx, c, 500);
+        return GR_PROC_CLOSE;
+    }
+    r->active = 1;
+    r->status = 200;
+    r->has_content_type = 0;
+    r->headers.off = r->headers.len = 0;
+    /* Relative to out.off: growing the buffer may compact it. */
+    size_t body_at = c->out.len - c->out.off;
+    int rc;
+    if (m->proc_http) {
+        rc = m->proc_http(c, &req);
+    } else {
+        gr_http_reply_text(c, 404, "Not Found\n");
+        rc = GR_PROC_OK;
+    }
+    r->active = 0;
+    int close = rc != GR_PROC_OK || !msg->keep_alive;
+    int keep_alive_1_0 = !close && msg->version_major == 1 && msg->version_minor == 0;
+    if (frame(r, c, body_at, req.is_head, close, keep_alive_1_0) != GR_OK)
+        return GR_PROC_CLOSE;
+    return close ? GR_PROC_CLOSE : GR_PROC_OK;
+}
+
+void gr_http_error(gr_thread_ctx_t *ctx, gr_conn_t *c, int status)
+{
+    gr_http_resp_t *r = ctx->http_resp;
+    r->active = 1;
+    r->status = status;
+    r->has_content_type = 0;
+    r->headers.off = r->headers.len = 0;
+    size_t body_at = c->out.len - c->out.off;
+    char text[64];
+    snprintf(text, sizeof text, "%d %s\n", status, http_status_str((enum http_status)status));
+    gr_http_reply_text(c, status, text);
+    r->active = 0;
+    frame(r, c, body_at, 0, 1, 0);
+}
+
+void gr_http_continue(gr_conn_t *c)
+{
+    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (gr_buf_reserve(&c->out, sizeof line - 1, 0) != GR_OK)
+        return;
+    memcpy(c->out.data + c->out.len, line, sizeof line - 1);
+    c->out.len += sizeof line - 1;
+}
