@@ -21,7 +21,8 @@ typedef struct gr_http_resp_t {
     gr_http_pair_t *pairs;  /* headers, query parameters and form fields */
     size_t pairs_cap;
     int64_t date_sec;       /* the second `date` was formatted for */
-    char date[40];          /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+    char date[48];          /* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" */
+    size_t date_len;
 } gr_http_resp_t;
 
 gr_http_resp_t *gr_http_resp_new(void);

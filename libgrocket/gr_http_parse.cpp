@@ -2,7 +2,13 @@
  * gr_http_parse.h). The callbacks record offsets, enforce the limits and
  * refuse ambiguous framing; the parser is paused at the end of the head and
  * at the end of each request, because only http_parser_execute's return
- * value tells exactly where those ends lie. */
+ * value tells exactly where those ends lie.
+ *
+ * Debian builds http-parser non-strict: it takes any byte after a CR as the
+ * LF in some places (end of head, chunk lines), any "H..." as "HTTP/",
+ * blanks around header names ("Content-Length : 5" still sets the length)
+ * and HTTP/0.9. A front proxy may read such bytes differently, which is how
+ * requests get smuggled, so we refuse all of them with 400. */
 #include "gr_http_parse.h"
 
 #include <stdlib.h>
@@ -71,6 +77,28 @@ static int gr_parse_decimal(const char *s, size_t n, uint64_t *out)
     }
     *out = v;
     return 0;
+}
+
+/* A CR not followed by LF in s[0..n). */
+static int gr_bare_cr(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
+            return 1;
+    return 0;
+}
+
+/* Chunked: the framing bytes [frame_end, end) between two chunks' data,
+ * or after the last (size line, extensions, trailers). */
+static int gr_chunk_gap(const gr_http_parser_t *hp, uint32_t end)
+{
+    const char *g = hp->base + hp->frame_end;
+    uint32_t n = end - hp->frame_end;
+    if (n > hp->limits->max_header_size)
+        return 431; /* endless extensions or trailers: http-parser has no bound */
+    if (hp->frame_end != hp->msg.head_len && (n < 2 || g[0] != '\r' || g[1] != '\n'))
+        return 400; /* chunk data must end with CRLF; non-strict takes any 2 bytes */
+    return gr_bare_cr(g, n) ? 400 : 0;
 }
 
 static int gr_grow_headers(gr_http_parser_t *hp)
@@ -163,6 +191,9 @@ static int gr_on_header_value(http_parser *p, const char *at, size_t len)
     /* The name is complete now, however many pieces it came in. */
     const gr_http_span_t *n = &m->names[m->header_count - 1];
     const char *name = hp->base + n->off;
+    for (uint32_t i = 0; i < n->len; i++)
+        if (name[i] == ' ' || name[i] == '\t')
+            return gr_fail(hp, 400); /* RFC 7230 3.2.4: no blanks in or around a name */
     hp->cur_is_cl = (uint8_t)gr_ieq(name, n->len, "content-length");
     hp->cur_is_te = (uint8_t)gr_ieq(name, n->len, "transfer-encoding");
     hp->cur_is_expect = (uint8_t)gr_ieq(name, n->len, "expect");
@@ -194,8 +225,11 @@ static int gr_on_headers_complete(http_parser *p)
     m->version_major = (uint8_t)p->http_major;
     m->version_minor = (uint8_t)p->http_minor;
     m->chunked = (p->flags & F_CHUNKED) ? 1 : 0;
-    if (hp->seen_te && !m->chunked)
-        return gr_fail(hp, 400); /* cannot happen after gr_value_done; never guess a length */
+    /* We and http-parser must agree on the framing; never guess a length.
+     * (Should not trigger after the checks above: belt and braces.) */
+    if (hp->seen_te != m->chunked || hp->seen_cl != ((p->flags & F_CONTENTLENGTH) != 0) ||
+        (hp->seen_cl && hp->cl_value != p->content_length))
+        return gr_fail(hp, 400);
     if (!(p->http_major == 1 && p->http_minor >= 1))
         m->expect_continue = 0;
     /* Stop on the head's last byte so feed learns head_len exactly
@@ -228,8 +262,9 @@ static int gr_on_body(http_parser *p, const char *at, size_t len)
         m->body_len = m->body.len;
         return 0;
     }
-    if (off - hp->frame_end > hp->limits->max_header_size)
-        return gr_fail(hp, 431); /* endless chunk extensions */
+    int status = off != hp->frame_end ? gr_chunk_gap(hp, off) : 0; /* a new chunk */
+    if (status != 0)
+        return gr_fail(hp, status);
     if (len > hp->limits->max_body_size - m->body_len)
         return gr_fail(hp, 413);
     size_t need = m->body_len + len;
@@ -317,10 +352,16 @@ int gr_http_parser_wants_continue(const gr_http_parser_t *hp)
 /* The head ended at head_len: check what only its end can tell. */
 static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
 {
+    const gr_http_msg_t *m = &hp->msg;
     hp->msg.head_len = head_len;
     hp->frame_end = head_len;
     if (head_len > hp->limits->max_header_size)
         return 431;
+    /* The request line must say exactly " HTTP/1.x" after the target. */
+    uint32_t v = m->url.off + m->url.len;
+    if (gr_bare_cr(hp->base, head_len) || m->version_major != 1 || head_len - v < 6 ||
+        memcmp(hp->base + v, " HTTP/", 6) != 0)
+        return 400;
     /* Refuse a large body before it arrives; spans must also fit 32 bits. */
     if (hp->seen_cl && (hp->cl_value > hp->limits->max_body_size || hp->cl_value > UINT32_MAX - head_len))
         return 413;
@@ -358,8 +399,9 @@ long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, con
             continue;
         }
         /* Paused after the request's last byte. */
-        if (hp->msg.chunked && hp->fed - hp->frame_end > limits->max_header_size)
-            return -431; /* last chunk-size line and trailers */
+        int status = hp->msg.chunked ? gr_chunk_gap(hp, hp->fed) : 0;
+        if (status != 0)
+            return -status;
         hp->msg.total_len = hp->fed;
         return (long)hp->fed;
     }

@@ -27,16 +27,34 @@ void gr_http_resp_free(gr_http_resp_t *r)
     free(r);
 }
 
-static const char *http_date(gr_http_resp_t *r)
+/* "Date: ...\r\n", formatted once a second (time() is a vDSO read). */
+static const char *http_date_line(gr_http_resp_t *r, size_t *len)
 {
     time_t now = time(NULL);
     if ((int64_t)now != r->date_sec) {
         struct tm tm;
         gmtime_r(&now, &tm);
-        strftime(r->date, sizeof r->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        r->date_len = strftime(r->date, sizeof r->date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
         r->date_sec = (int64_t)now;
     }
+    *len = r->date_len;
     return r->date;
+}
+
+/* Decimal digits of v into the end of buf; returns where they start. */
+static char *format_u64(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+static char *put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
 }
 
 static gr_http_resp_t *active_resp(gr_conn_t *c)
@@ -101,29 +119,49 @@ int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
  * out.off; drop the body for HEAD. */
 static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, int close, int keep_alive_1_0)
 {
+    /* Assembled by hand: this runs once per request, and printf-style
+     * formatting would cost more than the rest of the framing. */
     size_t body_len = c->out.len - c->out.off - body_at;
+    char status_line[64];
+    char *sl = status_line;
     const char *reason = http_status_str((enum http_status)r->status);
-    char fixed[256];
-    int n = snprintf(fixed, sizeof fixed, "HTTP/1.1 %d %s\r\nServer: grocket\r\nDate: %s\r\nContent-Length: %zu\r\n",
-                     r->status, reason, http_date(r), body_len);
+    size_t rlen = strlen(reason);
+    if (rlen > 40)
+        rlen = 40;
+    sl = put(sl, "HTTP/1.1 ", 9);
+    char digits[24];
+    char *d = format_u64(digits + sizeof digits, (uint64_t)r->status);
+    sl = put(sl, d, (size_t)(digits + sizeof digits - d));
+    *sl++ = ' ';
+    sl = put(sl, reason, rlen);
+    sl = put(sl, "\r\n", 2);
+    size_t date_len;
+    const char *date = http_date_line(r, &date_len);
+    char *cl = format_u64(digits + sizeof digits, (uint64_t)body_len);
+    size_t cl_len = (size_t)(digits + sizeof digits - cl);
+    static const char server[] = "Server: grocket\r\n";
+    static const char length[] = "Content-Length: ";
     static const char conn_close[] = "Connection: close\r\n";
     static const char conn_keep[] = "Connection: keep-alive\r\n";
     const char *conn = close ? conn_close : keep_alive_1_0 ? conn_keep : "";
-    size_t clen = strlen(conn);
-    size_t head = (size_t)n + r->headers.len + clen + 2;
+    size_t conn_len = close ? sizeof conn_close - 1 : keep_alive_1_0 ? sizeof conn_keep - 1 : 0;
+    size_t head = (size_t)(sl - status_line) + sizeof server - 1 + date_len + sizeof length - 1 + cl_len + 2 +
+                  r->headers.len + conn_len + 2;
     if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
         return GR_ENOMEM;
     char *body = c->out.data + c->out.off + body_at;
-    if (!is_head)
+    if (!is_head && body_len)
         memmove(body + head, body, body_len);
     char *p = body;
-    memcpy(p, fixed, (size_t)n);
-    p += n;
-    memcpy(p, r->headers.data, r->headers.len);
-    p += r->headers.len;
-    memcpy(p, conn, clen);
-    p += clen;
-    memcpy(p, "\r\n", 2);
+    p = put(p, status_line, (size_t)(sl - status_line));
+    p = put(p, server, sizeof server - 1);
+    p = put(p, date, date_len);
+    p = put(p, length, sizeof length - 1);
+    p = put(p, cl, cl_len);
+    p = put(p, "\r\n", 2);
+    p = put(p, r->headers.data, r->headers.len);
+    p = put(p, conn, conn_len);
+    put(p, "\r\n", 2);
     c->out.len = c->out.off + body_at + head + (is_head ? 0 : body_len);
     return GR_OK;
 }

@@ -5,7 +5,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libgoogle-perftools-dev libhttp-parser-dev libinih-dev
-      libgtest-dev googletest)
+      libgtest-dev googletest
+      curl apache2-utils wrk python3)
 
 missing=()
 for p in "${PKGS[@]}"; do
