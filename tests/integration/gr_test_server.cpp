@@ -110,7 +110,7 @@ GrocketdProcess::GrocketdProcess(const std::string &module_path, const std::stri
     log_path_ = dir_ + "/grocketd.log";
     std::ofstream f(ini_);
     f << "[server]\nmodule = " << module_path << "\npid_file =\n" << server_keys << "\n"
-      << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n";
+      << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
 }
 
 GrocketdProcess::~GrocketdProcess()
@@ -128,9 +128,11 @@ bool GrocketdProcess::start()
     for (int i = 0; i < 1000; i++) { /* up to 10 s: sanitizer builds start slowly */
         std::string l = log();
         const char *p = strstr(l.c_str(), "listening on tcp://127.0.0.1:");
-        if (p && strstr(l.c_str(), "grocket running")) {
+        const char *h = strstr(l.c_str(), "listening on http://127.0.0.1:");
+        if (p && h && strstr(l.c_str(), "grocket running")) {
             port_ = atoi(p + strlen("listening on tcp://127.0.0.1:"));
-            return port_ > 0;
+            http_port_ = atoi(h + strlen("listening on http://127.0.0.1:"));
+            return port_ > 0 && http_port_ > 0;
         }
         if (!alive())
             return false;

@@ -1,6 +1,7 @@
 /* gr_test_server.h - run the real grocketd (and test_tcp_client) as child
- * processes for integration tests: a generated INI in a temporary directory,
- * an ephemeral port read back from grocketd's log, stop by SIGTERM. */
+ * processes for integration tests: a generated INI in a temporary directory
+ * (one tcp:// and one http:// listen on 127.0.0.1), the ephemeral ports read
+ * back from grocketd's log, stop by SIGTERM. */
 #ifndef GR_TEST_SERVER_H
 #define GR_TEST_SERVER_H
 
@@ -23,13 +24,15 @@ public:
     explicit GrocketdProcess(const std::string &module_path, const std::string &server_keys = "",
                              const std::string &extra_sections = "");
     ~GrocketdProcess();
-    /* Start and wait for "listening on"; false (with log()) on failure. */
+    /* Start and wait for "listening on" (tcp and http); false (with log())
+     * on failure. */
     bool start();
     /* SIGTERM (or sig) and wait; returns the exit code, 128+signal, or -1
      * when it did not stop within 30 s (then it is killed). */
     int stop(int sig = 15);
     bool alive();
-    int port() const { return port_; }
+    int port() const { return port_; }           /* the tcp:// listen */
+    int http_port() const { return http_port_; } /* the http:// listen */
     pid_t pid() const { return pid_; }
     std::string log() const;
     const std::string &config_path() const { return ini_; }
@@ -39,6 +42,7 @@ private:
     std::string dir_, ini_, log_path_;
     pid_t pid_ = -1;
     int port_ = -1;
+    int http_port_ = -1;
 };
 
 /* Parse "totals: accepted=.. ..." from a grocketd log: value of key, or -1. */
