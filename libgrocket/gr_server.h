@@ -70,6 +70,10 @@ typedef struct gr_thread_ctx_t {
      * decoded request strings. */
     struct gr_http_resp_t *http_resp;
     int64_t now_ms;             /* tcp_in: the loop's clock (ms, monotonic) */
+    /* tcp_in: bytes are received here when a connection has no partial
+     * package pending (most of the time): one large read per burst, and no
+     * receive buffer held by idle connections. */
+    char scratch[64 * 1024];
     int64_t next_sweep_ms;      /* tcp_in: next look for idle connections */
     int init_ok;                /* module thread_init succeeded: thread_term is owed */
     gr_counters_t counters;

@@ -151,22 +151,24 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
     return gr_http_parser_feed(c->http, data, avail, &ctx->server->http_limits);
 }
 
-/* Cut what c->in holds into packages; process them inline or send them to
- * the worker. Returns false when nothing more should be read now (closed,
- * or nothing more will be cut). *need gets the total size the module said
- * the next package has, when it said so. */
-static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t *need)
+/* Cut data[0, len) into packages; process them inline or send them to the
+ * worker. *consumed gets the bytes cut (or dropped); the rest is the start
+ * of a package still incomplete. Returns false when nothing more should be
+ * read now (closed, or nothing more will be cut). *need gets the total size
+ * the module said the next package has, when it said so. */
+static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t len, size_t *consumed,
+                         size_t *need)
 {
     int inline_proc = ctx->server->settings.worker_disabled;
-    gr_buf_t *b = &c->in;
-    size_t start = b->off, pos = b->off;
+    size_t pos = 0;
     uint32_t n = 0;
     int tail = 0;
     *need = 0;
+    *consumed = 0;
     ctx->meta.len = 0;
-    while (pos < b->len && !c->in_stopped) {
-        size_t avail = b->len - pos;
-        long rc = cut_one(ctx, c, b->data + pos, avail);
+    while (pos < len && !c->in_stopped) {
+        size_t avail = len - pos;
+        long rc = cut_one(ctx, c, data + pos, avail);
         if (rc == 0) {
             if (c->is_http && gr_http_parser_wants_continue(c->http)) {
                 tail = 100;
@@ -195,7 +197,7 @@ static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t *need)
         const gr_http_msg_t *msg = c->is_http ? &c->http->msg : NULL;
         GR_COUNT(ctx, packages, 1);
         if (inline_proc) {
-            gr_process_one(ctx, c, b->data + pos, (uint32_t)rc, msg);
+            gr_process_one(ctx, c, data + pos, (uint32_t)rc, msg);
             n++;
         } else if (job_add(ctx, &n, (uint32_t)rc, msg) != GR_OK) {
             in_close(ctx, c);
@@ -209,10 +211,10 @@ static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t *need)
     }
     size_t cut_end = pos;
     if (c->in_stopped)
-        pos = b->len; /* nothing more will be cut: drop the rest */
+        pos = len; /* nothing more will be cut: drop the rest */
     if (c->is_http) {
         /* Time the head of a request begun and not complete (slow senders). */
-        if (pos == b->len)
+        if (pos == len)
             c->req_start_ms = 0;
         else if (n || !c->req_start_ms)
             c->req_start_ms = ctx->now_ms;
@@ -227,12 +229,46 @@ static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t *need)
         if (n || tail)
             gr_reply_flush(ctx, c);
     } else if (n || tail) {
-        send_job(ctx, c, b->data + start, cut_end - start, n, tail, 0);
+        send_job(ctx, c, data, cut_end, n, tail, 0);
     }
-    b->off = pos;
-    if (b->off == b->len)
-        b->off = b->len = 0;
+    *consumed = pos;
     return !c->in_closed && !c->in_stopped;
+}
+
+static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", c->fd,
+            (long long)ctx->server->settings.recv_buf_max);
+    GR_COUNT(ctx, bad, 1);
+    in_close(ctx, c);
+}
+
+/* Room to receive into. A connection with nothing pending receives into the
+ * thread's scratch buffer, so a burst is taken in one large read while an
+ * idle connection holds no buffer; one with a partial package pending grows
+ * its own buffer (when full, or to the size the module announced), up to
+ * recv_buf.max: past it the package can never fit. NULL when it cannot. */
+static char *recv_room(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t need, size_t *room)
+{
+    const gr_settings_t *st = &ctx->server->settings;
+    gr_buf_t *b = &c->in;
+    size_t have = b->len - b->off;
+    if (have == 0 && need == 0) {
+        b->off = b->len = 0;
+        *room = sizeof ctx->scratch;
+        return ctx->scratch;
+    }
+    size_t want = 1;
+    if (need > have)
+        want = need - have;
+    else if (have == b->cap)
+        want = b->cap; /* full: double, but never past the max */
+    if ((uint64_t)have + want > (uint64_t)st->recv_buf_max && have < (size_t)st->recv_buf_max)
+        want = (size_t)st->recv_buf_max - have;
+    if (gr_buf_reserve(b, want, (size_t)st->recv_buf_max) != GR_OK)
+        return NULL;
+    *room = b->cap - b->len;
+    return b->data + b->len;
 }
 
 static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
@@ -242,27 +278,13 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     GR_CHECK_OWNER(ctx, c);
     for (int round = 0; round < GR_READS_PER_EVENT; round++) {
         gr_buf_t *b = &c->in;
-        /* Grow when full, or to the size the module said the package has,
-         * up to recv_buf.max: past it the package can never fit. */
-        size_t have = b->len - b->off, want = 1;
-        if (!b->cap)
-            want = (size_t)st->recv_buf_init;
-        else if (need > have)
-            want = need - have;
-        else if (have == b->cap)
-            want = b->cap; /* full: double, but never past the max */
-        if ((uint64_t)have + want > (uint64_t)st->recv_buf_max && have < (size_t)st->recv_buf_max)
-            want = (size_t)st->recv_buf_max - have;
-        int rc = gr_buf_reserve(b, want, (size_t)st->recv_buf_max);
-        if (rc != GR_OK) {
-            GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it",
-                    c->fd, (long long)st->recv_buf_max);
-            GR_COUNT(ctx, bad, 1);
-            in_close(ctx, c);
+        size_t room;
+        char *dst = recv_room(ctx, c, need, &room);
+        if (!dst) {
+            too_large(ctx, c);
             return;
         }
-        size_t room = b->cap - b->len;
-        long r = gr_socket_recv(c->fd, b->data + b->len, room);
+        long r = gr_socket_recv(c->fd, dst, room);
         if (r < 0) {
             if (r == -EAGAIN || r == -EWOULDBLOCK)
                 return;
@@ -275,11 +297,33 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
             return;
         }
         GR_COUNT(ctx, bytes_in, (uint64_t)r);
-        b->len += (size_t)r;
         c->last_active_ms = ctx->now_ms;
-        if (!cut_packages(ctx, c, &need))
+        bool scratch = dst == ctx->scratch;
+        if (!scratch)
+            b->len += (size_t)r;
+        const char *data = scratch ? dst : b->data + b->off;
+        size_t len = scratch ? (size_t)r : b->len - b->off, consumed;
+        bool go_on = cut_packages(ctx, c, data, len, &consumed, &need);
+        if (c->in_closed)
             return;
-        if ((size_t)r < room || gr_conn_closing(c) || (ctx->proc_id >= 0 && c->out_waiting))
+        if (scratch) {
+            /* Keep the incomplete rest in the connection's own buffer. */
+            size_t rest = len - consumed;
+            if (rest) {
+                if (gr_buf_reserve(b, rest > (size_t)st->recv_buf_init ? rest : (size_t)st->recv_buf_init,
+                                   (size_t)st->recv_buf_max) != GR_OK) {
+                    too_large(ctx, c);
+                    return;
+                }
+                memcpy(b->data, data + consumed, rest);
+                b->len = rest;
+            }
+        } else {
+            b->off += consumed;
+            if (b->off == b->len)
+                b->off = b->len = 0;
+        }
+        if (!go_on || (size_t)r < room || gr_conn_closing(c) || (ctx->proc_id >= 0 && c->out_waiting))
             return; /* drained the socket, or (inline) replies must go out first */
     }
 }

@@ -660,6 +660,52 @@ TEST_P(HttpModes, RawPipelining)
     stop_and_check(srv, 3);
 }
 
+/* Pipelined POSTs with bodies of many sizes, by Content-Length and chunked
+ * (in chunks of varied sizes), in one send: the receive buffer grows and is
+ * compacted under them; every body arrives whole, as its form fields show. */
+TEST_P(HttpModes, RawPipelinedBodies)
+{
+    START_SERVER(srv, "");
+    RawHttp c(srv.http_port());
+    ASSERT_TRUE(c.ok());
+    const int n = 24;
+    std::string reqs;
+    std::vector<size_t> lens;
+    for (int i = 0; i < n; i++) {
+        std::string body = "first=" + std::to_string(i) + "&pad=" + body_of((size_t)(i * 2731) % 60000) +
+                           "&last=" + std::to_string(i * 7) + "%21";
+        lens.push_back(body.size());
+        std::string head = "POST /debug/request?i=" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n" +
+                           "Content-Type: application/x-www-form-urlencoded\r\n";
+        if (i % 2 == 0) {
+            reqs += head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        } else {
+            reqs += head + "Transfer-Encoding: chunked\r\n\r\n";
+            size_t step = 1 + (size_t)i * 977;
+            for (size_t at = 0; at < body.size(); at += step) {
+                std::string piece = body.substr(at, step);
+                char size[32];
+                snprintf(size, sizeof size, "%zx\r\n", piece.size());
+                reqs += size + piece + "\r\n";
+            }
+            reqs += "0\r\n\r\n";
+        }
+    }
+    std::thread sender([&] { EXPECT_TRUE(c.send(reqs)); }); /* about 720 kB */
+    for (int i = 0; i < n; i++) {
+        HttpResponse r = c.read_response();
+        ASSERT_TRUE(r.complete) << "response " << i << ": head [" << r.head << "]";
+        ASSERT_EQ(200, r.status) << r.head;
+        EXPECT_NE(std::string::npos, r.body.find("query: i=" + std::to_string(i) + "\n")) << r.body;
+        EXPECT_NE(std::string::npos, r.body.find("\nbody_length: " + std::to_string(lens[i]) + "\n")) << r.body;
+        EXPECT_NE(std::string::npos, r.body.find("form: first=" + std::to_string(i) + "\n")) << r.body;
+        EXPECT_NE(std::string::npos, r.body.find("form: last=" + std::to_string(i * 7) + "!\n")) << r.body;
+    }
+    sender.join();
+    EXPECT_EQ(0u, c.buffered());
+    stop_and_check(srv, 1);
+}
+
 TEST_P(HttpModes, RawConnectionCloseThenEof)
 {
     START_SERVER(srv, "");
@@ -708,6 +754,50 @@ TEST_P(HttpModes, RawRequestsSplitByteByByte)
     r = c.read_response();
     EXPECT_NE(std::string::npos, r.body.find("query: i=2\n")) << r.body;
     stop_and_check(srv, 1);
+}
+
+/* "100 Continue" and error answers take their place after the answers
+ * owed to earlier requests, even when those are still being processed
+ * (worker modes) and the later bytes arrive in a separate read. */
+TEST_P(HttpModes, InterimAndErrorAnswersKeepTheirPlace)
+{
+    START_SERVER(srv, "");
+    std::string filler;
+    for (int i = 0; i < 30; i++)
+        filler += "X-Filler-" + std::to_string(i) + ": " + std::string(100, 'f') + "\r\n";
+    for (int round = 0; round < 40; round++) {
+        RawHttp c(srv.http_port());
+        ASSERT_TRUE(c.ok());
+        ASSERT_TRUE(c.send(get_req("/debug/request?i=1", filler)));
+        if (round % 2)
+            sleep_ms(1);
+        const char *te = round % 4 < 2 ? "Content-Length: 5\r\n" : "Transfer-Encoding: chunked\r\n";
+        ASSERT_TRUE(c.send(std::string("POST /debug/request?i=2 HTTP/1.1\r\nHost: x\r\n") + te +
+                           "Expect: 100-continue\r\n\r\n"));
+        HttpResponse r1 = c.read_response();
+        ASSERT_EQ(200, r1.status) << "round " << round << ": " << r1.head;
+        EXPECT_NE(std::string::npos, r1.body.find("query: i=1\n")) << r1.body;
+        HttpResponse cont = c.read_response();
+        ASSERT_EQ(100, cont.status) << "round " << round << ": " << cont.head;
+        ASSERT_TRUE(c.send(round % 4 < 2 ? "hello" : "5\r\nhello\r\n0\r\n\r\n"));
+        HttpResponse r2 = c.read_response();
+        ASSERT_EQ(200, r2.status) << "round " << round << ": " << r2.head;
+        EXPECT_NE(std::string::npos, r2.body.find("query: i=2\n")) << r2.body;
+        EXPECT_NE(std::string::npos, r2.body.find("body_length: 5\n")) << r2.body;
+        /* An error after a good request read separately. */
+        ASSERT_TRUE(c.send(get_req("/debug/request?i=3", filler)));
+        if (round % 2)
+            sleep_ms(1);
+        ASSERT_TRUE(c.send("BROKEN\r\n\r\n"));
+        HttpResponse r3 = c.read_response();
+        ASSERT_EQ(200, r3.status) << "round " << round << ": " << r3.head;
+        EXPECT_NE(std::string::npos, r3.body.find("query: i=3\n")) << r3.body;
+        HttpResponse bad = c.read_response();
+        ASSERT_EQ(400, bad.status) << "round " << round << ": " << bad.head;
+        EXPECT_TRUE(c.eof_next());
+    }
+    stop_and_check(srv, 40);
+    EXPECT_EQ(40, gr_test_total(srv.log(), "bad")) << srv.log();
 }
 
 /* ------------------------------------------------------------ limits and bad input */
@@ -795,6 +885,27 @@ TEST_P(HttpModes, BadInputAnsweredThenClosedOthersServed)
         std::string head = get_req("/", "X-Big: ");
         ASSERT_TRUE(c.send(get_req("/", "X-Big: " + std::string(1024 - head.size() - 2, 'b') + "\r\n")));
         EXPECT_TRUE(is_hello(c.read_response()));
+        std::string nineteen; /* with Host: exactly max_headers */
+        for (int i = 0; i < 19; i++)
+            nineteen += "X-H" + std::to_string(i) + ": v\r\n";
+        ASSERT_TRUE(c.send(get_req("/", nineteen)));
+        EXPECT_TRUE(is_hello(c.read_response()));
+        ASSERT_TRUE(c.send("POST /debug/request HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "186a0\r\n" + body.substr(0, 100000) + "\r\n186a0\r\n" + body.substr(100000) +
+                           "\r\n0\r\n\r\n"));
+        r = c.read_response();
+        EXPECT_EQ(200, r.status) << r.head;
+        EXPECT_NE(std::string::npos, r.body.find("body_length: 200000\n")) << r.body;
+    }
+    /* One byte over each: refused. */
+    {
+        std::string head = get_req("/", "X-Big: ");
+        expect_refused(port, get_req("/", "X-Big: " + std::string(1025 - head.size() - 2, 'b') + "\r\n"), 431);
+        expect_refused(port, get_req("/", many.substr(0, many.find("X-H20")) + "X-Last: v\r\n"), 431);
+        expect_refused(port,
+                       "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n186a0\r\n" +
+                           std::string(100000, 'c') + "\r\n186a1\r\n",
+                       413);
     }
 
     /* The server still serves: the old connection and new ones. */
@@ -808,7 +919,7 @@ TEST_P(HttpModes, BadInputAnsweredThenClosedOthersServed)
     /* tcp:// on the same server is untouched by all this. */
     EXPECT_EQ("ping", gr_test_roundtrip(srv.port(), "ping", 4));
     stop_and_check(srv);
-    EXPECT_EQ(16, gr_test_total(srv.log(), "bad")) << srv.log();
+    EXPECT_EQ(19, gr_test_total(srv.log(), "bad")) << srv.log();
 }
 
 /* The connection ends (EOF) between min_s and max_s from now; the time it
@@ -884,6 +995,13 @@ TEST_P(HttpModes, SlowRequestHeadClosed)
     EXPECT_FALSE(sent_all && seconds_since(t0) > 3.5) << "still open after " << seconds_since(t0) << " s";
     EXPECT_TRUE(closed_within(b, 0.0, 3.5, &took));
     EXPECT_LT(seconds_since(t0), 4.0);
+    /* A complete request, then the start of a next one, then nothing: the
+     * answer to the first, then the close. */
+    RawHttp p(srv.http_port());
+    ASSERT_TRUE(p.ok());
+    ASSERT_TRUE(p.send(get_req("/") + "GET / HT"));
+    ASSERT_TRUE(is_hello(p.read_response()));
+    EXPECT_TRUE(closed_within(p, 0.8, 3.0, &took));
     /* A keep-alive connection idle between requests is not "slow". */
     RawHttp c(srv.http_port());
     ASSERT_TRUE(c.ok());
@@ -892,7 +1010,7 @@ TEST_P(HttpModes, SlowRequestHeadClosed)
     sleep_ms(2500);
     ASSERT_TRUE(c.send(get_req("/")));
     EXPECT_TRUE(is_hello(c.read_response()));
-    stop_and_check(srv, 3);
+    stop_and_check(srv, 4);
 }
 
 /* A client that pipelines, then reads nothing for longer than the
