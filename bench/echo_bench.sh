@@ -29,19 +29,15 @@
 # SHARED_DIR <repo root>/../shared, WORK_DIR BUILD_DIR/echo_bench,
 # GROCKETD_EXTRA (empty): extra [server] lines for every grocketd mode, e.g.
 # GROCKETD_EXTRA="tcp.in.recv_buf.init = 65536".
+# Shared functions (servers, sampling, idle wait): bench/lib.sh.
 # Exit status: 0 done; 1 a server or a client failed; 2 bad setup.
 set -euo pipefail
 
-die() { echo "echo_bench.sh: $*" >&2; exit 2; }
-
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/.." && pwd))
+BENCH_NAME=echo_bench.sh
+. "$SCRIPT_DIR/lib.sh"   # die, servers, sampling, wait_quiet, run_pinned, AWK_LIB
 
-BUILD_DIR=${1:-${BUILD_DIR:-build}}
-case $BUILD_DIR in
-    /*) ;;
-    *) if [ -d "$BUILD_DIR" ]; then BUILD_DIR=$(cd "$BUILD_DIR" && pwd); else BUILD_DIR=$ROOT/$BUILD_DIR; fi ;;
-esac
+BUILD_DIR=$(abs_build_dir "${1:-${BUILD_DIR:-build}}")
 SHARED_DIR=${SHARED_DIR:-$ROOT/../shared}
 ROUNDS=${ROUNDS:-5}
 S=${S:-5}
@@ -51,10 +47,7 @@ SIZE=${SIZE:-44}
 DEPTHS=${DEPTHS:-"1 16"}
 MODES=${MODES:-"inline worker out worker+out"}
 SERVER_CPU=${SERVER_CPU:-0}
-CLIENT_CPU=${CLIENT_CPU:-1}
-OTHERS_MAX=${OTHERS_MAX:-0.10}
 RETRIES=${RETRIES:-3}
-QUIET_WAIT=${QUIET_WAIT:-120}
 WORK_DIR=${WORK_DIR:-$BUILD_DIR/echo_bench}
 GROCKETD_EXTRA=${GROCKETD_EXTRA:-}
 
@@ -68,60 +61,13 @@ for f in "$GROCKETD" "$CLIENT" "$MODULE"; do
     [ -e "$f" ] || die "$f not found; build first: cmake --build $BUILD_DIR --target grocketd test_tcp_client demo"
 done
 [ -r "$REF_SRC" ] || die "$REF_SRC not found (set SHARED_DIR)"
-for t in taskset timeout gcc awk getconf; do
-    command -v "$t" >/dev/null || die "$t not found"
-done
-NCPU=$(getconf _NPROCESSORS_ONLN)
-[ "$SERVER_CPU" -lt "$NCPU" ] && [ "$CLIENT_CPU" -lt "$NCPU" ] ||
-    die "need CPUs $SERVER_CPU and $CLIENT_CPU, have $NCPU"
-HZ=$(getconf CLK_TCK)
+need_tools taskset timeout gcc awk getconf
+need_cpus "$SERVER_CPU" "$CLIENT_CPU"
 
 mkdir -p "$WORK_DIR"
 gcc -O2 -o "$REF" "$REF_SRC" || die "could not build ref_echo"
 
 # ---- servers --------------------------------------------------------------
-
-SERVER_PID=
-stop_server() {
-    if [ -n "$SERVER_PID" ]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        # give it 5 s to exit, then SIGKILL
-        local i=0
-        while kill -0 "$SERVER_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=
-    fi
-}
-trap 'stop_server' EXIT
-trap 'stop_server; exit 130' INT TERM
-
-# is something listening on 127.0.0.1:$1 (or 0.0.0.0)? (/proc/net/tcp, state 0A)
-listening() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" '$4 == "0A" && ($2 == "0100007F" p || $2 == "00000000" p) { f = 1 } END { exit !f }' /proc/net/tcp
-}
-
-# is port $1 used locally by any socket (any state, IPv4 or IPv6)?
-port_used() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-        awk -v p="$hex" '{ n = split($2, a, ":"); if (a[n] == p) { f = 1; exit } } END { exit !f }'
-}
-
-# the port of a fresh ref_echo: a random unused one below the ephemeral range
-free_port() {
-    local p i lo
-    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range || lo=32768
-    [ "$lo" -gt 12000 ] || lo=32768
-    for i in $(seq 1 50); do
-        p=$((10000 + RANDOM % (lo - 10000)))
-        port_used "$p" || { echo "$p"; return 0; }
-    done
-    return 1
-}
 
 # start_server NAME -> sets SERVER_PID, PORT; 1 on failure
 start_server() {
@@ -133,11 +79,7 @@ start_server() {
             PORT=$(free_port) || return 1
             taskset -c "$SERVER_CPU" "$REF" "$PORT" 2>"$log" &
             SERVER_PID=$!
-            for i in $(seq 1 50); do
-                listening "$PORT" && kill -0 "$SERVER_PID" 2>/dev/null && return 0
-                kill -0 "$SERVER_PID" 2>/dev/null || break
-                sleep 0.1
-            done
+            wait_listening "$PORT" "$SERVER_PID" && return 0
             grep -q 'in use' "$log" || break
             stop_server
         done
@@ -168,7 +110,7 @@ EOF
         taskset -c "$SERVER_CPU" "$GROCKETD" -c "$conf" 2>"$log" &
         SERVER_PID=$!
         for i in $(seq 1 50); do
-            PORT=$(sed -n 's/.*listening on tcp:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+            PORT=$(grocketd_port "$log" tcp)
             [ -n "$PORT" ] && listening "$PORT" && return 0
             kill -0 "$SERVER_PID" 2>/dev/null || break
             sleep 0.1
@@ -182,36 +124,6 @@ EOF
 
 # ---- sampling -------------------------------------------------------------
 
-# utime+stime of a process, in ticks (fields 14 and 15; the name may hold spaces)
-proc_ticks() {
-    local s
-    s=$(cat "/proc/$1/stat") || return 1
-    s=${s##*) }
-    set -- $s  # field 3 of stat is $1 here
-    echo $(( ${12} + ${13} ))
-}
-# busy ticks of all CPUs (user nice system irq softirq steal) and steal alone
-sys_ticks() {
-    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $9; exit }' /proc/stat
-}
-
-# wait_quiet: before a run (nothing of ours running), wait until the other
-# processes of the machine used less than OTHERS_MAX of a core for a whole
-# second; give up after QUIET_WAIT seconds (the run is then likely flagged).
-wait_quiet() {
-    local waited=0 b0 b1
-    while :; do
-        b0=$(sys_ticks); sleep 1; b1=$(sys_ticks)
-        awk -v b="$(( ${b1% *} - ${b0% *} ))" -v hz="$HZ" -v max="$OTHERS_MAX" 'BEGIN { exit !(b <= max * hz) }' && return 0
-        waited=$((waited + 1))
-        if [ "$waited" -ge "$QUIET_WAIT" ]; then
-            echo "# machine still busy after ${QUIET_WAIT} s; measuring anyway" >&2
-            return 0
-        fi
-        [ "$waited" -eq 1 ] && echo "# machine busy (others running); waiting up to ${QUIET_WAIT} s" >&2
-    done
-}
-
 # run_client OUTFILE ARGS... : the client pinned to CLIENT_CPU, bounded; its
 # CPU time (ticks, utime+stime of the waited children of a wrapper shell) is
 # appended to OUTFILE as "CLIENT_TICKS n".
@@ -219,17 +131,8 @@ run_client() {
     local out=$1 limit
     shift
     limit=$(awk -v s="$S" -v w="$WARMUP" 'BEGIN { printf "%d", (s > w ? s : w) + 30 }')
-    sh -c '
-        lim=$0 cpu=$1 bin=$2
-        shift 2
-        timeout "$lim" taskset -c "$cpu" "$bin" "$@" 2>&1 || rc=$?
-        read -r st < /proc/$$/stat
-        st=${st##*) }
-        set -- $st
-        echo "CLIENT_TICKS $(( ${14} + ${15} ))"
-        exit ${rc:-0}
-    ' "$limit" "$CLIENT_CPU" "$CLIENT" --port "$PORT" --threads 1 --connections "$CONNS" \
-        --size "$SIZE" --quiet "$@" >"$out"
+    run_pinned "$out" "$limit" "$CLIENT" --port "$PORT" --threads 1 --connections "$CONNS" \
+        --size "$SIZE" --quiet "$@"
 }
 
 result_field() { # FILE KEY -> value from the RESULT line
@@ -239,12 +142,7 @@ result_field() { # FILE KEY -> value from the RESULT line
 # ---- table ----------------------------------------------------------------
 
 print_table() {
-awk -F'\t' -v conns="$CONNS" -v size="$SIZE" -v rounds="$ROUNDS" -v servers="$servers" -v depths="$DEPTHS" '
-function med(a, k,   i, j, t, m) {   # sorts a[1..k] in place
-    for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-    m = int((k + 1) / 2)
-    return (k % 2) ? a[m] : (a[m] + a[m + 1]) / 2
-}
+awk -F'\t' -v conns="$CONNS" -v size="$SIZE" -v rounds="$ROUNDS" -v servers="$servers" -v depths="$DEPTHS" "$AWK_LIB"'
 function label(s) {
     if (s == "inline") return "grocketd, worker off, tcp_out off"
     if (s == "worker") return "grocketd, worker on, tcp_out off"
@@ -252,7 +150,6 @@ function label(s) {
     if (s == "worker+out") return "grocketd, worker on, tcp_out on"
     return s
 }
-function rate(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.0fk", x / 1e3) }
 NR > 1 {
     key = $2 SUBSEP $3; c = ++cnt[key]
     R[key, c] = $4; U[key, c] = $11; if ($13 != "") noisy[key]++
@@ -351,18 +248,12 @@ measure() { # ROUND DEPTH SERVER
         n=$(result_field "$f" requests)
         rps=$(result_field "$f" req_per_s)
         el=$(result_field "$f" elapsed_ms)
-        local line
-        line=$(awk -v r="$r" -v d="$d" -v srv="$srv" -v rps="$rps" -v n="$n" \
-                   -v st=$((t1 - t0)) -v ct="$ct" -v b0="${s0% *}" -v b1="${s1% *}" \
-                   -v x0="${s0#* }" -v x1="${s1#* }" -v el="$el" -v hz="$HZ" -v max="$OTHERS_MAX" 'BEGIN {
-            busy = b1 - b0; steal = x1 - x0; oth = busy - st - ct; if (oth < 0) oth = 0
-            win = el / 1000; if (win <= 0) win = 1
-            us = st / hz * 1e6 / n
-            core = oth / hz / win
-            printf "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.4f\t%.3f\t%s\n",
-                r, d, srv, rps, n, st, ct, oth, steal, win, us, core, (core > max ? "NOISY" : "")
-        }')
-        local flag=${line##*$'\t'}
+        local win us oth steal core flag line
+        win=$(awk -v el="$el" 'BEGIN { w = el / 1000; if (w <= 0) w = 1; printf "%.3f", w }')
+        read -r us oth steal core flag <<<"$(run_stats $((t1 - t0)) "$ct" "$s0" "$s1" "$win" "$n")"
+        if [ "$flag" = - ]; then flag=; fi
+        line=$(printf '%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s' \
+            "$r" "$d" "$srv" "$rps" "$n" $((t1 - t0)) "$ct" "$oth" "$steal" "$win" "$us" "$core" "$flag")
         if [ -n "$flag" ] && [ "$attempt" -lt "$RETRIES" ]; then
             attempt=$((attempt + 1))
             echo "$line" | awk -F'\t' '{ printf "%-5s %-5s %-11s %10s %8s %6.0f%% %7s %6s (repeating)\n", $1, $2, $3, $4, $11, $12 * 100, $9, $13 }'

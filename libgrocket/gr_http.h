@@ -23,6 +23,9 @@ typedef struct gr_http_resp_t {
     int64_t date_sec;       /* the second `date` was formatted for */
     char date[48];          /* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" */
     size_t date_len;
+    int line_status;        /* the status `line` was formatted for */
+    char line[64];          /* "HTTP/1.1 200 OK\r\n" */
+    size_t line_len;
 } gr_http_resp_t;
 
 gr_http_resp_t *gr_http_resp_new(void);

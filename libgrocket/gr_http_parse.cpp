@@ -82,8 +82,9 @@ static int gr_parse_decimal(const char *s, size_t n, uint64_t *out)
 /* A CR not followed by LF in s[0..n). */
 static int gr_bare_cr(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n'))
+    const char *end = s + n;
+    for (const char *p = s; (p = (const char *)memchr(p, '\r', (size_t)(end - p))) != NULL; p += 2)
+        if (p + 1 == end || p[1] != '\n')
             return 1;
     return 0;
 }

@@ -167,10 +167,15 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
     if (gr_buf_reserve(&r->decoded, q + req->query_string.len + (form ? req->body.len : 0) + 1, 0) != GR_OK)
         return GR_ENOMEM;
 
-    char *path = r->decoded.data;
-    req->path.ptr = path;
-    req->path.len = url_decode(path, t, q, 0);
-    r->decoded.len = req->path.len;
+    if (memchr(t, '%', q)) {
+        char *path = r->decoded.data;
+        req->path.ptr = path;
+        req->path.len = url_decode(path, t, q, 0);
+        r->decoded.len = req->path.len;
+    } else { /* nothing to decode: a view, no copy */
+        req->path.ptr = t;
+        req->path.len = q;
+    }
 
     req->headers = r->pairs;
     req->header_count = msg->header_count;

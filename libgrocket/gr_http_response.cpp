@@ -102,11 +102,22 @@ int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
 
 int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
 {
-    int rc = gr_http_set_status(c, status);
-    if (rc == GR_OK && !active_resp(c)->has_content_type)
-        rc = gr_http_add_header(c, "Content-Type", "text/plain; charset=utf-8");
+    gr_http_resp_t *r = active_resp(c);
+    if (!r || status < 100 || status > 999)
+        return GR_EINVAL;
+    r->status = status;
+    int rc = GR_OK;
+    if (!r->has_content_type) {
+        /* The common case, so no validation of a constant line. */
+        static const char line[] = "Content-Type: text/plain; charset=utf-8\r\n";
+        if (gr_buf_reserve(&r->headers, sizeof line - 1, 0) != GR_OK)
+            return GR_ENOMEM;
+        memcpy(r->headers.data + r->headers.len, line, sizeof line - 1);
+        r->headers.len += sizeof line - 1;
+        r->has_content_type = 1;
+    }
     size_t len = strlen(text);
-    if (rc == GR_OK && len) {
+    if (len) {
         if (gr_buf_reserve(&c->out, len, 0) != GR_OK)
             return GR_ENOMEM;
         memcpy(c->out.data + c->out.len, text, len);
@@ -122,19 +133,21 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     /* Assembled by hand: this runs once per request, and printf-style
      * formatting would cost more than the rest of the framing. */
     size_t body_len = c->out.len - c->out.off - body_at;
-    char status_line[64];
-    char *sl = status_line;
-    const char *reason = http_status_str((enum http_status)r->status);
-    size_t rlen = strlen(reason);
-    if (rlen > 40)
-        rlen = 40;
-    sl = put(sl, "HTTP/1.1 ", 9);
     char digits[24];
-    char *d = format_u64(digits + sizeof digits, (uint64_t)r->status);
-    sl = put(sl, d, (size_t)(digits + sizeof digits - d));
-    *sl++ = ' ';
-    sl = put(sl, reason, rlen);
-    sl = put(sl, "\r\n", 2);
+    if (r->status != r->line_status) { /* almost always the same as last time */
+        const char *reason = http_status_str((enum http_status)r->status);
+        size_t rlen = strlen(reason);
+        if (rlen > 40)
+            rlen = 40;
+        char *sl = put(r->line, "HTTP/1.1 ", 9);
+        char *d = format_u64(digits + sizeof digits, (uint64_t)r->status);
+        sl = put(sl, d, (size_t)(digits + sizeof digits - d));
+        *sl++ = ' ';
+        sl = put(sl, reason, rlen);
+        sl = put(sl, "\r\n", 2);
+        r->line_len = (size_t)(sl - r->line);
+        r->line_status = r->status;
+    }
     size_t date_len;
     const char *date = http_date_line(r, &date_len);
     char *cl = format_u64(digits + sizeof digits, (uint64_t)body_len);
@@ -145,7 +158,7 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     static const char conn_keep[] = "Connection: keep-alive\r\n";
     const char *conn = close ? conn_close : keep_alive_1_0 ? conn_keep : "";
     size_t conn_len = close ? sizeof conn_close - 1 : keep_alive_1_0 ? sizeof conn_keep - 1 : 0;
-    size_t head = (size_t)(sl - status_line) + sizeof server - 1 + date_len + sizeof length - 1 + cl_len + 2 +
+    size_t head = r->line_len + sizeof server - 1 + date_len + sizeof length - 1 + cl_len + 2 +
                   r->headers.len + conn_len + 2;
     if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
         return GR_ENOMEM;
@@ -153,7 +166,7 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     if (!is_head && body_len)
         memmove(body + head, body, body_len);
     char *p = body;
-    p = put(p, status_line, (size_t)(sl - status_line));
+    p = put(p, r->line, r->line_len);
     p = put(p, server, sizeof server - 1);
     p = put(p, date, date_len);
     p = put(p, length, sizeof length - 1);

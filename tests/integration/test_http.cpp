@@ -255,6 +255,31 @@ private:
     bool eof_ = false;
 };
 
+/* Runs send(data) on c from a thread (the server may stop reading while
+ * its replies wait for us to read them). On leaving the scope early (a
+ * failed ASSERT) the socket is shut down, which ends the send, and joined. */
+class BackgroundSend {
+public:
+    BackgroundSend(RawHttp &c, const std::string &data) : c_(c), t_([this, &data] { ok_ = c_.send(data); }) {}
+    ~BackgroundSend()
+    {
+        if (t_.joinable()) {
+            shutdown(c_.fd(), SHUT_RDWR);
+            t_.join();
+        }
+    }
+    bool join()
+    {
+        t_.join();
+        return ok_;
+    }
+
+private:
+    RawHttp &c_;
+    bool ok_ = false;
+    std::thread t_;
+};
+
 /* GET target (HTTP/1.1) with optional extra header lines. */
 std::string get_req(const std::string &target, const std::string &extra = "")
 {
@@ -691,7 +716,7 @@ TEST_P(HttpModes, RawPipelinedBodies)
             reqs += "0\r\n\r\n";
         }
     }
-    std::thread sender([&] { EXPECT_TRUE(c.send(reqs)); }); /* about 720 kB */
+    BackgroundSend sender(c, reqs); /* about 720 kB */
     for (int i = 0; i < n; i++) {
         HttpResponse r = c.read_response();
         ASSERT_TRUE(r.complete) << "response " << i << ": head [" << r.head << "]";
@@ -701,7 +726,7 @@ TEST_P(HttpModes, RawPipelinedBodies)
         EXPECT_NE(std::string::npos, r.body.find("form: first=" + std::to_string(i) + "\n")) << r.body;
         EXPECT_NE(std::string::npos, r.body.find("form: last=" + std::to_string(i * 7) + "!\n")) << r.body;
     }
-    sender.join();
+    EXPECT_TRUE(sender.join());
     EXPECT_EQ(0u, c.buffered());
     stop_and_check(srv, 1);
 }
@@ -1028,10 +1053,7 @@ TEST_P(HttpModes, SlowReaderGetsEveryReplyDespiteKeepAliveTimeout)
     const int n = 60; /* about 290 kB each way */
     for (int i = 0; i < n; i++)
         reqs += get_req("/debug/request?i=" + std::to_string(i), hdrs);
-    /* Sent from a thread: the server may stop reading while its replies
-     * wait on us (the send has a 5 s timeout either way). */
-    bool sent = false;
-    std::thread sender([&] { sent = c.send(reqs); });
+    BackgroundSend sender(c, reqs);
     sleep_ms(2500); /* nothing read meanwhile: the server's replies wait on us */
     int got = 0;
     for (; got < n; got++) {
@@ -1040,8 +1062,7 @@ TEST_P(HttpModes, SlowReaderGetsEveryReplyDespiteKeepAliveTimeout)
             break;
         EXPECT_NE(std::string::npos, r.body.find("query: i=" + std::to_string(got) + "\n"));
     }
-    sender.join();
-    EXPECT_TRUE(sent);
+    EXPECT_TRUE(sender.join());
     EXPECT_EQ(n, got) << "the connection was cut with replies still to send";
     stop_and_check(srv, 1);
 }
