@@ -206,8 +206,10 @@ void gr_http_msg_pack(const gr_http_msg_t *msg, char *dst)
     m->body_cap = 0;
     char *p = dst + align8(sizeof *msg);
     size_t spans = (size_t)msg->header_count * sizeof(gr_http_span_t);
-    memcpy(p, msg->names, spans);
-    memcpy(p + spans, msg->values, spans);
+    if (spans) { /* a request without headers may have no arrays yet */
+        memcpy(p, msg->names, spans);
+        memcpy(p + spans, msg->values, spans);
+    }
     p += align8(2 * spans);
     if (msg->chunked && msg->body_len)
         memcpy(p, msg->body_buf, msg->body_len);

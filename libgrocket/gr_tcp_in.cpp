@@ -86,12 +86,14 @@ static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
     uintptr_t m = (uintptr_t)(job->lens + count) + metas;
     job->meta = (char *)((m + 7) & ~(uintptr_t)7);
     job->data = job->meta + meta;
-    memcpy(job->lens, ctx->lens, count * sizeof(uint32_t));
-    if (c->is_http) {
-        memcpy(job->metas, ctx->metas, metas);
-        memcpy(job->meta, ctx->meta.data, meta);
+    if (count) { /* an EOF or tail-only job has no packages (and NULL arrays) */
+        memcpy(job->lens, ctx->lens, count * sizeof(uint32_t));
+        if (c->is_http) {
+            memcpy(job->metas, ctx->metas, metas);
+            memcpy(job->meta, ctx->meta.data, meta);
+        }
+        memcpy(job->data, data, bytes);
     }
-    memcpy(job->data, data, bytes);
     gr_conn_ref(c);
     gr_handoff(&s->groups[GR_GROUP_WORKER][c->worker_index], ctx->index, job);
 }
@@ -151,12 +153,18 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
     return gr_http_parser_feed(c->http, data, avail, &ctx->server->http_limits);
 }
 
+/* What cut_packages leaves behind. */
+enum gr_cut_result_t {
+    GR_CUT_MORE,    /* reading may go on */
+    GR_CUT_STOP,    /* nothing more will be cut from this connection */
+    GR_CUT_CLOSED   /* closed here: c may be freed already, do not touch it */
+};
+
 /* Cut data[0, len) into packages; process them inline or send them to the
  * worker. *consumed gets the bytes cut (or dropped); the rest is the start
- * of a package still incomplete. Returns false when nothing more should be
- * read now (closed, or nothing more will be cut). *need gets the total size
- * the module said the next package has, when it said so. */
-static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t len, size_t *consumed,
+ * of a package still incomplete. *need gets the total size the module said
+ * the next package has, when it said so. */
+static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t len, size_t *consumed,
                          size_t *need)
 {
     int inline_proc = ctx->server->settings.worker_disabled;
@@ -181,7 +189,7 @@ static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, s
             if (!c->is_http) {
                 GR_DEBUG("module check: bad data on fd %d; closing it", c->fd);
                 in_close(ctx, c);
-                return false;
+                return GR_CUT_CLOSED;
             }
             /* Answered after the replies owed, then closed; nothing more is
              * cut from this connection. */
@@ -201,7 +209,7 @@ static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, s
             n++;
         } else if (job_add(ctx, &n, (uint32_t)rc, msg) != GR_OK) {
             in_close(ctx, c);
-            return false;
+            return GR_CUT_CLOSED;
         }
         if (msg && !msg->keep_alive)
             c->in_stopped = 1; /* the reply closes: later requests are not served */
@@ -232,7 +240,7 @@ static bool cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, s
         send_job(ctx, c, data, cut_end, n, tail, 0);
     }
     *consumed = pos;
-    return !c->in_closed && !c->in_stopped;
+    return c->in_stopped ? GR_CUT_STOP : GR_CUT_MORE;
 }
 
 static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
@@ -303,8 +311,8 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
             b->len += (size_t)r;
         const char *data = scratch ? dst : b->data + b->off;
         size_t len = scratch ? (size_t)r : b->len - b->off, consumed;
-        bool go_on = cut_packages(ctx, c, data, len, &consumed, &need);
-        if (c->in_closed)
+        gr_cut_result_t cut = cut_packages(ctx, c, data, len, &consumed, &need);
+        if (cut == GR_CUT_CLOSED)
             return;
         if (scratch) {
             /* Keep the incomplete rest in the connection's own buffer. */
@@ -323,7 +331,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
             if (b->off == b->len)
                 b->off = b->len = 0;
         }
-        if (!go_on || (size_t)r < room || gr_conn_closing(c) || (ctx->proc_id >= 0 && c->out_waiting))
+        if (cut == GR_CUT_STOP || (size_t)r < room || gr_conn_closing(c) || (ctx->proc_id >= 0 && c->out_waiting))
             return; /* drained the socket, or (inline) replies must go out first */
     }
 }
