@@ -33,3 +33,40 @@ int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms)
         return 0;
     return wait_ms;
 }
+
+/* Pop everything queued on ctx's rings; true when anything was. */
+static bool drain(gr_thread_ctx_t *ctx, gr_item_fn on_item)
+{
+    void *items[64];
+    bool any = false;
+    for (int i = 0; i < ctx->inbox_count; i++) {
+        size_t n;
+        while ((n = gr_queue_pop_burst(&ctx->inbox[i], items, 64)) > 0) {
+            any = true;
+            for (size_t k = 0; k < n; k++)
+                on_item(ctx, items[k]);
+        }
+    }
+    return any;
+}
+
+void gr_consume_loop(gr_thread_ctx_t *ctx, gr_event_fn on_event, gr_item_fn on_item)
+{
+    gr_server_t *s = ctx->server;
+    gr_poll_event_t evs[GR_POLL_BATCH];
+    for (;;) {
+        int timeout = gr_before_wait(ctx, -1);
+        int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
+        gr_after_wait(ctx);
+        for (int i = 0; i < n; i++)
+            if (evs[i].udata)
+                on_event(ctx, evs[i].udata, evs[i].events);
+        bool worked = drain(ctx, on_item);
+        /* The producers have stopped for good before stop is set, so rings
+         * found empty now stay empty. */
+        if (!worked && s->stop[ctx->group].load(std::memory_order_acquire)) {
+            drain(ctx, on_item);
+            return;
+        }
+    }
+}

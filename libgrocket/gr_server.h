@@ -130,6 +130,13 @@ void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item);
 int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms);
 static inline void gr_after_wait(gr_thread_ctx_t *ctx) { ctx->sleeping.store(0, std::memory_order_relaxed); }
 
+/* The loop of a thread that consumes its rings and waits on its poll for
+ * writability (worker, tcp_out): poll events go to on_event, ring items to
+ * on_item. Returns once its group is told to stop and the rings are empty. */
+typedef void (*gr_event_fn)(gr_thread_ctx_t *ctx, void *udata, uint32_t events);
+typedef void (*gr_item_fn)(gr_thread_ctx_t *ctx, void *item);
+void gr_consume_loop(gr_thread_ctx_t *ctx, gr_event_fn on_event, gr_item_fn on_item);
+
 /* Processing side: send conn->out directly, or hand it to tcp_out, or wait
  * for writability on ctx's poll (gr_reply.cpp). */
 void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c);

@@ -107,8 +107,9 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
     gr_conn_unref(c);
 }
 
-static void take_chunk(gr_thread_ctx_t *ctx, gr_chunk_t *ch)
+static void take_chunk(gr_thread_ctx_t *ctx, void *item)
 {
+    gr_chunk_t *ch = (gr_chunk_t *)item;
     gr_conn_t *c = ch->conn;
     ch->next = NULL;
     bool was_empty = c->chunk_head == NULL;
@@ -121,41 +122,17 @@ static void take_chunk(gr_thread_ctx_t *ctx, gr_chunk_t *ch)
         try_send(ctx, c); /* otherwise it waits behind the others */
 }
 
-static bool drain_inbox(gr_thread_ctx_t *ctx)
+static void on_writable(gr_thread_ctx_t *ctx, void *udata, uint32_t events)
 {
-    void *items[64];
-    bool any = false;
-    for (int i = 0; i < ctx->inbox_count; i++) {
-        size_t n;
-        while ((n = gr_queue_pop_burst(&ctx->inbox[i], items, 64)) > 0) {
-            any = true;
-            for (size_t k = 0; k < n; k++)
-                take_chunk(ctx, (gr_chunk_t *)items[k]);
-        }
-    }
-    return any;
+    try_send(ctx, (gr_conn_t *)udata);
 }
 
 void *gr_tcp_out_main(void *arg)
 {
     gr_thread_ctx_t *ctx = (gr_thread_ctx_t *)arg;
-    gr_server_t *s = ctx->server;
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
-    gr_poll_event_t evs[GR_POLL_BATCH];
-    for (;;) {
-        int timeout = gr_before_wait(ctx, -1);
-        int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
-        gr_after_wait(ctx);
-        for (int i = 0; i < n; i++)
-            if (evs[i].udata)
-                try_send(ctx, (gr_conn_t *)evs[i].udata);
-        bool worked = drain_inbox(ctx);
-        if (!worked && s->stop[GR_GROUP_OUT].load(std::memory_order_acquire)) {
-            drain_inbox(ctx);
-            break;
-        }
-    }
+    gr_consume_loop(ctx, on_writable, take_chunk);
     while (ctx->queued)
         drop_all(ctx, ctx->queued);
     gr_thread_end(ctx);
