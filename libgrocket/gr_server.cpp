@@ -252,6 +252,10 @@ static void destroy_contexts(gr_server_t *s)
             free(ctx->inbox);
             free(ctx->lens);
             free(ctx->metas);
+            for (int k = 0; k < ctx->http_spare_count; k++) {
+                gr_http_parser_free(ctx->http_spare[k]);
+                free(ctx->http_spare[k]);
+            }
             gr_buf_free(&ctx->meta);
             gr_http_resp_free(ctx->http_resp);
         }

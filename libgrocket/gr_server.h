@@ -22,6 +22,8 @@
 #include "gr_thread.h"
 #include "libgrocket.h"
 
+#define GR_HTTP_SPARES 64 /* HTTP parsers kept per tcp_in thread for reuse */
+
 enum gr_group_t { GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT, GR_GROUP_COUNT };
 
 /* Per-thread counters: each written by its own thread only (relaxed), read
@@ -70,6 +72,9 @@ typedef struct gr_thread_ctx_t {
      * decoded request strings. */
     struct gr_http_resp_t *http_resp;
     int64_t now_ms;             /* tcp_in: the loop's clock (ms, monotonic) */
+    /* tcp_in: HTTP parsers not lent to a connection (see gr_tcp_in.cpp). */
+    struct gr_http_parser_t *http_spare[GR_HTTP_SPARES];
+    int http_spare_count;
     /* tcp_in: bytes are received here when a connection has no partial
      * package pending (most of the time): one large read per burst, and no
      * receive buffer held by idle connections. */

@@ -4,6 +4,7 @@
 #define GR_SOCKET_H
 
 #include <stddef.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -12,7 +13,13 @@ typedef int gr_socket_t;
 
 /* An address to listen on or connect to (IPv4 or IPv6). */
 typedef struct gr_addr_t {
-    struct sockaddr_storage ss;
+    /* IPv4 or IPv6 only: 28 bytes instead of sockaddr_storage's 128, which
+     * matters in every connection. */
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } ss;
     socklen_t len;
 } gr_addr_t;
 

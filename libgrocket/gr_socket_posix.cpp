@@ -51,7 +51,7 @@ static int plausible_host_name(const char *h)
 
 static void set_port(gr_addr_t *a, int port)
 {
-    if (a->ss.ss_family == AF_INET)
+    if (a->ss.sa.sa_family == AF_INET)
         ((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
     else
         ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
@@ -145,13 +145,13 @@ const char *gr_addr_format(const gr_addr_t *a, char *buf, size_t len)
     if (buf == NULL || len == 0)
         return buf;
     char host[NI_MAXHOST];
-    if (a == NULL || (a->ss.ss_family != AF_INET && a->ss.ss_family != AF_INET6) ||
+    if (a == NULL || (a->ss.sa.sa_family != AF_INET && a->ss.sa.sa_family != AF_INET6) ||
         getnameinfo((const struct sockaddr *)&a->ss, a->len, host, sizeof(host), NULL, 0,
                     NI_NUMERICHOST) != 0) {
         snprintf(buf, len, "?");
         return buf;
     }
-    if (a->ss.ss_family == AF_INET6)
+    if (a->ss.sa.sa_family == AF_INET6)
         snprintf(buf, len, "[%s]:%d", host, gr_addr_port(a));
     else
         snprintf(buf, len, "%s:%d", host, gr_addr_port(a));
@@ -162,9 +162,9 @@ int gr_addr_port(const gr_addr_t *a)
 {
     if (a == NULL)
         return -1;
-    if (a->ss.ss_family == AF_INET)
+    if (a->ss.sa.sa_family == AF_INET)
         return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
-    if (a->ss.ss_family == AF_INET6)
+    if (a->ss.sa.sa_family == AF_INET6)
         return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
     return -1;
 }
@@ -180,7 +180,7 @@ gr_socket_t gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound)
 {
     if (addr == NULL)
         return GR_EINVAL;
-    int family = addr->ss.ss_family;
+    int family = addr->ss.sa.sa_family;
     gr_socket_t s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -errno;
@@ -238,7 +238,7 @@ gr_socket_t gr_tcp_connect(const gr_addr_t *addr)
 {
     if (addr == NULL)
         return GR_EINVAL;
-    gr_socket_t s = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    gr_socket_t s = socket(addr->ss.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -errno;
     int err = 0;

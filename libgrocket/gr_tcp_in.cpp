@@ -38,6 +38,8 @@ static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
     c->prev = c->next = NULL;
 }
 
+static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c);
+
 /* The owner's close: stop reading, wake other threads' waits on the socket
  * (shutdown makes it writable-with-error for them), drop the owner's
  * reference. The socket itself closes with the last reference. */
@@ -50,6 +52,7 @@ static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
     c->close_requested.store(1, std::memory_order_release);
     if (ctx->proc_id >= 0)
         gr_reply_abandon(ctx, c); /* inline mode: this thread holds the replies */
+    http_parser_release(ctx, c);
     if (!c->in_eof)
         gr_poll_del(ctx->poll, c->fd);
     shutdown(c->fd, SHUT_WR);
@@ -139,16 +142,38 @@ static int job_add(gr_thread_ctx_t *ctx, uint32_t *n, uint32_t len, const gr_htt
     return GR_OK;
 }
 
+/* A connection holds an HTTP parser only while a request is partly
+ * received; between requests the parser goes back to the thread's spares,
+ * so an idle keep-alive connection costs no parser memory and a busy one
+ * no allocation per request. */
+static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (!c->http)
+        return;
+    if (ctx->http_spare_count < GR_HTTP_SPARES) {
+        gr_http_parser_next(c->http); /* ready for its next request */
+        ctx->http_spare[ctx->http_spare_count++] = c->http;
+    } else {
+        gr_http_parser_free(c->http);
+        free(c->http);
+    }
+    c->http = NULL;
+}
+
 /* Frame the next package: the module's check, or the HTTP parser. */
 static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t avail)
 {
     if (!c->is_http)
         return ctx->server->module.m.check(c, data, avail);
     if (!c->http) {
-        c->http = (gr_http_parser_t *)calloc(1, sizeof *c->http);
-        if (!c->http)
-            return -500;
-        gr_http_parser_init(c->http);
+        if (ctx->http_spare_count) {
+            c->http = ctx->http_spare[--ctx->http_spare_count];
+        } else {
+            c->http = (gr_http_parser_t *)calloc(1, sizeof *c->http);
+            if (!c->http)
+                return -500;
+            gr_http_parser_init(c->http);
+        }
     }
     return gr_http_parser_feed(c->http, data, avail, &ctx->server->http_limits);
 }
@@ -222,10 +247,12 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
         pos = len; /* nothing more will be cut: drop the rest */
     if (c->is_http) {
         /* Time the head of a request begun and not complete (slow senders). */
-        if (pos == len)
+        if (pos == len) {
             c->req_start_ms = 0;
-        else if (n || !c->req_start_ms)
+            http_parser_release(ctx, c);
+        } else if (n || !c->req_start_ms) {
             c->req_start_ms = ctx->now_ms;
+        }
     }
     if (inline_proc) {
         if (tail == 100)

@@ -55,10 +55,10 @@ TEST(Addr, FamiliesAndPorts)
 {
     gr_addr_t a;
     ASSERT_EQ(0, gr_addr_parse(&a, "1.2.3.4:80"));
-    EXPECT_EQ(AF_INET, a.ss.ss_family);
+    EXPECT_EQ(AF_INET, a.ss.sa.sa_family);
     EXPECT_EQ(80, gr_addr_port(&a));
     ASSERT_EQ(0, gr_addr_parse(&a, "[::1]:8080"));
-    EXPECT_EQ(AF_INET6, a.ss.ss_family);
+    EXPECT_EQ(AF_INET6, a.ss.sa.sa_family);
     EXPECT_EQ(8080, gr_addr_port(&a));
     ASSERT_EQ(0, gr_addr_parse(&a, "0.0.0.0:0"));
     EXPECT_EQ(0, gr_addr_port(&a));
@@ -68,7 +68,7 @@ TEST(Addr, ResolvesLocalhost)
 {
     gr_addr_t a;
     ASSERT_EQ(0, gr_addr_parse(&a, "localhost:80"));
-    EXPECT_TRUE(a.ss.ss_family == AF_INET || a.ss.ss_family == AF_INET6);
+    EXPECT_TRUE(a.ss.sa.sa_family == AF_INET || a.ss.sa.sa_family == AF_INET6);
     EXPECT_EQ(80, gr_addr_port(&a));
     ASSERT_EQ(0, gr_addr_parse(&a, "LocalHost:0"));
 }
