@@ -233,9 +233,13 @@ static int gr_on_headers_complete(http_parser *p)
         return gr_fail(hp, 400);
     if (!(p->http_major == 1 && p->http_minor >= 1))
         m->expect_continue = 0;
-    /* Stop on the head's last byte so feed learns head_len exactly
-     * (p->nread is already reset here) and checks the limits. */
-    http_parser_pause(p, 1);
+    /* A request with a body: stop on the head's last byte so feed learns
+     * head_len exactly (p->nread is already reset here) and checks the
+     * limits before the body comes. Without a body the request ends with its
+     * head, and feed checks the head at that stop instead: one pause less
+     * per request on the common path. */
+    if (m->chunked || hp->seen_cl)
+        http_parser_pause(p, 1);
     return 0;
 }
 
@@ -289,6 +293,7 @@ static int gr_on_message_complete(http_parser *p)
 {
     gr_http_parser_t *hp = gr_hp(p);
     hp->msg.keep_alive = (uint8_t)http_should_keep_alive(p);
+    hp->complete = 1;
     /* Stop right after this request: pipelined bytes belong to the next. */
     http_parser_pause(p, 1);
     return 0;
@@ -390,7 +395,7 @@ long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, con
                 return -400; /* includes CL+TE, repeated or bad CL, bad TE */
             break;
         }
-        if (hp->msg.head_len == 0) {
+        if (!hp->complete) {
             /* Paused on the head's last byte, which is still to be parsed:
              * it counts in the head but not in fed. */
             int status = gr_head_done(hp, hp->fed + 1);
@@ -400,7 +405,7 @@ long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, con
             continue;
         }
         /* Paused after the request's last byte. */
-        int status = hp->msg.chunked ? gr_chunk_gap(hp, hp->fed) : 0;
+        int status = hp->msg.head_len == 0 ? gr_head_done(hp, hp->fed) : hp->msg.chunked ? gr_chunk_gap(hp, hp->fed) : 0;
         if (status != 0)
             return -status;
         hp->msg.total_len = hp->fed;

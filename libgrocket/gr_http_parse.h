@@ -71,6 +71,7 @@ typedef struct gr_http_parser_t {
                               * extensions, trailers) may not exceed
                               * max_header_size, which http-parser leaves unbounded */
     int error_status;        /* status decided by a callback (413, 431, 400) */
+    uint8_t complete;        /* on_message_complete ran: the pause is the request's end */
 } gr_http_parser_t;
 
 /* Ready for the first request of a connection. */

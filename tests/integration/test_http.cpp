@@ -947,11 +947,19 @@ TEST_P(HttpModes, BadInputAnsweredThenClosedOthersServed)
     EXPECT_EQ(19, gr_test_total(srv.log(), "bad")) << srv.log();
 }
 
-/* The connection ends (EOF) between min_s and max_s from now; the time it
- * took in *took. */
+/* The timeouts are checked by a once-a-second sweep, so a 1 s timeout
+ * closes after 1 to 2 s, and later on a loaded machine (sanitizers, 2 CPUs
+ * shared with a build): the bounds below are generous, yet far below the
+ * 30 s or never that a broken timeout gives. */
+const double kTimeoutMin = 0.8, kTimeoutMax = 5.0;
+
+/* The connection ends (EOF or reset) between min_s and max_s from now,
+ * with nothing received before; the time it took in *took. */
 ::testing::AssertionResult closed_within(RawHttp &c, double min_s, double max_s, double *took)
 {
     auto t0 = std::chrono::steady_clock::now();
+    struct timeval tv = {(time_t)max_s + 3, 0};
+    setsockopt(c.fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     std::string extra;
     bool eof = c.eof_next(&extra);
     *took = seconds_since(t0);
@@ -974,8 +982,8 @@ TEST_P(HttpModes, IdleKeepAliveConnectionClosed)
     /* ...and without any (connected, then silent). */
     RawHttp b(srv.http_port());
     ASSERT_TRUE(b.ok());
-    EXPECT_TRUE(closed_within(a, 0.8, 3.0, &took));
-    EXPECT_TRUE(closed_within(b, 0.0, 3.0, &took));
+    EXPECT_TRUE(closed_within(a, kTimeoutMin, kTimeoutMax, &took));
+    EXPECT_TRUE(closed_within(b, 0.0, kTimeoutMax, &took));
     /* Activity within the timeout keeps a connection open past it. */
     RawHttp c(srv.http_port());
     ASSERT_TRUE(c.ok());
@@ -1001,7 +1009,7 @@ TEST_P(HttpModes, SlowRequestHeadClosed)
     RawHttp a(srv.http_port());
     ASSERT_TRUE(a.ok());
     ASSERT_TRUE(a.send("GET / HTTP/1.1\r\n"));
-    EXPECT_TRUE(closed_within(a, 0.8, 3.0, &took));
+    EXPECT_TRUE(closed_within(a, kTimeoutMin, kTimeoutMax, &took));
     /* A head trickling in, a byte every 100 ms: active, yet too slow. */
     RawHttp b(srv.http_port());
     ASSERT_TRUE(b.ok());
@@ -1009,7 +1017,7 @@ TEST_P(HttpModes, SlowRequestHeadClosed)
     std::string trickle = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(100, 's');
     double eof_at = -1;
     std::string got;
-    for (size_t i = 0; i < trickle.size() && eof_at < 0 && seconds_since(t0) < 4.0; i++) {
+    for (size_t i = 0; i < trickle.size() && eof_at < 0 && seconds_since(t0) < kTimeoutMax + 1; i++) {
         gr_test_send(b.fd(), trickle.substr(i, 1)); /* fails once the server has closed: fine */
         sleep_ms(100);
         char buf[256];
@@ -1019,17 +1027,17 @@ TEST_P(HttpModes, SlowRequestHeadClosed)
         else if (r == 0 || errno == ECONNRESET || errno == EPIPE)
             eof_at = seconds_since(t0);
     }
-    fprintf(stderr, "TRICKLE eof_at %.3f\n", eof_at);
-    EXPECT_GE(eof_at, 0.8) << "still open after " << seconds_since(t0) << " s, or closed too soon; got [" << got
-                           << "]";
-    EXPECT_LE(eof_at, 3.0);
+    EXPECT_GE(eof_at, kTimeoutMin) << "still open after " << seconds_since(t0) << " s, or closed too soon; got ["
+                                   << got << "]";
+    EXPECT_LE(eof_at, kTimeoutMax);
+    EXPECT_EQ("", got);
     /* A complete request, then the start of a next one, then nothing: the
      * answer to the first, then the close. */
     RawHttp p(srv.http_port());
     ASSERT_TRUE(p.ok());
     ASSERT_TRUE(p.send(get_req("/") + "GET / HT"));
     ASSERT_TRUE(is_hello(p.read_response()));
-    EXPECT_TRUE(closed_within(p, 0.8, 3.0, &took));
+    EXPECT_TRUE(closed_within(p, kTimeoutMin, kTimeoutMax, &took));
     /* A keep-alive connection idle between requests is not "slow". */
     RawHttp c(srv.http_port());
     ASSERT_TRUE(c.ok());
@@ -1067,6 +1075,56 @@ TEST_P(HttpModes, SlowReaderGetsEveryReplyDespiteKeepAliveTimeout)
     }
     EXPECT_TRUE(sender.join());
     EXPECT_EQ(n, got) << "the connection was cut with replies still to send";
+    stop_and_check(srv, 1);
+}
+
+/* KNOWN SERVER BUG (disabled until fixed): a client that pipelines many
+ * requests and reads the replies steadily, but more slowly than they are
+ * made, is cut off. Once its replies back up, the server stops reading
+ * from the connection (backpressure), and then takes the silence it caused
+ * for an idle client (http.keepalive_timeout counts from the server's last
+ * read) or, inline, for a slow request head (a partial head sits in the
+ * buffer while the rest waits unread in the kernel): it closes the
+ * connection with replies and requests still owed. Inline the close resets
+ * the connection (replies already made are lost); with workers the requests
+ * not yet read are dropped without an answer. Expected: every reply. */
+TEST_P(HttpModes, DISABLED_SteadySlowReaderOfPipelinedRepliesNotCutOff)
+{
+    START_SERVER(srv, "http.keepalive_timeout = 1\nhttp.header_timeout = 1\n");
+    RawHttp c(srv.http_port(), 4096);
+    ASSERT_TRUE(c.ok());
+    std::string hdrs;
+    for (int i = 0; i < 15; i++)
+        hdrs += "X-Filler-" + std::to_string(i) + ": " + std::string(300, 'f') + "\r\n";
+    const int n = 600; /* about 2.9 MB each way: more than the socket buffers hold */
+    std::string reqs;
+    for (int i = 0; i < n; i++)
+        reqs += get_req("/debug/request?i=" + std::to_string(i), hdrs);
+    BackgroundSend sender(c, reqs);
+    /* Read (up to 16 kB) every 10 ms: never idle for anything near a second. */
+    std::string in;
+    std::string last = "\nquery: i=" + std::to_string(n - 1) + "\n";
+    auto t0 = std::chrono::steady_clock::now();
+    const char *end = "deadline";
+    while (seconds_since(t0) < 20) {
+        char buf[16384];
+        ssize_t r = recv(c.fd(), buf, sizeof buf, 0);
+        if (r <= 0) {
+            end = r == 0 ? "EOF" : errno == ECONNRESET ? "reset" : "receive timeout";
+            break;
+        }
+        in.append(buf, (size_t)r);
+        if (in.find(last) != std::string::npos) {
+            end = "all";
+            break;
+        }
+        sleep_ms(10);
+    }
+    size_t got = count_of(in, "HTTP/1.1 200 OK\r\n");
+    EXPECT_STREQ("all", end) << got << " of " << n << " replies (" << in.size() << " bytes) in " << seconds_since(t0)
+                            << " s";
+    EXPECT_EQ((size_t)n, got);
+    sender.join();
     stop_and_check(srv, 1);
 }
 
