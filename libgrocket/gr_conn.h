@@ -17,6 +17,7 @@
 #include <atomic>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "grocket.h"
 #include "gr_socket.h"
@@ -88,6 +89,14 @@ struct gr_conn_t {
      * overtake bytes handed earlier. */
     std::atomic<uint64_t> chunks_done;
 };
+
+/* Monotonic milliseconds, coarse: timeouts need seconds, not a costly read. */
+static inline int64_t gr_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* A batch of packages cut from one read, copied for a worker. */
 typedef struct gr_job_t {

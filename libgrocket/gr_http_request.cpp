@@ -141,9 +141,22 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
         req->body = span_str(bytes, msg->body);
     }
 
-    /* The target splits at '?' into the path and the query string. */
+    /* The target splits at '?' into the path and the query string. The
+     * absolute form (RFC 7230 5.3.2, "http://host/path") has its scheme and
+     * authority skipped: the path is what follows. */
     const char *t = req->target.ptr;
     size_t tlen = req->target.len, q = 0;
+    if (tlen && t[0] != '/' && t[0] != '*') {
+        const char *scheme_end = (const char *)memchr(t, ':', tlen);
+        if (scheme_end && (size_t)(scheme_end - t) + 3 <= tlen && scheme_end[1] == '/' && scheme_end[2] == '/') {
+            const char *auth = scheme_end + 3;
+            const char *slash = auth;
+            while (slash < t + tlen && *slash != '/' && *slash != '?')
+                slash++;
+            tlen -= (size_t)(slash - t);
+            t = slash;
+        }
+    }
     while (q < tlen && t[q] != '?')
         q++;
     req->query_string.ptr = q < tlen ? t + q + 1 : t + tlen;
@@ -175,6 +188,10 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
     } else { /* nothing to decode: a view, no copy */
         req->path.ptr = t;
         req->path.len = q;
+    }
+    if (req->path.len == 0) { /* "http://host" or "http://host?q": the root */
+        req->path.ptr = "/";
+        req->path.len = 1;
     }
 
     req->headers = r->pairs;

@@ -184,6 +184,10 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
     gr_http_resp_t *r = ctx->http_resp;
     const gr_module_t *m = &ctx->server->module.m;
     gr_http_request_t req;
+    if (msg->method == HTTP_CONNECT) { /* no tunnels here */
+        gr_http_error(ctx, c, 405);
+        return GR_PROC_CLOSE;
+    }
     if (gr_http_request_build(r, &req, bytes, msg) != GR_OK) {
         gr_http_error(ctx, c, 500);
         return GR_PROC_CLOSE;

@@ -402,14 +402,6 @@ static void drain_close_list(gr_thread_ctx_t *ctx)
     }
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    /* Coarse: a timeout needs seconds, not a clock read that costs. */
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Once a second: close HTTP connections idle past the keep-alive timeout,
  * or whose request head is taking longer than the header timeout. */
 static void sweep_idle(gr_thread_ctx_t *ctx)
@@ -420,6 +412,17 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
         next = c->next;
         if (!c->is_http)
             continue;
+        /* Not idle while the server still owes it something: requests at a
+         * worker or replies waiting to be sent (every such hold is a
+         * reference; inline, the wait is this thread's own flag). A reader
+         * slower than the kernel's buffers can hide is not cut off, and
+         * neither timer runs until the server is ready to read again. */
+        if (c->refs.load(std::memory_order_relaxed) > 1 || (ctx->proc_id >= 0 && c->out_waiting)) {
+            c->last_active_ms = ctx->now_ms;
+            if (c->req_start_ms)
+                c->req_start_ms = ctx->now_ms;
+            continue;
+        }
         bool slow_head = c->req_start_ms && !(c->http && c->http->msg.headers_done) &&
                          ctx->now_ms - c->req_start_ms > header;
         if (slow_head || ctx->now_ms - c->last_active_ms > keepalive) {
@@ -436,7 +439,7 @@ void *gr_tcp_in_main(void *arg)
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
     gr_poll_event_t evs[GR_POLL_BATCH];
-    ctx->now_ms = now_ms();
+    ctx->now_ms = gr_clock_ms();
     ctx->next_sweep_ms = ctx->now_ms + 1000;
     for (;;) {
         /* Wake at least once a second while connections are open, for the
@@ -444,7 +447,7 @@ void *gr_tcp_in_main(void *arg)
         int timeout = gr_before_wait(ctx, ctx->conns ? 1000 : -1);
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
-        ctx->now_ms = now_ms();
+        ctx->now_ms = gr_clock_ms();
         for (int i = 0; i < n; i++) {
             gr_conn_t *c = (gr_conn_t *)evs[i].udata;
             if (!c)
@@ -459,7 +462,9 @@ void *gr_tcp_in_main(void *arg)
         drain_inbox(ctx);
         drain_close_list(ctx);
         /* After the events: a connection closed here is not in the batch. */
-        if (ctx->now_ms >= ctx->next_sweep_ms) {
+        /* A little early rather than a whole second late: the coarse clock
+         * may read a few ms behind the poll's time-out. */
+        if (ctx->now_ms + 20 >= ctx->next_sweep_ms) {
             sweep_idle(ctx);
             ctx->next_sweep_ms = ctx->now_ms + 1000;
         }

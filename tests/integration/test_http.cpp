@@ -427,7 +427,8 @@ TEST_P(HttpModes, CurlExpect100Continue)
     EXPECT_EQ(200, done.status);
     EXPECT_NE(std::string::npos, done.body.find("\nbody_length: 5\n")) << done.body;
     /* The whole body with the head: no 100 needed, none sent. */
-    ASSERT_TRUE(c.send("POST /debug/request HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi"));
+    ASSERT_TRUE(c.send("POST /debug/request HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+                       "Expect: 100-continue\r\n\r\nhi"));
     HttpResponse direct = c.read_response();
     EXPECT_EQ(200, direct.status) << direct.head;
     EXPECT_NE(std::string::npos, direct.body.find("\nbody_length: 2\n")) << direct.body;
@@ -446,8 +447,8 @@ TEST_P(HttpModes, CurlQueryDecoding)
 {
     ASSERT_TRUE(have_tool("curl"));
     START_SERVER(srv, "");
-    gr_test_run_t r = sh("curl -sS --max-time 10 '" + url(srv.http_port(), "/debug/request?a=1&b=x%20y&c=p+q&d=%2F%26") +
-                         "'");
+    gr_test_run_t r =
+        sh("curl -sS --max-time 10 '" + url(srv.http_port(), "/debug/request?a=1&b=x%20y&c=p+q&d=%2F%26") + "'");
     ASSERT_EQ(0, r.status) << r.output;
     EXPECT_NE(std::string::npos, r.output.find("method: GET\npath: /debug/request\n")) << r.output;
     EXPECT_NE(std::string::npos, r.output.find("query_string: a=1&b=x%20y&c=p+q&d=%2F%26\n")) << r.output;
@@ -745,6 +746,32 @@ TEST_P(HttpModes, RawConnectionCloseThenEof)
     EXPECT_TRUE(c.eof_next(&extra)) << "[" << extra << "]";
     EXPECT_LT(seconds_since(t0), 1.0);
     stop_and_check(srv, 1);
+}
+
+/* RFC 7230 5.3.2: a server accepts the absolute form of the target; the
+ * path is what follows the authority. CONNECT is not served: 405, close. */
+TEST_P(HttpModes, AbsoluteFormTargetAndConnect)
+{
+    START_SERVER(srv, "");
+    RawHttp c(srv.http_port());
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.send("GET http://example.com/debug/request?x=1 HTTP/1.1\r\nHost: example.com\r\n\r\n"
+                       "GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n"));
+    HttpResponse r = c.read_response();
+    ASSERT_TRUE(r.complete) << r.head;
+    EXPECT_NE(std::string::npos, r.body.find("path: /debug/request\n")) << r.body;
+    EXPECT_NE(std::string::npos, r.body.find("query: x=1\n")) << r.body;
+    r = c.read_response();
+    EXPECT_TRUE(is_hello(r)) << r.head;
+
+    RawHttp t(srv.http_port());
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE(t.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"));
+    r = t.read_response();
+    EXPECT_EQ(405, r.status) << r.head;
+    EXPECT_EQ("close", header_of(r.head, "Connection")) << r.head;
+    EXPECT_TRUE(t.eof_next());
+    stop_and_check(srv, 2);
 }
 
 TEST_P(HttpModes, RawRequestsSplitByteByByte)
@@ -1088,7 +1115,7 @@ TEST_P(HttpModes, SlowReaderGetsEveryReplyDespiteKeepAliveTimeout)
  * connection with replies and requests still owed. Inline the close resets
  * the connection (replies already made are lost); with workers the requests
  * not yet read are dropped without an answer. Expected: every reply. */
-TEST_P(HttpModes, DISABLED_SteadySlowReaderOfPipelinedRepliesNotCutOff)
+TEST_P(HttpModes, SteadySlowReaderOfPipelinedRepliesNotCutOff)
 {
     START_SERVER(srv, "http.keepalive_timeout = 1\nhttp.header_timeout = 1\n");
     RawHttp c(srv.http_port(), 4096);
