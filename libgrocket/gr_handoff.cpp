@@ -55,7 +55,10 @@ void gr_consume_loop(gr_thread_ctx_t *ctx, gr_event_fn on_event, gr_item_fn on_i
     gr_server_t *s = ctx->server;
     gr_poll_event_t evs[GR_POLL_BATCH];
     for (;;) {
-        int timeout = gr_before_wait(ctx, -1);
+        /* Once told to stop, never block: the wake-up that carried the stop
+         * may have been folded into one this loop already consumed. */
+        bool stopping = s->stop[ctx->group].load(std::memory_order_acquire);
+        int timeout = gr_before_wait(ctx, stopping ? 0 : -1);
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         for (int i = 0; i < n; i++)

@@ -170,7 +170,7 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
         r->pairs[i].name = span_str(bytes, msg->names[i]);
         r->pairs[i].value = span_str(bytes, msg->values[i]);
     }
-    int form = is_form(r->pairs, msg->header_count);
+    int form = req->body.len && is_form(r->pairs, msg->header_count); /* no body, no form to look for */
     size_t nf = form ? count_fields(req->body.ptr, req->body.len) : 0;
     if (pairs_reserve(r, msg->header_count + nq + nf) != GR_OK)
         return GR_ENOMEM;

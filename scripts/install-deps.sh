@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libgoogle-perftools-dev libhttp-parser-dev libinih-dev
       libgtest-dev googletest
-      curl apache2-utils wrk python3)
+      curl apache2-utils wrk python3 gdb)
 
 missing=()
 for p in "${PKGS[@]}"; do

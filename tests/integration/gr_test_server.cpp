@@ -161,6 +161,12 @@ int GrocketdProcess::stop(int sig)
     kill(pid_, sig);
     int st = wait_for(pid_, 30000);
     if (st == -2) {
+        /* A stop that hangs is a bug to find: append every thread's stack
+         * to the log before killing it. */
+        std::string cmd = "gdb -p " + std::to_string(pid_) +
+                          " -batch -ex 'thread apply all bt' >> " + log_path_ + " 2>&1";
+        if (system(cmd.c_str()) != 0)
+            fprintf(stderr, "gr_test_server: no stacks from gdb\n");
         kill(pid_, SIGKILL);
         waitpid(pid_, nullptr, 0);
         st = -1;
