@@ -170,8 +170,10 @@ void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events)
         return;
     }
     if (c->out.len == c->out.off) {
-        stop_waiting(ctx, c);
+        /* Close first: stop_waiting may drop this thread's last reference,
+         * and the owner may free c the moment it does. */
         dispatch_close(c);
+        stop_waiting(ctx, c);
     }
 }
 
