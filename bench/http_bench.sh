@@ -90,7 +90,7 @@ label() {
         worker) echo "grocketd, worker on, tcp_out off" ;;
         out) echo "grocketd, worker off, tcp_out on" ;;
         worker+out) echo "grocketd, worker on, tcp_out on" ;;
-        nginx) echo "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), 1 worker" ;;
+        nginx) local v; v=$(nginx -v 2>&1 | sed -n 's/.*nginx\///p') || true; echo "nginx${v:+ $v}, 1 worker" ;;
         *) echo "$1" ;;
     esac
 }

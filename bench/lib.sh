@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - shell functions shared by the benchmark scripts of bench/
 # (echo_bench.sh, http_bench.sh). Source it from bash after `set -euo pipefail`:
 #
