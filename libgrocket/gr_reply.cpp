@@ -23,6 +23,29 @@ static void discard_out(gr_conn_t *c)
     c->out.off = c->out.len = 0;
 }
 
+/* The thread's spare reply buffer goes to a connection that has none when
+ * processing starts, and comes back when everything was sent. */
+static void lend_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (c->out.cap == 0 && ctx->out_spare.cap) {
+        c->out = ctx->out_spare;
+        memset(&ctx->out_spare, 0, sizeof ctx->out_spare);
+    }
+}
+
+static void take_back_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (c->out.len != c->out.off || c->out.cap == 0)
+        return;
+    if (ctx->out_spare.cap == 0) {
+        ctx->out_spare = c->out;
+        ctx->out_spare.off = ctx->out_spare.len = 0;
+    } else {
+        gr_buf_free(&c->out);
+    }
+    memset(&c->out, 0, sizeof c->out);
+}
+
 static void list_unlink(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     if (c->wprev)
@@ -136,6 +159,7 @@ void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
     GR_CHECK_PROCESSOR(ctx, c);
     if (gr_conn_closing(c)) {
         discard_out(c); /* closing: nothing more is sent */
+        take_back_out(ctx, c);
         return;
     }
     if (c->out_waiting)
@@ -154,6 +178,7 @@ void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
             wait_writable(ctx, c);
         return;
     }
+    take_back_out(ctx, c);
     dispatch_close(c);
 }
 
@@ -172,6 +197,7 @@ void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events)
     if (c->out.len == c->out.off) {
         /* Close first: stop_waiting may drop this thread's last reference,
          * and the owner may free c the moment it does. */
+        take_back_out(ctx, c);
         dispatch_close(c);
         stop_waiting(ctx, c);
     }
@@ -199,6 +225,7 @@ bool gr_process_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32
         GR_COUNT(ctx, dropped, 1);
         return false;
     }
+    lend_out(ctx, c);
     int rc = msg ? gr_http_process(ctx, c, data, msg) : ctx->server->module.m.proc(c, data, len);
     GR_COUNT(ctx, processed, 1);
 #if GR_REQUEST_DEBUG_LOG

@@ -257,6 +257,7 @@ static void destroy_contexts(gr_server_t *s)
                 free(ctx->http_spare[k]);
             }
             gr_buf_free(&ctx->meta);
+            gr_buf_free(&ctx->out_spare);
             gr_http_resp_free(ctx->http_resp);
         }
         free(arr);

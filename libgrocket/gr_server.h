@@ -68,6 +68,11 @@ typedef struct gr_thread_ctx_t {
     uint32_t *metas;
     uint32_t lens_cap;
     gr_buf_t meta;
+    /* processing threads: a reply buffer lent to the connection being
+     * processed while it has none, and taken back once all is sent, so an
+     * idle connection holds no reply buffer and none is allocated per
+     * request (gr_reply.cpp). */
+    gr_buf_t out_spare;
     /* processing threads: the HTTP response being built, and scratch for
      * decoded request strings. */
     struct gr_http_resp_t *http_resp;
