@@ -205,9 +205,12 @@ TEST(PollWake, WakeFromAnotherThreadInterruptsInfiniteWait)
     ASSERT_EQ(1, n);
     EXPECT_EQ(nullptr, ev[0].udata);
     EXPECT_LT(took, 5000);
-    /* Several wakes before the loop ran: one report in all. */
+    /* The other wakes came while or after this loop consumed the first:
+     * they fold into at most one more report (WakesCoalesceAndRearm checks
+     * the exact count when no wait runs in between). */
     int more = gr_poll_wait(p, ev, 8, 0);
-    EXPECT_EQ(0, more);
+    EXPECT_LE(more, 1);
+    EXPECT_EQ(0, gr_poll_wait(p, ev, 8, 0));
     gr_poll_destroy(p);
 }
 
