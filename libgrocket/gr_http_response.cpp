@@ -192,6 +192,15 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
         gr_http_error(ctx, c, 500);
         return GR_PROC_CLOSE;
     }
+    /* RFC 7230 5.4: an HTTP/1.1 request without a Host header, or any
+     * request with more than one, is answered 400. */
+    int hosts = 0;
+    for (size_t i = 0; i < req.header_count; i++)
+        hosts += req.headers[i].name.len == 4 && strncasecmp(req.headers[i].name.ptr, "Host", 4) == 0;
+    if (hosts > 1 || (hosts == 0 && msg->version_minor >= 1)) {
+        gr_http_error(ctx, c, 400);
+        return GR_PROC_CLOSE;
+    }
     r->active = 1;
     r->status = 200;
     r->has_content_type = 0;

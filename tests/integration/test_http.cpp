@@ -441,6 +441,27 @@ TEST_P(HttpModes, RawConnectionCloseThenEof)
     stop_and_check(srv, 1);
 }
 
+/* RFC 7230 5.4: HTTP/1.1 without Host, or two Host headers: 400, close.
+ * HTTP/1.0 without Host is fine. */
+TEST_P(HttpModes, HostHeaderRules)
+{
+    START_SERVER(srv, "");
+    const char *bad[] = {"GET / HTTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"};
+    for (const char *req : bad) {
+        RawHttp c(srv.http_port());
+        ASSERT_TRUE(c.ok());
+        ASSERT_TRUE(c.send(req));
+        HttpResponse r = c.read_response();
+        EXPECT_EQ(400, r.status) << req << r.head;
+        EXPECT_TRUE(c.eof_next()) << req;
+    }
+    RawHttp ok(srv.http_port());
+    ASSERT_TRUE(ok.ok());
+    ASSERT_TRUE(ok.send("GET / HTTP/1.0\r\n\r\n"));
+    EXPECT_TRUE(is_hello(ok.read_response()));
+    stop_and_check(srv, 3);
+}
+
 /* RFC 7230 5.3.2: a server accepts the absolute form of the target; the
  * path is what follows the authority. CONNECT is not served: 405, close. */
 TEST_P(HttpModes, AbsoluteFormTargetAndConnect)
