@@ -84,37 +84,7 @@ start_server() {
             stop_server
         done
     else
-        local w=true o=true conf=$WORK_DIR/grocketd-$name.ini
-        case $name in
-            inline) ;;
-            worker) w=false ;;
-            out) o=false ;;
-            worker+out) w=false; o=false ;;
-            *) die "unknown mode $name" ;;
-        esac
-        cat >"$conf" <<EOF
-; written by bench/echo_bench.sh: mode $name
-[server]
-module = $MODULE
-pid_file =
-log.level = info
-tcp.in.thread_count = 1
-worker.disabled = $w
-worker.thread_count = 1
-tcp.out.disabled = $o
-tcp.out.thread_count = 1
-$GROCKETD_EXTRA
-[listen]
-0 = tcp://127.0.0.1:0
-EOF
-        taskset -c "$SERVER_CPU" "$GROCKETD" -c "$conf" 2>"$log" &
-        SERVER_PID=$!
-        for i in $(seq 1 50); do
-            PORT=$(grocketd_port "$log" tcp)
-            [ -n "$PORT" ] && listening "$PORT" && return 0
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
+        start_grocketd "$name" tcp "$log" && return 0
     fi
     echo "echo_bench.sh: $name did not start listening:" >&2
     cat "$log" >&2

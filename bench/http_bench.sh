@@ -260,37 +260,7 @@ start_server() {
         done
         ;;
     *)
-        local w=true o=true conf=$WORK_DIR/grocketd-$name.ini
-        case $name in
-            inline) ;;
-            worker) w=false ;;
-            out) o=false ;;
-            worker+out) w=false; o=false ;;
-            *) die "unknown server $name" ;;
-        esac
-        cat >"$conf" <<EOF
-; written by bench/http_bench.sh: mode $name
-[server]
-module = $MODULE
-pid_file =
-log.level = info
-tcp.in.thread_count = 1
-worker.disabled = $w
-worker.thread_count = 1
-tcp.out.disabled = $o
-tcp.out.thread_count = 1
-$GROCKETD_EXTRA
-[listen]
-0 = http://127.0.0.1:0
-EOF
-        taskset -c "$SERVER_CPU" "$GROCKETD" -c "$conf" 2>"$log" &
-        SERVER_PID=$!
-        for i in $(seq 1 50); do
-            PORT=$(grocketd_port "$log" http)
-            if [ -n "$PORT" ] && listening "$PORT"; then SERVER_PIDS=$SERVER_PID; return 0; fi
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
+        if start_grocketd "$name" http "$log"; then SERVER_PIDS=$SERVER_PID; return 0; fi
         ;;
     esac
     echo "$BENCH_NAME: $name did not start listening:" >&2

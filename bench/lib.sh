@@ -110,6 +110,44 @@ wait_listening() {
 
 # grocketd_port LOG SCHEME: the port grocketd logged as "listening on
 # SCHEME://127.0.0.1:PORT", empty if none yet
+# start_grocketd MODE SCHEME LOG -> sets SERVER_PID, PORT; 1 on failure.
+# MODE: inline | worker | out | worker+out (which of worker and tcp_out run);
+# SCHEME: tcp | http, the one listen on 127.0.0.1 (a free port).
+start_grocketd() {
+    local name=$1 scheme=$2 log=$3 w=true o=true conf=$WORK_DIR/grocketd-$1.ini i
+    case $name in
+        inline) ;;
+        worker) w=false ;;
+        out) o=false ;;
+        worker+out) w=false; o=false ;;
+        *) die "unknown grocketd mode $name" ;;
+    esac
+    cat >"$conf" <<EOF
+; written by bench/$BENCH_NAME: mode $name
+[server]
+module = $MODULE
+pid_file =
+log.level = info
+tcp.in.thread_count = 1
+worker.disabled = $w
+worker.thread_count = 1
+tcp.out.disabled = $o
+tcp.out.thread_count = 1
+$GROCKETD_EXTRA
+[listen]
+0 = $scheme://127.0.0.1:0
+EOF
+    taskset -c "$SERVER_CPU" "$GROCKETD" -c "$conf" 2>"$log" &
+    SERVER_PID=$!
+    for i in $(seq 1 50); do
+        PORT=$(grocketd_port "$log" "$scheme")
+        [ -n "$PORT" ] && listening "$PORT" && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
 grocketd_port() {
     sed -n "s/.*listening on $2:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p" "$1" | head -n 1
 }
