@@ -55,11 +55,6 @@ BENCH_NAME=http_bench.sh
 . "$SCRIPT_DIR/lib.sh"   # die, servers, sampling, wait_quiet, run_pinned, AWK_LIB
 
 BUILD_DIR=$(abs_build_dir "${1:-${BUILD_DIR:-build}}")
-SHARED_DIR=${SHARED_DIR:-$ROOT/../shared}
-ROUNDS=${ROUNDS:-5}
-S=${S:-5}
-WARMUP=${WARMUP:-1}
-CONNS=${CONNS:-64}
 DEPTH=${DEPTH:-16}
 WORKLOADS=${WORKLOADS:-"keepalive pipelined"}
 MODES=${MODES:-"inline worker"}

@@ -291,35 +291,22 @@ gr_test_run_t run_python(int port, const char *what)
     return sh("python3 " + script + " " + std::to_string(port) + " " + what, 60);
 }
 
-TEST_P(HttpModes, PythonKeepAlive)
+/* Run one scenario of kPyScript against a fresh server; the script prints
+ * "PY-OK <what>" when every assertion in it held. */
+void expect_python(const HttpMode &mode, const char *what, long long accepted)
 {
     ASSERT_TRUE(have_tool("python3"));
-    START_SERVER(srv, "");
-    gr_test_run_t r = run_python(srv.http_port(), "keepalive");
+    GrocketdProcess srv(gr_test_module("demo"), http_mode_keys(mode));
+    ASSERT_TRUE(srv.start()) << srv.log();
+    gr_test_run_t r = run_python(srv.http_port(), what);
     EXPECT_EQ(0, r.status) << r.output;
-    EXPECT_NE(std::string::npos, r.output.find("PY-OK keepalive")) << r.output;
-    stop_and_check(srv, 1);
+    EXPECT_NE(std::string::npos, r.output.find(std::string("PY-OK ") + what)) << r.output;
+    stop_and_check(srv, accepted);
 }
 
-TEST_P(HttpModes, PythonHttp10WithoutKeepAliveIsClosed)
-{
-    ASSERT_TRUE(have_tool("python3"));
-    START_SERVER(srv, "");
-    gr_test_run_t r = run_python(srv.http_port(), "http10close");
-    EXPECT_EQ(0, r.status) << r.output;
-    EXPECT_NE(std::string::npos, r.output.find("PY-OK http10close")) << r.output;
-    stop_and_check(srv, 2);
-}
-
-TEST_P(HttpModes, PythonHttp10KeepAliveStaysOpen)
-{
-    ASSERT_TRUE(have_tool("python3"));
-    START_SERVER(srv, "");
-    gr_test_run_t r = run_python(srv.http_port(), "http10keepalive");
-    EXPECT_EQ(0, r.status) << r.output;
-    EXPECT_NE(std::string::npos, r.output.find("PY-OK http10keepalive")) << r.output;
-    stop_and_check(srv, 1);
-}
+TEST_P(HttpModes, PythonKeepAlive) { expect_python(GetParam(), "keepalive", 1); }
+TEST_P(HttpModes, PythonHttp10WithoutKeepAliveIsClosed) { expect_python(GetParam(), "http10close", 2); }
+TEST_P(HttpModes, PythonHttp10KeepAliveStaysOpen) { expect_python(GetParam(), "http10keepalive", 1); }
 
 /* ------------------------------------------------------------ raw sockets */
 
