@@ -22,10 +22,8 @@ void gr_buf_compact(gr_buf_t *b)
     b->len = n;
 }
 
-int gr_buf_reserve(gr_buf_t *b, size_t n, size_t max)
+int gr_buf_grow(gr_buf_t *b, size_t n, size_t max)
 {
-    if (b->cap - b->len >= n)
-        return GR_OK;
     gr_buf_compact(b);
     if (b->cap - b->len >= n)
         return GR_OK;

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "grocket.h"
+#include "gr_error.h"
 #include "gr_socket.h"
 
 struct gr_server_t;
@@ -36,7 +37,13 @@ typedef struct gr_buf_t {
 
 /* Make room for at least n more bytes after len, growing up to max (0: no
  * limit). Compacts first. 0, or GR_ENOMEM / GR_EFULL. */
-int gr_buf_reserve(gr_buf_t *b, size_t n, size_t max);
+int gr_buf_grow(gr_buf_t *b, size_t n, size_t max);
+/* The same; inline because the room is almost always there already (it
+ * runs several times per HTTP request). */
+static inline int gr_buf_reserve(gr_buf_t *b, size_t n, size_t max)
+{
+    return b->cap - b->len >= n ? GR_OK : gr_buf_grow(b, n, max);
+}
 /* Move data[off, len) to the front. */
 void gr_buf_compact(gr_buf_t *b);
 void gr_buf_free(gr_buf_t *b);

@@ -20,12 +20,11 @@ typedef struct gr_http_resp_t {
     gr_buf_t decoded;       /* decoded path, query and form strings */
     gr_http_pair_t *pairs;  /* headers, query parameters and form fields */
     size_t pairs_cap;
-    int64_t date_sec;       /* the second `date` was formatted for */
-    char date[48];          /* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" */
-    size_t date_len;
-    int line_status;        /* the status `line` was formatted for */
-    char line[64];          /* "HTTP/1.1 200 OK\r\n" */
-    size_t line_len;
+    int text_plain;         /* http_reply_text chose text/plain */
+    int prefix_status;      /* the status `prefix` was made for */
+    int64_t prefix_sec;     /* the second `prefix` was made for */
+    char prefix[192];       /* status line, Server, Date, "Content-Length: " */
+    size_t prefix_len;
 } gr_http_resp_t;
 
 gr_http_resp_t *gr_http_resp_new(void);

@@ -11,6 +11,7 @@
  * requests get smuggled, so we refuse all of them with 400. */
 #include "gr_http_parse.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,12 +193,27 @@ static int gr_on_header_value(http_parser *p, const char *at, size_t len)
     /* The name is complete now, however many pieces it came in. */
     const gr_http_span_t *n = &m->names[m->header_count - 1];
     const char *name = hp->base + n->off;
-    for (uint32_t i = 0; i < n->len; i++)
-        if (name[i] == ' ' || name[i] == '\t')
-            return gr_fail(hp, 400); /* RFC 7230 3.2.4: no blanks in or around a name */
-    hp->cur_is_cl = (uint8_t)gr_ieq(name, n->len, "content-length");
-    hp->cur_is_te = (uint8_t)gr_ieq(name, n->len, "transfer-encoding");
-    hp->cur_is_expect = (uint8_t)gr_ieq(name, n->len, "expect");
+    /* RFC 7230 3.2.4: no blanks in or around a name. Non-strict
+     * http-parser lets only the space through (a tab is an error there). */
+    if (memchr(name, ' ', n->len) != NULL)
+        return gr_fail(hp, 400);
+    /* The few names that matter, told apart by length first: one compare
+     * per header instead of one per name we look for. */
+    switch (n->len) {
+    case 4:
+        if (gr_ieq(name, 4, "host") && m->host_count < 2)
+            m->host_count++;
+        break;
+    case 6:
+        hp->cur_is_expect = (uint8_t)gr_ieq(name, 6, "expect");
+        break;
+    case 14:
+        hp->cur_is_cl = (uint8_t)gr_ieq(name, 14, "content-length");
+        break;
+    case 17:
+        hp->cur_is_te = (uint8_t)gr_ieq(name, 17, "transfer-encoding");
+        break;
+    }
     /* No smuggling: one framing header, once. A repeated Content-Length is
      * refused even with the same value (simplest, and http-parser 2.9.4
      * refuses it anyway); so is a repeated Transfer-Encoding. */
@@ -312,18 +328,12 @@ static const http_parser_settings gr_settings = {
     NULL,                   /* on_chunk_complete */
 };
 
-/* Everything but the allocations (and limits) back to "no request yet". */
+/* Everything but the allocations (and limits) back to "no request yet":
+ * the per-request parts only, as this runs once per request. */
 static void gr_reset(gr_http_parser_t *hp)
 {
-    gr_http_msg_t keep = hp->msg;
-    const gr_http_limits_t *limits = hp->limits;
-    memset(hp, 0, sizeof(*hp));
-    hp->msg.names = keep.names;
-    hp->msg.values = keep.values;
-    hp->msg.header_cap = keep.header_cap;
-    hp->msg.body_buf = keep.body_buf;
-    hp->msg.body_cap = keep.body_cap;
-    hp->limits = limits;
+    memset(&hp->msg, 0, offsetof(gr_http_msg_t, header_cap));
+    memset(&hp->fed, 0, sizeof *hp - offsetof(gr_http_parser_t, fed));
     /* Also clears a pause; http_parser_pause(p, 0) would assert on a
      * parser left in an error state. */
     http_parser_init(&hp->p, HTTP_REQUEST);

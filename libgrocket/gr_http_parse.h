@@ -27,7 +27,8 @@ typedef struct gr_http_limits_t {
     uint64_t max_body_size;   /* decoded body bytes; past it (or a Content-Length over it): 413 */
 } gr_http_limits_t;
 
-/* One request, complete or in progress. */
+/* One request, complete or in progress. Everything before header_cap is
+ * cleared for each request; the allocations after it are kept. */
 typedef struct gr_http_msg_t {
     uint8_t method;          /* enum http_method */
     uint8_t version_major;
@@ -36,42 +37,44 @@ typedef struct gr_http_msg_t {
     uint8_t expect_continue; /* "Expect: 100-continue" on an HTTP/1.1 request */
     uint8_t chunked;         /* the body came chunked: decoded bytes are in body_buf */
     uint8_t headers_done;    /* the head is complete */
+    uint8_t host_count;      /* Host headers seen (counting stops at 2) */
     gr_http_span_t url;      /* the request-target as sent */
     uint32_t header_count;
+    gr_http_span_t body;     /* not chunked: the body within the request bytes */
+    size_t body_len;         /* decoded body length (either case) */
+    uint32_t head_len;       /* bytes up to and including the blank line */
+    uint32_t total_len;      /* bytes of the whole request, once complete */
     uint32_t header_cap;     /* allocated entries in names/values */
     gr_http_span_t *names;   /* header names as sent (case preserved) */
     gr_http_span_t *values;  /* header values, surrounding blanks trimmed by http-parser */
-    gr_http_span_t body;     /* not chunked: the body within the request bytes */
     char *body_buf;          /* chunked: the decoded body */
-    size_t body_len;         /* decoded body length (either case) */
     size_t body_cap;
-    uint32_t head_len;       /* bytes up to and including the blank line */
-    uint32_t total_len;      /* bytes of the whole request, once complete */
 } gr_http_msg_t;
 
-/* Per-connection parse state while requests arrive. */
+/* Per-connection parse state while requests arrive. Everything from fed on
+ * is per request and cleared between requests. */
 typedef struct gr_http_parser_t {
     http_parser p;           /* http-parser's own state */
+    const gr_http_limits_t *limits;
+    const char *base;        /* first byte of the request during a feed call */
     gr_http_msg_t msg;       /* the request being received */
     uint32_t fed;            /* bytes of this request already given to http-parser */
     uint8_t continue_sent;   /* 100 Continue already answered for this request */
     /* internal bookkeeping for the callbacks (which span grows, duplicate
      * Content-Length / Transfer-Encoding detection, errors) */
-    const char *base;        /* first byte of the request during a feed call */
-    const gr_http_limits_t *limits;
     uint8_t in_value;        /* last header callback was a value */
     uint8_t cur_is_cl;       /* the header being read is Content-Length */
     uint8_t cur_is_te;       /* ... Transfer-Encoding */
     uint8_t cur_is_expect;   /* ... Expect */
     uint8_t seen_cl;         /* Content-Length headers seen */
     uint8_t seen_te;         /* Transfer-Encoding headers seen */
+    uint8_t complete;        /* on_message_complete ran: the pause is the request's end */
     uint64_t cl_value;       /* the first Content-Length value */
     uint32_t frame_end;      /* chunked: end of the head or of the last chunk
                               * data; the framing after it (chunk-size line,
                               * extensions, trailers) may not exceed
                               * max_header_size, which http-parser leaves unbounded */
     int error_status;        /* status decided by a callback (413, 431, 400) */
-    uint8_t complete;        /* on_message_complete ran: the pause is the request's end */
 } gr_http_parser_t;
 
 /* Ready for the first request of a connection. */

@@ -124,11 +124,18 @@ static int is_form(const gr_http_pair_t *headers, size_t count)
 
 int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char *bytes, const gr_http_msg_t *msg)
 {
-    memset(req, 0, sizeof *req);
+    /* Every member is set below (no memset: this runs per request). */
     req->size = sizeof *req;
-    const char *method = http_method_str((enum http_method)msg->method);
-    req->method.ptr = method;
-    req->method.len = strlen(method);
+    /* http-parser's own method list, with the lengths known up front. */
+#define GR_METHOD_STR(num, name, string) {#string, sizeof #string - 1},
+    static const gr_str_t methods[] = {HTTP_METHOD_MAP(GR_METHOD_STR)};
+#undef GR_METHOD_STR
+    if (msg->method < sizeof methods / sizeof methods[0]) {
+        req->method = methods[msg->method];
+    } else { /* a method newer than this list: ask the library */
+        req->method.ptr = http_method_str((enum http_method)msg->method);
+        req->method.len = strlen(req->method.ptr);
+    }
     req->target = span_str(bytes, msg->url);
     req->version_major = msg->version_major;
     req->version_minor = msg->version_minor;
@@ -177,10 +184,12 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
     /* Decoding never lengthens, so this much room means no realloc (and no
      * dangling views) while decoding. */
     r->decoded.off = r->decoded.len = 0;
-    if (gr_buf_reserve(&r->decoded, q + req->query_string.len + (form ? req->body.len : 0) + 1, 0) != GR_OK)
+    int path_escaped = memchr(t, '%', q) != NULL;
+    size_t decoded = (path_escaped ? q : 0) + req->query_string.len + (form ? req->body.len : 0);
+    if (decoded && gr_buf_reserve(&r->decoded, decoded, 0) != GR_OK)
         return GR_ENOMEM;
 
-    if (memchr(t, '%', q)) {
+    if (path_escaped) {
         char *path = r->decoded.data;
         req->path.ptr = path;
         req->path.len = url_decode(path, t, q, 0);
@@ -197,7 +206,7 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
     req->headers = r->pairs;
     req->header_count = msg->header_count;
     req->query = r->pairs + msg->header_count;
-    req->query_count = parse_fields(r, r->pairs + msg->header_count, req->query_string.ptr, req->query_string.len);
+    req->query_count = nq ? parse_fields(r, r->pairs + msg->header_count, req->query_string.ptr, req->query_string.len) : 0;
     req->form = req->query + req->query_count;
     req->form_count = form ? parse_fields(r, (gr_http_pair_t *)req->form, req->body.ptr, req->body.len) : 0;
     return GR_OK;

@@ -27,20 +27,6 @@ void gr_http_resp_free(gr_http_resp_t *r)
     free(r);
 }
 
-/* "Date: ...\r\n", formatted once a second (time() is a vDSO read). */
-static const char *http_date_line(gr_http_resp_t *r, size_t *len)
-{
-    time_t now = time(NULL);
-    if ((int64_t)now != r->date_sec) {
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        r->date_len = strftime(r->date, sizeof r->date, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-        r->date_sec = (int64_t)now;
-    }
-    *len = r->date_len;
-    return r->date;
-}
-
 /* Decimal digits of v into the end of buf; returns where they start. */
 static char *format_u64(char *end, uint64_t v)
 {
@@ -106,16 +92,8 @@ int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
     if (!r || status < 100 || status > 999)
         return GR_EINVAL;
     r->status = status;
-    int rc = GR_OK;
-    if (!r->has_content_type) {
-        /* The common case, so no validation of a constant line. */
-        static const char line[] = "Content-Type: text/plain; charset=utf-8\r\n";
-        if (gr_buf_reserve(&r->headers, sizeof line - 1, 0) != GR_OK)
-            return GR_ENOMEM;
-        memcpy(r->headers.data + r->headers.len, line, sizeof line - 1);
-        r->headers.len += sizeof line - 1;
-        r->has_content_type = 1;
-    }
+    if (!r->has_content_type) /* frame() adds the constant line */
+        r->text_plain = r->has_content_type = 1;
     size_t len = strlen(text);
     if (len) {
         if (gr_buf_reserve(&c->out, len, 0) != GR_OK)
@@ -123,7 +101,38 @@ int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
         memcpy(c->out.data + c->out.len, text, len);
         c->out.len += len;
     }
-    return rc;
+    return GR_OK;
+}
+
+/* The head up to the Content-Length value: "HTTP/1.1 200 OK\r\nServer:
+ * grocket\r\nDate: ...\r\nContent-Length: ", made again only when the
+ * status or the second changes (time() is a vDSO read), so that most
+ * requests copy it in one piece. */
+static void head_prefix(gr_http_resp_t *r)
+{
+    time_t now = time(NULL);
+    if (r->status == r->prefix_status && (int64_t)now == r->prefix_sec)
+        return;
+    char digits[24];
+    const char *reason = http_status_str((enum http_status)r->status);
+    size_t rlen = strlen(reason);
+    if (rlen > 40)
+        rlen = 40;
+    char *p = put(r->prefix, "HTTP/1.1 ", 9);
+    char *d = format_u64(digits + sizeof digits, (uint64_t)r->status);
+    p = put(p, d, (size_t)(digits + sizeof digits - d));
+    *p++ = ' ';
+    p = put(p, reason, rlen);
+    static const char server[] = "\r\nServer: grocket\r\n";
+    p = put(p, server, sizeof server - 1);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    p += strftime(p, sizeof r->prefix - (size_t)(p - r->prefix), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    static const char length[] = "Content-Length: ";
+    p = put(p, length, sizeof length - 1);
+    r->prefix_len = (size_t)(p - r->prefix);
+    r->prefix_status = r->status;
+    r->prefix_sec = (int64_t)now;
 }
 
 /* Put the head in front of the body that starts `body_at` bytes after
@@ -134,49 +143,44 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
      * formatting would cost more than the rest of the framing. */
     size_t body_len = c->out.len - c->out.off - body_at;
     char digits[24];
-    if (r->status != r->line_status) { /* almost always the same as last time */
-        const char *reason = http_status_str((enum http_status)r->status);
-        size_t rlen = strlen(reason);
-        if (rlen > 40)
-            rlen = 40;
-        char *sl = put(r->line, "HTTP/1.1 ", 9);
-        char *d = format_u64(digits + sizeof digits, (uint64_t)r->status);
-        sl = put(sl, d, (size_t)(digits + sizeof digits - d));
-        *sl++ = ' ';
-        sl = put(sl, reason, rlen);
-        sl = put(sl, "\r\n", 2);
-        r->line_len = (size_t)(sl - r->line);
-        r->line_status = r->status;
-    }
-    size_t date_len;
-    const char *date = http_date_line(r, &date_len);
+    head_prefix(r);
     char *cl = format_u64(digits + sizeof digits, (uint64_t)body_len);
     size_t cl_len = (size_t)(digits + sizeof digits - cl);
-    static const char server[] = "Server: grocket\r\n";
-    static const char length[] = "Content-Length: ";
+    static const char text_plain[] = "Content-Type: text/plain; charset=utf-8\r\n";
     static const char conn_close[] = "Connection: close\r\n";
     static const char conn_keep[] = "Connection: keep-alive\r\n";
+    size_t ct_len = r->text_plain ? sizeof text_plain - 1 : 0;
     const char *conn = close ? conn_close : keep_alive_1_0 ? conn_keep : "";
     size_t conn_len = close ? sizeof conn_close - 1 : keep_alive_1_0 ? sizeof conn_keep - 1 : 0;
-    size_t head = r->line_len + sizeof server - 1 + date_len + sizeof length - 1 + cl_len + 2 +
-                  r->headers.len + conn_len + 2;
+    size_t head = r->prefix_len + cl_len + 2 + r->headers.len + ct_len + conn_len + 2;
     if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
         return GR_ENOMEM;
     char *body = c->out.data + c->out.off + body_at;
     if (!is_head && body_len)
         memmove(body + head, body, body_len);
-    char *p = body;
-    p = put(p, r->line, r->line_len);
-    p = put(p, server, sizeof server - 1);
-    p = put(p, date, date_len);
-    p = put(p, length, sizeof length - 1);
-    p = put(p, cl, cl_len);
+    char *p = put(body, r->prefix, r->prefix_len);
+    while (cl < digits + sizeof digits) /* a few digits: cheaper than a call */
+        *p++ = *cl++;
     p = put(p, "\r\n", 2);
-    p = put(p, r->headers.data, r->headers.len);
-    p = put(p, conn, conn_len);
+    if (r->headers.len) /* the parts most replies lack cost no call */
+        p = put(p, r->headers.data, r->headers.len);
+    if (ct_len)
+        p = put(p, text_plain, sizeof text_plain - 1);
+    if (conn_len)
+        p = put(p, conn, conn_len);
     put(p, "\r\n", 2);
     c->out.len = c->out.off + body_at + head + (is_head ? 0 : body_len);
     return GR_OK;
+}
+
+/* Ready for a new response on this thread. */
+static void resp_begin(gr_http_resp_t *r, int status)
+{
+    r->active = 1;
+    r->status = status;
+    r->has_content_type = 0;
+    r->text_plain = 0;
+    r->headers.off = r->headers.len = 0;
 }
 
 int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const gr_http_msg_t *msg)
@@ -194,17 +198,11 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
     }
     /* RFC 7230 5.4: an HTTP/1.1 request without a Host header, or any
      * request with more than one, is answered 400. */
-    int hosts = 0;
-    for (size_t i = 0; i < req.header_count; i++)
-        hosts += req.headers[i].name.len == 4 && strncasecmp(req.headers[i].name.ptr, "Host", 4) == 0;
-    if (hosts > 1 || (hosts == 0 && msg->version_minor >= 1)) {
+    if (msg->host_count > 1 || (msg->host_count == 0 && msg->version_minor >= 1)) {
         gr_http_error(ctx, c, 400);
         return GR_PROC_CLOSE;
     }
-    r->active = 1;
-    r->status = 200;
-    r->has_content_type = 0;
-    r->headers.off = r->headers.len = 0;
+    resp_begin(r, 200);
     /* Relative to out.off: growing the buffer may compact it. */
     size_t body_at = c->out.len - c->out.off;
     int rc;
@@ -225,10 +223,7 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
 void gr_http_error(gr_thread_ctx_t *ctx, gr_conn_t *c, int status)
 {
     gr_http_resp_t *r = ctx->http_resp;
-    r->active = 1;
-    r->status = status;
-    r->has_content_type = 0;
-    r->headers.off = r->headers.len = 0;
+    resp_begin(r, status);
     size_t body_at = c->out.len - c->out.off;
     char text[64];
     snprintf(text, sizeof text, "%d %s\n", status, http_status_str((enum http_status)status));
