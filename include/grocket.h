@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define GR_ABI_MAJOR 1
-#define GR_ABI_MINOR 2
+#define GR_ABI_MINOR 4
 #define GR_ABI_VERSION ((GR_ABI_MAJOR << 16) | GR_ABI_MINOR)
 #define GR_ABI_VERSION_MAJOR(v) ((int)((uint32_t)(v) >> 16))
 #define GR_ABI_VERSION_MINOR(v) ((int)((uint32_t)(v) & 0xffffu))
@@ -115,6 +115,42 @@ typedef struct gr_server_info_t {
     int worker_threads;               /* 0 when the worker is disabled */
 } gr_server_info_t;
 
+/* Counters of one thread group, summed over its threads (ABI 1.4). Each
+ * is kept per thread without a lock and read without stopping anything, so
+ * a snapshot's numbers may be a few events apart. A counter that does not
+ * apply to a group stays 0. */
+typedef struct gr_stats_group_t {
+    uint64_t threads;          /* threads in the group (0: group not running) */
+    uint64_t connections_open; /* tcp_in: connections open now */
+    uint64_t replies_waiting;  /* connections whose replies wait for the socket now */
+    uint64_t accepted;         /* tcp_accept: connections accepted */
+    uint64_t refused;          /* tcp_accept: connections the module's tcp_accept refused */
+    uint64_t refused_limit;    /* tcp_accept: closed at once, tcp.max_connections open */
+    uint64_t accept_errors;    /* tcp_accept: accept() failures (EMFILE, ENFILE, ...) */
+    uint64_t closed;           /* tcp_in: connections closed */
+    uint64_t packages;         /* tcp_in: packages (requests) cut from the streams */
+    uint64_t processed;        /* proc / proc_http calls (tcp_in inline, or worker) */
+    uint64_t dropped;          /* packages not processed: their connection was closing */
+    uint64_t bad;              /* bad data: check said GR_CHECK_BAD, or an HTTP 4xx */
+    uint64_t too_large;        /* a package past tcp.in.recv_buf.max */
+    uint64_t timeouts;         /* connections closed idle, or sending a head too slowly */
+    uint64_t output_limit;     /* connections closed past tcp.out.close_bytes */
+    uint64_t io_errors;        /* receive / send failures (resets and the like) */
+    uint64_t read_pauses;      /* reads paused at tcp.out.pause_bytes (backpressure) */
+    uint64_t bytes_in;         /* bytes received */
+    uint64_t bytes_out;        /* bytes sent */
+} gr_stats_group_t;
+
+/* A snapshot of the running server's counters (ABI 1.4). */
+typedef struct gr_stats_t {
+    uint32_t size;             /* set by the caller: sizeof(gr_stats_t) */
+    uint64_t uptime_ms;        /* since the server started */
+    gr_stats_group_t tcp_accept;
+    gr_stats_group_t tcp_in;
+    gr_stats_group_t worker;
+    gr_stats_group_t tcp_out;
+} gr_stats_t;
+
 /* Services the framework offers a module. Append-only: never reorder. */
 typedef struct gr_services_t {
     uint32_t size;        /* sizeof(gr_services_t) as the framework built it */
@@ -174,6 +210,11 @@ typedef struct gr_services_t {
     int (*http_add_header)(gr_conn_t *conn, const char *name, const char *value);
     /* The common case in one call: status, Content-Type text/plain, body. */
     int (*http_reply_text)(gr_conn_t *conn, int status, const char *text);
+    /* ---- ABI 1.4 ---- */
+    /* Fill out (out->size set by the caller; members past it are left
+     * alone) with the server's counters. 0, or negative on bad input.
+     * Callable from any callback and any thread. */
+    int (*stats)(gr_stats_t *out);
 } gr_services_t;
 
 /* A module describes itself with this struct. Append-only: never reorder.

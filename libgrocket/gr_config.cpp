@@ -421,6 +421,10 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "tcp.in.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(tcp_in_threads) },
     { "tcp.in.recv_buf.init", GR_KEY_INT64, "256", 64, GR_GIB, GR_FIELD(recv_buf_init) },
     { "tcp.in.recv_buf.max", GR_KEY_INT64, "10485760", 64, GR_GIB, GR_FIELD(recv_buf_max) },
+    { "tcp.max_connections", GR_KEY_INT, "10000", 1, 10000000, GR_FIELD(max_connections) },
+    { "tcp.idle_timeout", GR_KEY_INT, "300", 0, 86400, GR_FIELD(tcp_idle_timeout) },
+    { "tcp.out.pause_bytes", GR_KEY_INT64, "1048576", 1024, GR_GIB, GR_FIELD(out_pause_bytes) },
+    { "tcp.out.close_bytes", GR_KEY_INT64, "16777216", 1024, 64 * GR_GIB, GR_FIELD(out_close_bytes) },
     { "tcp.out.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(tcp_out_threads) },
     { "tcp.out.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(tcp_out_disabled) },
     { "worker.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(worker_threads) },
@@ -433,6 +437,19 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "http.header_timeout", GR_KEY_INT, "10", 1, 3600, GR_FIELD(http_header_timeout) },
 };
 #define GR_SERVER_KEY_COUNT (sizeof(gr_server_keys) / sizeof(gr_server_keys[0]))
+
+const char *gr_settings_key_at(size_t i)
+{
+    return i < GR_SERVER_KEY_COUNT ? gr_server_keys[i].key : NULL;
+}
+
+static const gr_cfg_key_t *key_by_field(size_t offset)
+{
+    for (size_t i = 0; i < GR_SERVER_KEY_COUNT; i++)
+        if (gr_server_keys[i].offset == offset)
+            return &gr_server_keys[i];
+    return NULL;
+}
 
 static const gr_cfg_key_t *key_find(const char *key)
 {
@@ -606,8 +623,7 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
     const char *name = cfg->name;
     char expect[128];
     const gr_cfg_key_t *k;
-    char set[GR_SERVER_KEY_COUNT]; /* keys the file gave a value */
-    int line_init = 0, line_max = 0; /* for the recv_buf cross-check */
+    int set[GR_SERVER_KEY_COUNT]; /* the line that gave each key a value; 0: none */
     memset(set, 0, sizeof(set));
     gr_settings_defaults(s);
 
@@ -655,11 +671,7 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
                     expect);
             return GR_ECONFIG;
         }
-        set[k - gr_server_keys] = 1;
-        if (k->offset == GR_FIELD(recv_buf_init))
-            line_init = e->line;
-        else if (k->offset == GR_FIELD(recv_buf_max))
-            line_max = e->line;
+        set[k - gr_server_keys] = e->line;
     }
 
     /* Default paths not overridden resolve against the same directory. */
@@ -674,14 +686,25 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
         }
     }
 
-    if (s->recv_buf_max < s->recv_buf_init) {
-        /* Blame the key that was written; when both were, the max. */
-        if (line_max != 0)
-            cfg_err(err, errlen, "%s:%d: tcp.in.recv_buf.max: %lld is less than tcp.in.recv_buf.init (%lld)", name,
-                    line_max, (long long)s->recv_buf_max, (long long)s->recv_buf_init);
+    /* Pairs of keys where one may not be less than the other. */
+    static const size_t ordered[][2] = {
+        {GR_FIELD(recv_buf_init), GR_FIELD(recv_buf_max)},
+        {GR_FIELD(out_pause_bytes), GR_FIELD(out_close_bytes)},
+    };
+    for (size_t i = 0; i < sizeof ordered / sizeof ordered[0]; i++) {
+        const gr_cfg_key_t *lo = key_by_field(ordered[i][0]), *hi = key_by_field(ordered[i][1]);
+        int64_t lv = *(const int64_t *)((const char *)s + lo->offset);
+        int64_t hv = *(const int64_t *)((const char *)s + hi->offset);
+        if (hv >= lv)
+            continue;
+        /* Blame the key that was written; when both were, the larger. */
+        int hline = set[hi - gr_server_keys], lline = set[lo - gr_server_keys];
+        if (hline != 0)
+            cfg_err(err, errlen, "%s:%d: %s: %lld is less than %s (%lld)", name, hline, hi->key, (long long)hv,
+                    lo->key, (long long)lv);
         else
-            cfg_err(err, errlen, "%s:%d: tcp.in.recv_buf.init: %lld is more than tcp.in.recv_buf.max (%lld)", name,
-                    line_init, (long long)s->recv_buf_init, (long long)s->recv_buf_max);
+            cfg_err(err, errlen, "%s:%d: %s: %lld is more than %s (%lld)", name, lline, lo->key, (long long)lv,
+                    hi->key, (long long)hv);
         return GR_ECONFIG;
     }
     if (s->listen_count == 0) {

@@ -66,6 +66,10 @@ typedef struct gr_settings_t {
     int tcp_in_threads;            /* tcp.in.thread_count */
     int64_t recv_buf_init;         /* tcp.in.recv_buf.init */
     int64_t recv_buf_max;          /* tcp.in.recv_buf.max */
+    int max_connections;           /* tcp.max_connections: open at once; past it accepted and closed */
+    int tcp_idle_timeout;          /* tcp.idle_timeout: s a tcp:// connection may stay silent; 0: forever */
+    int64_t out_pause_bytes;       /* tcp.out.pause_bytes: queued for one connection: stop reading it */
+    int64_t out_close_bytes;       /* tcp.out.close_bytes: queued for one connection: close it */
     int tcp_out_threads;           /* tcp.out.thread_count */
     int tcp_out_disabled;          /* tcp.out.disabled */
     int worker_threads;            /* worker.thread_count */
@@ -79,6 +83,9 @@ typedef struct gr_settings_t {
     int listen_count;
     gr_listen_t listens[GR_MAX_LISTEN];
 } gr_settings_t;
+
+/* The i-th known [server] key, NULL past the last (for the docs check). */
+const char *gr_settings_key_at(size_t i);
 
 /* Fill s with the defaults (what an empty file gives, minus [listen]), with
  * paths as written: gr_settings_from_config resolves them. */

@@ -57,6 +57,8 @@ gr_conn_t *gr_conn_new(gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer)
     new (&c->refs) std::atomic<int>(1);
     new (&c->close_requested) std::atomic<int>(0);
     new (&c->chunks_done) std::atomic<uint64_t>(0);
+    new (&c->held) std::atomic<int64_t>(0);
+    s->conns_open.fetch_add(1, std::memory_order_relaxed);
     c->fd = fd;
     c->server = s;
     if (peer)
@@ -82,6 +84,7 @@ void gr_conn_unref(gr_conn_t *c)
     }
     gr_buf_free(&c->in);
     gr_buf_free(&c->out);
+    c->server->conns_open.fetch_sub(1, std::memory_order_relaxed);
     free(c);
 }
 

@@ -74,6 +74,7 @@ struct gr_conn_t {
     struct gr_http_parser_t *http;     /* HTTP request parsing state (is_http only) */
     int64_t last_active_ms;            /* last read (HTTP keep-alive timeout) */
     int64_t req_start_ms;              /* first byte of a request not yet complete; 0: none */
+    int read_paused;                   /* not read: `held` reached tcp.out.pause_bytes */
     struct gr_conn_t *prev, *next;     /* the owner's list of open connections */
 
     /* Close list of the owner: pushed by any thread, drained by the owner. */
@@ -82,6 +83,7 @@ struct gr_conn_t {
     /* Processing thread only. */
     gr_buf_t out;                      /* replies not yet sent */
     int out_waiting;                   /* registered for writability by the processing thread */
+    size_t out_counted;                /* bytes at the front of out already counted in `held` */
     int close_after_flush;             /* gr_close_after_t */
     uint64_t chunks_handed;            /* chunks handed to tcp_out */
     struct gr_conn_t *wprev, *wnext;   /* the processing thread's list of connections waiting to write */
@@ -95,6 +97,14 @@ struct gr_conn_t {
      * allowed only while chunks_done == chunks_handed, so bytes never
      * overtake bytes handed earlier. */
     std::atomic<uint64_t> chunks_done;
+
+    /* Bytes the server holds for this connection: packages handed to a
+     * worker and not processed yet, plus replies that did not go out with
+     * the first send (waiting for writability or at tcp_out). Replies sent
+     * at once are never counted, so the common path costs no atomic. The
+     * owner pauses reading past tcp.out.pause_bytes; the processing thread
+     * closes the connection past tcp.out.close_bytes (gr_reply.cpp). */
+    std::atomic<int64_t> held;
 };
 
 /* Monotonic milliseconds, coarse: timeouts need seconds, not a costly read. */

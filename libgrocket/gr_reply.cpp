@@ -18,9 +18,43 @@ gr_thread_ctx_t *gr_proc_ctx(gr_server_t *s, gr_conn_t *c)
     return &s->groups[GR_GROUP_WORKER][c->worker_index];
 }
 
+/* Bytes at the front of c->out left it (sent or dropped): those counted in
+ * c->held stop counting. */
+static void held_gone(gr_conn_t *c, size_t n)
+{
+    if (n > c->out_counted)
+        n = c->out_counted;
+    if (n) {
+        c->held.fetch_sub((int64_t)n, std::memory_order_relaxed);
+        c->out_counted -= n;
+    }
+}
+
 static void discard_out(gr_conn_t *c)
 {
+    held_gone(c, c->out.len - c->out.off);
     c->out.off = c->out.len = 0;
+}
+
+/* Everything unsent in c->out is held from now on (it did not go out with
+ * the first send). Past tcp.out.close_bytes the connection is closed:
+ * false then. */
+static bool held_count_rest(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    size_t rest = c->out.len - c->out.off;
+    if (rest <= c->out_counted)
+        return true;
+    int64_t add = (int64_t)(rest - c->out_counted);
+    int64_t now = c->held.fetch_add(add, std::memory_order_relaxed) + add;
+    c->out_counted = rest;
+    if (now <= ctx->server->settings.out_close_bytes)
+        return true;
+    GR_COUNT(ctx, output_limit, 1);
+    GR_DEBUG("fd %d: %lld bytes held past tcp.out.close_bytes (%lld); closing it", c->fd, (long long)now,
+             (long long)ctx->server->settings.out_close_bytes);
+    discard_out(c);
+    gr_conn_close(c);
+    return false;
 }
 
 /* The thread's spare reply buffer goes to a connection that has none when
@@ -62,6 +96,7 @@ static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c);
 static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     c->out_waiting = 1;
+    GR_GAUGE_ADD(ctx, replies_waiting, 1);
     c->wprev = NULL;
     c->wnext = ctx->waiting;
     if (ctx->waiting)
@@ -89,6 +124,7 @@ static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (!c->out_waiting)
         return;
     c->out_waiting = 0;
+    GR_GAUGE_ADD(ctx, replies_waiting, -1);
     list_unlink(ctx, c);
     if (ctx->group == GR_GROUP_IN) {
         if (!c->in_closed)
@@ -123,6 +159,7 @@ static void hand_to_tcp_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
     ch->conn = c;
     ch->buf = c->out; /* the buffer moves with the chunk; no copy */
     memset(&c->out, 0, sizeof c->out);
+    c->out_counted = 0; /* its bytes stay held until tcp_out sends them */
     if (c->close_after_flush == GR_CAF_ASKED) {
         ch->close_after = 1;
         c->close_after_flush = GR_CAF_DONE;
@@ -143,11 +180,13 @@ static bool send_some(gr_thread_ctx_t *ctx, gr_conn_t *c)
         if (r == -EAGAIN || r == -EWOULDBLOCK)
             return true;
         GR_DEBUG("send on fd %d: %s", c->fd, gr_strerror((int)r));
+        GR_COUNT(ctx, io_errors, 1);
         discard_out(c);
         gr_conn_close(c);
         return false;
     }
     GR_COUNT(ctx, bytes_out, (uint64_t)r);
+    held_gone(c, (size_t)r);
     c->out.off += (size_t)r;
     if (c->out.off == c->out.len)
         discard_out(c);
@@ -162,16 +201,21 @@ void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
         take_back_out(ctx, c);
         return;
     }
-    if (c->out_waiting)
-        return; /* bytes wait their turn behind the ones already waiting */
+    if (c->out_waiting) {
+        held_count_rest(ctx, c); /* bytes wait their turn behind the ones already waiting */
+        return;
+    }
     bool use_tcp_out = !ctx->server->settings.tcp_out_disabled;
     if (use_tcp_out && c->chunks_handed != c->chunks_done.load(std::memory_order_acquire)) {
-        hand_to_tcp_out(ctx, c); /* earlier bytes are still at tcp_out: keep the order */
+        if (held_count_rest(ctx, c))
+            hand_to_tcp_out(ctx, c); /* earlier bytes are still at tcp_out: keep the order */
         return;
     }
     if (!send_some(ctx, c))
         return;
     if (c->out.len != c->out.off) {
+        if (!held_count_rest(ctx, c))
+            return;
         if (use_tcp_out)
             hand_to_tcp_out(ctx, c);
         else
@@ -248,6 +292,8 @@ void gr_process_job(gr_thread_ctx_t *ctx, gr_job_t *job)
         gr_process_one(ctx, c, data, job->lens[i], job->metas ? &msg : NULL);
         data += job->lens[i];
     }
+    if (data != job->data) /* tcp_in counted the packages as held (gr_tcp_in.cpp) */
+        c->held.fetch_sub((int64_t)(data - job->data), std::memory_order_relaxed);
     if (job->tail_status == 100 && !gr_conn_closing(c) && c->close_after_flush == GR_CAF_NONE)
         gr_http_continue(c);
     else if (job->tail_status >= 400 && !gr_conn_closing(c) && c->close_after_flush == GR_CAF_NONE) {

@@ -252,6 +252,7 @@ static void destroy_contexts(gr_server_t *s)
             free(ctx->inbox);
             free(ctx->lens);
             free(ctx->metas);
+            free(ctx->paused);
             for (int k = 0; k < ctx->http_spare_count; k++) {
                 gr_http_parser_free(ctx->http_spare[k]);
                 free(ctx->http_spare[k]);
@@ -283,23 +284,6 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void log_totals(gr_server_t *s)
-{
-    uint64_t t[9] = {0};
-    for (int g = 0; g < GR_GROUP_COUNT; g++)
-        for (int i = 0; s->groups[g] && i < s->counts[g]; i++) {
-            gr_counters_t *c = &s->groups[g][i].counters;
-            t[0] += c->accepted.load(); t[1] += c->refused.load(); t[2] += c->closed.load();
-            t[3] += c->packages.load(); t[4] += c->processed.load(); t[5] += c->dropped.load();
-            t[6] += c->bad.load(); t[7] += c->bytes_in.load(); t[8] += c->bytes_out.load();
-        }
-    GR_INFO("totals: accepted=%llu refused=%llu closed=%llu packages=%llu processed=%llu dropped=%llu "
-            "bad=%llu bytes_in=%llu bytes_out=%llu",
-            (unsigned long long)t[0], (unsigned long long)t[1], (unsigned long long)t[2], (unsigned long long)t[3],
-            (unsigned long long)t[4], (unsigned long long)t[5], (unsigned long long)t[6], (unsigned long long)t[7],
-            (unsigned long long)t[8]);
-}
-
 int gr_server_start(gr_server_t *s, char *err, size_t errlen)
 {
     if (gr_current_server) {
@@ -311,6 +295,7 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
         return GR_EINVAL;
     }
     gr_current_server = s;
+    s->started_ms = gr_clock_ms();
     /* A peer closing while we send must be an error code, not a signal. */
     signal(SIGPIPE, SIG_IGN);
     const gr_module_t *m = &s->module.m;
@@ -407,7 +392,7 @@ void gr_server_stop(gr_server_t *s)
         wake_group(s, GR_GROUP_IN);
         join_group(s, GR_GROUP_IN);
         s->running = 0;
-        log_totals(s);
+        gr_stats_log_totals(s);
     }
     for (int i = 0; i < GR_MAX_LISTEN; i++) {
         if (s->listeners[i].fd != GR_INVALID_SOCKET)

@@ -26,18 +26,20 @@
 
 enum gr_group_t { GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT, GR_GROUP_COUNT };
 
+/* The event counters, named as in gr_stats_group_t (grocket.h), which
+ * documents each one. */
+#define GR_COUNTER_LIST(X) \
+    X(accepted) X(refused) X(refused_limit) X(accept_errors) X(closed) X(packages) X(processed) X(dropped) \
+    X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) X(read_pauses) X(bytes_in) X(bytes_out)
+
 /* Per-thread counters: each written by its own thread only (relaxed), read
- * by anyone. */
+ * by anyone (gr_stats.cpp). The two gauges are set by their thread too. */
 typedef struct gr_counters_t {
-    std::atomic<uint64_t> accepted;    /* connections accepted (tcp_accept) */
-    std::atomic<uint64_t> refused;     /* refused by the module */
-    std::atomic<uint64_t> closed;      /* connections closed by their owner (tcp_in) */
-    std::atomic<uint64_t> packages;    /* packages cut by check (tcp_in) */
-    std::atomic<uint64_t> processed;   /* packages given to proc */
-    std::atomic<uint64_t> dropped;     /* packages of a closing connection, not processed */
-    std::atomic<uint64_t> bad;         /* connections closed for bad data (check) */
-    std::atomic<uint64_t> bytes_in;
-    std::atomic<uint64_t> bytes_out;
+#define GR_COUNTER_FIELD(name) std::atomic<uint64_t> name;
+    GR_COUNTER_LIST(GR_COUNTER_FIELD)
+#undef GR_COUNTER_FIELD
+    std::atomic<uint64_t> connections_open; /* tcp_in: connections it owns */
+    std::atomic<uint64_t> replies_waiting;  /* connections waiting to write here */
 } gr_counters_t;
 
 typedef struct gr_thread_ctx_t {
@@ -85,6 +87,9 @@ typedef struct gr_thread_ctx_t {
      * receive buffer held by idle connections. */
     char scratch[64 * 1024];
     int64_t next_sweep_ms;      /* tcp_in: next look for idle connections */
+    /* tcp_in: connections not read for now (backpressure, gr_tcp_in.cpp). */
+    gr_conn_t **paused;
+    int paused_count, paused_cap;
     int init_ok;                /* module thread_init succeeded: thread_term is owed */
     gr_counters_t counters;
 } gr_thread_ctx_t;
@@ -113,6 +118,8 @@ struct gr_server_t {
     std::atomic<int> started;     /* threads that finished their start-up */
     std::atomic<int> start_failed;
     std::atomic<int> serving;     /* every thread started well: accept may begin */
+    int64_t started_ms;           /* gr_clock_ms() at start, for the stats' uptime */
+    std::atomic<int> conns_open;  /* TCP connections accepted and not yet freed (tcp.max_connections) */
     int stopped;                  /* a stopped server is not started again */
     int running;
 };
@@ -164,6 +171,11 @@ bool gr_process_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32
  * EOF, then one flush. */
 void gr_process_job(gr_thread_ctx_t *ctx, gr_job_t *job);
 
+/* Sum every thread's counters into out (gr_stats.cpp); the services' stats. */
+void gr_stats_collect(const struct gr_server_t *s, gr_stats_t *out);
+/* One line of totals over all groups, for the log at stop. */
+void gr_stats_log_totals(const struct gr_server_t *s);
+
 /* The processing thread of c (worker or owner). */
 gr_thread_ctx_t *gr_proc_ctx(struct gr_server_t *s, gr_conn_t *c);
 
@@ -187,6 +199,11 @@ void gr_heavy_fail(const char *what, const char *file, int line);
 #define GR_CHECK_OWNER(ctx, c) GR_HEAVY_CHECK((ctx)->group == GR_GROUP_IN && (c)->in_index == (ctx)->index)
 #define GR_CHECK_PROCESSOR(ctx, c) GR_HEAVY_CHECK(gr_proc_ctx((ctx)->server, (c)) == (ctx))
 #define GR_CHECK_SENDER(ctx, c) GR_HEAVY_CHECK((ctx)->group == GR_GROUP_OUT && (c)->out_index == (ctx)->index)
+
+/* Gauges: a thread's own count, moved by one. */
+#define GR_GAUGE_ADD(ctx, field, n) \
+    ((ctx)->counters.field.store((ctx)->counters.field.load(std::memory_order_relaxed) + (uint64_t)(n), \
+                                 std::memory_order_relaxed))
 
 #if GR_COUNTERS
 #define GR_COUNT(ctx, field, n) ((ctx)->counters.field.store((ctx)->counters.field.load(std::memory_order_relaxed) + (n), std::memory_order_relaxed))

@@ -2,6 +2,7 @@
  * grocket.h: a module built against an older header sees a prefix of it. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "gr_error.h"
@@ -94,6 +95,23 @@ static gr_str_t svc_http_form(const gr_http_request_t *req, const char *name)
     return gr_http_find(req->form, req->form_count, name, 0);
 }
 
+/* The caller's struct may be older (smaller) or newer than ours: fill what
+ * both know, through a full-size copy. */
+static int svc_stats(gr_stats_t *out)
+{
+    if (!out || out->size < offsetof(gr_stats_t, tcp_accept))
+        return GR_EINVAL;
+    if (!gr_current_server)
+        return GR_EINVAL;
+    gr_stats_t full;
+    memset(&full, 0, sizeof full);
+    gr_stats_collect(gr_current_server, &full);
+    uint32_t size = out->size < sizeof full ? out->size : (uint32_t)sizeof full;
+    full.size = out->size;
+    memcpy(out, &full, size);
+    return GR_OK;
+}
+
 static const gr_services_t services = {
     .size = sizeof(gr_services_t),
     .abi_version = GR_ABI_VERSION,
@@ -113,6 +131,7 @@ static const gr_services_t services = {
     .http_set_status = gr_http_set_status,
     .http_add_header = gr_http_add_header,
     .http_reply_text = gr_http_reply_text,
+    .stats = svc_stats,
 };
 
 const gr_services_t *gr_services_get(void)

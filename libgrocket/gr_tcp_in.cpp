@@ -20,6 +20,7 @@
 
 static void list_add(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
+    GR_GAUGE_ADD(ctx, connections_open, 1);
     c->prev = NULL;
     c->next = ctx->conns;
     if (ctx->conns)
@@ -36,6 +37,64 @@ static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
+    GR_GAUGE_ADD(ctx, connections_open, -1);
+}
+
+/* Backpressure: a connection the server holds tcp.out.pause_bytes for
+ * (packages at its worker, replies its client does not read) is taken off
+ * the poll, so neither its bytes nor its hang-up wake this thread, until
+ * the held bytes fall below half the limit (checked every
+ * GR_PAUSE_CHECK_MS). Inline processing without tcp_out needs none of
+ * this: there the owner stops reading while replies wait anyway. */
+#define GR_PAUSE_CHECK_MS 10
+
+static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    const gr_settings_t *st = &ctx->server->settings;
+    if ((st->worker_disabled && st->tcp_out_disabled) || c->held.load(std::memory_order_relaxed) < st->out_pause_bytes)
+        return false;
+    if (ctx->paused_count == ctx->paused_cap) {
+        int cap = ctx->paused_cap ? ctx->paused_cap * 2 : 16;
+        gr_conn_t **p = (gr_conn_t **)realloc(ctx->paused, (size_t)cap * sizeof *p);
+        if (!p)
+            return false; /* keep reading rather than fail the connection */
+        ctx->paused = p;
+        ctx->paused_cap = cap;
+    }
+    gr_poll_del(ctx->poll, c->fd);
+    c->read_paused = 1;
+    ctx->paused[ctx->paused_count++] = c;
+    GR_COUNT(ctx, read_pauses, 1);
+    GR_DEBUG("fd %d: %lld bytes held; not reading it for now", c->fd,
+             (long long)c->held.load(std::memory_order_relaxed));
+    return true;
+}
+
+static void unpause(gr_thread_ctx_t *ctx, int i)
+{
+    ctx->paused[i]->read_paused = 0;
+    ctx->paused[i] = ctx->paused[--ctx->paused_count];
+}
+
+static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c);
+
+static void resume_paused(gr_thread_ctx_t *ctx)
+{
+    int64_t low = ctx->server->settings.out_pause_bytes / 2;
+    for (int i = 0; i < ctx->paused_count;) {
+        gr_conn_t *c = ctx->paused[i];
+        if (c->held.load(std::memory_order_relaxed) > low) {
+            i++;
+            continue;
+        }
+        unpause(ctx, i); /* moves the last entry to i */
+        int rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c); /* level-triggered: waiting bytes report */
+        if (rc < 0) {
+            GR_ERROR("poll: cannot add fd %d again: %s", c->fd, gr_strerror(rc));
+            c->in_eof = 1; /* not registered */
+            in_close(ctx, c);
+        }
+    }
 }
 
 static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c);
@@ -53,15 +112,21 @@ static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (ctx->proc_id >= 0)
         gr_reply_abandon(ctx, c); /* inline mode: this thread holds the replies */
     http_parser_release(ctx, c);
-    if (!c->in_eof)
+    if (c->read_paused) { /* off the poll already */
+        for (int i = 0; i < ctx->paused_count; i++)
+            if (ctx->paused[i] == c) {
+                unpause(ctx, i);
+                break;
+            }
+    } else if (!c->in_eof) {
         gr_poll_del(ctx->poll, c->fd);
+    }
     shutdown(c->fd, SHUT_WR);
     list_del(ctx, c);
     GR_COUNT(ctx, closed, 1);
     gr_conn_unref(c);
 }
 
-/* The peer finished sending. Replies still owed are sent, then we close. */
 /* A job for c's worker: the packages collected in ctx->lens (and, for
  * HTTP, their packed descriptions in ctx->meta) lying back to back from
  * data, then the tail and EOF marks. One allocation per read, not per
@@ -96,6 +161,8 @@ static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
             memcpy(job->meta, ctx->meta.data, meta);
         }
         memcpy(job->data, data, bytes);
+        /* Held until processed: the worker takes them off (gr_reply.cpp). */
+        c->held.fetch_add((int64_t)bytes, std::memory_order_relaxed);
     }
     gr_conn_ref(c);
     gr_handoff(&s->groups[GR_GROUP_WORKER][c->worker_index], ctx->index, job);
@@ -274,7 +341,7 @@ static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", c->fd,
             (long long)ctx->server->settings.recv_buf_max);
-    GR_COUNT(ctx, bad, 1);
+    GR_COUNT(ctx, too_large, 1);
     in_close(ctx, c);
 }
 
@@ -312,6 +379,8 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     size_t need = 0;
     GR_CHECK_OWNER(ctx, c);
     for (int round = 0; round < GR_READS_PER_EVENT; round++) {
+        if (pause_if_full(ctx, c))
+            return;
         gr_buf_t *b = &c->in;
         size_t room;
         char *dst = recv_room(ctx, c, need, &room);
@@ -324,6 +393,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
             if (r == -EAGAIN || r == -EWOULDBLOCK)
                 return;
             GR_DEBUG("recv on fd %d: %s", c->fd, gr_strerror((int)r));
+            GR_COUNT(ctx, io_errors, 1);
             in_close(ctx, c);
             return;
         }
@@ -402,31 +472,35 @@ static void drain_close_list(gr_thread_ctx_t *ctx)
     }
 }
 
-/* Once a second: close HTTP connections idle past the keep-alive timeout,
- * or whose request head is taking longer than the header timeout. */
+/* Once a second: close connections idle past their timeout (HTTP:
+ * http.keepalive_timeout; tcp://: tcp.idle_timeout, 0 = never), or whose
+ * request head is taking longer than http.header_timeout. */
 static void sweep_idle(gr_thread_ctx_t *ctx)
 {
     const gr_settings_t *st = &ctx->server->settings;
     int64_t keepalive = (int64_t)st->http_keepalive_timeout * 1000, header = (int64_t)st->http_header_timeout * 1000;
+    int64_t tcp_idle = (int64_t)st->tcp_idle_timeout * 1000;
     for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
         next = c->next;
-        if (!c->is_http)
+        if (!c->is_http && tcp_idle == 0)
             continue;
-        /* Not idle while the server still owes it something: requests at a
+        /* Not idle while the server still owes it something: packages at a
          * worker or replies waiting to be sent (every such hold is a
-         * reference; inline, the wait is this thread's own flag). A reader
-         * slower than the kernel's buffers can hide is not cut off, and
-         * neither timer runs until the server is ready to read again. */
-        if (c->refs.load(std::memory_order_relaxed) > 1 || (ctx->proc_id >= 0 && c->out_waiting)) {
+         * reference; inline, the wait is this thread's own flag; a paused
+         * connection is owed its held bytes). A reader slower than the
+         * kernel's buffers can hide is not cut off, and no timer runs until
+         * the server is ready to read again. */
+        if (c->refs.load(std::memory_order_relaxed) > 1 || (ctx->proc_id >= 0 && c->out_waiting) || c->read_paused) {
             c->last_active_ms = ctx->now_ms;
             if (c->req_start_ms)
                 c->req_start_ms = ctx->now_ms;
             continue;
         }
-        bool slow_head = c->req_start_ms && !(c->http && c->http->msg.headers_done) &&
+        bool slow_head = c->is_http && c->req_start_ms && !(c->http && c->http->msg.headers_done) &&
                          ctx->now_ms - c->req_start_ms > header;
-        if (slow_head || ctx->now_ms - c->last_active_ms > keepalive) {
+        if (slow_head || ctx->now_ms - c->last_active_ms > (c->is_http ? keepalive : tcp_idle)) {
             GR_DEBUG("fd %d: %s; closing it", c->fd, slow_head ? "request head too slow" : "idle");
+            GR_COUNT(ctx, timeouts, 1);
             in_close(ctx, c);
         }
     }
@@ -444,7 +518,7 @@ void *gr_tcp_in_main(void *arg)
     for (;;) {
         /* Wake at least once a second while connections are open, for the
          * timeouts. */
-        int timeout = gr_before_wait(ctx, ctx->conns ? 1000 : -1);
+        int timeout = gr_before_wait(ctx, ctx->paused_count ? GR_PAUSE_CHECK_MS : ctx->conns ? 1000 : -1);
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         ctx->now_ms = gr_clock_ms();
@@ -461,6 +535,8 @@ void *gr_tcp_in_main(void *arg)
         }
         drain_inbox(ctx);
         drain_close_list(ctx);
+        if (ctx->paused_count)
+            resume_paused(ctx);
         /* After the events: a connection closed here is not in the batch. */
         /* A little early rather than a whole second late: the coarse clock
          * may read a few ms behind the poll's time-out. */

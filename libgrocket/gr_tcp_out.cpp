@@ -33,6 +33,7 @@ static bool set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
             return false;
         }
         c->out_registered = 1;
+        GR_GAUGE_ADD(ctx, replies_waiting, 1);
         c->oprev = NULL;
         c->onext = ctx->queued;
         if (ctx->queued)
@@ -41,6 +42,7 @@ static bool set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
     } else {
         gr_poll_del(ctx->poll, c->fd);
         c->out_registered = 0;
+        GR_GAUGE_ADD(ctx, replies_waiting, -1);
         if (c->oprev)
             c->oprev->onext = c->onext;
         else
@@ -80,10 +82,13 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
             long r = gr_socket_send(c->fd, ch->buf.data + ch->buf.off, n);
             if (r < 0 && r != -EAGAIN && r != -EWOULDBLOCK) {
                 GR_DEBUG("tcp_out: send on fd %d: %s", c->fd, gr_strerror((int)r));
+                GR_COUNT(ctx, io_errors, 1);
                 gr_conn_close(c);
                 drop_all(ctx, c);
                 break;
             }
+            if (r > 0) /* a chunk's bytes were all counted as held (gr_reply.cpp) */
+                c->held.fetch_sub(r, std::memory_order_relaxed);
             if (r < 0 || (size_t)r < n) {
                 if (r > 0) {
                     ch->buf.off += (size_t)r;

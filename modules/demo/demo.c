@@ -3,7 +3,8 @@
  *    sent straight back.
  *  - HTTP (http:// listens): any path answers "Hello, World!"; the path
  *    /debug/request reports the request as parsed (method, path, query,
- *    headers, form fields, body length), so tests can see the parsing. */
+ *    headers, form fields, body length), so tests can see the parsing, and
+ *    /debug/stats the server's counters as JSON (services->stats). */
 #include <stdio.h>
 #include <string.h>
 
@@ -53,11 +54,60 @@ static void report_request(gr_conn_t *conn, const gr_http_request_t *req)
     report_pairs(conn, "form", req->form, req->form_count);
 }
 
+/* One group of the stats as a JSON object. */
+static void report_group(gr_conn_t *conn, const char *name, const gr_stats_group_t *g, int last)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf,
+                     "  \"%s\": {\"threads\": %llu, \"connections_open\": %llu, \"replies_waiting\": %llu, "
+                     "\"accepted\": %llu, \"refused\": %llu, \"refused_limit\": %llu, \"accept_errors\": %llu, "
+                     "\"closed\": %llu, \"packages\": %llu, \"processed\": %llu, \"dropped\": %llu, "
+                     "\"bad\": %llu, \"too_large\": %llu, \"timeouts\": %llu, \"output_limit\": %llu, "
+                     "\"io_errors\": %llu, \"read_pauses\": %llu, \"bytes_in\": %llu, \"bytes_out\": %llu}%s\n",
+                     name, (unsigned long long)g->threads, (unsigned long long)g->connections_open,
+                     (unsigned long long)g->replies_waiting, (unsigned long long)g->accepted,
+                     (unsigned long long)g->refused, (unsigned long long)g->refused_limit,
+                     (unsigned long long)g->accept_errors, (unsigned long long)g->closed,
+                     (unsigned long long)g->packages, (unsigned long long)g->processed,
+                     (unsigned long long)g->dropped, (unsigned long long)g->bad, (unsigned long long)g->too_large,
+                     (unsigned long long)g->timeouts, (unsigned long long)g->output_limit,
+                     (unsigned long long)g->io_errors, (unsigned long long)g->read_pauses,
+                     (unsigned long long)g->bytes_in, (unsigned long long)g->bytes_out, last ? "" : ",");
+    gr->reply(conn, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static void report_stats(gr_conn_t *conn)
+{
+    gr_stats_t st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    if (gr->stats(&st) != 0) {
+        gr->http_reply_text(conn, 500, "stats unavailable\n");
+        return;
+    }
+    char head[64];
+    int n = snprintf(head, sizeof head, "{\n  \"uptime_ms\": %llu,\n", (unsigned long long)st.uptime_ms);
+    gr->http_add_header(conn, "Content-Type", "application/json");
+    gr->reply(conn, head, (size_t)n);
+    report_group(conn, "tcp_accept", &st.tcp_accept, 0);
+    report_group(conn, "tcp_in", &st.tcp_in, 0);
+    report_group(conn, "worker", &st.worker, 0);
+    report_group(conn, "tcp_out", &st.tcp_out, 1);
+    gr->reply(conn, "}\n", 2);
+}
+
+static int path_is(const gr_http_request_t *req, const char *path)
+{
+    size_t n = strlen(path);
+    return req->path.len == n && memcmp(req->path.ptr, path, n) == 0;
+}
+
 static int demo_proc_http(gr_conn_t *conn, const gr_http_request_t *req)
 {
-    static const char debug_path[] = "/debug/request";
-    if (req->path.len == sizeof debug_path - 1 && memcmp(req->path.ptr, debug_path, req->path.len) == 0)
+    if (path_is(req, "/debug/request"))
         report_request(conn, req);
+    else if (path_is(req, "/debug/stats"))
+        report_stats(conn);
     else
         gr->http_reply_text(conn, 200, "Hello, World!");
     return GR_PROC_OK;

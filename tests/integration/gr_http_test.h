@@ -76,7 +76,7 @@ inline ::testing::AssertionResult have_tool(const char *name)
 
 inline std::string url(int port, const std::string &path = "/") { return "http://127.0.0.1:" + std::to_string(port) + path; }
 
-size_t count_of(const std::string &s, const std::string &what)
+inline size_t count_of(const std::string &s, const std::string &what)
 {
     size_t n = 0;
     for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + what.size()))
@@ -114,7 +114,7 @@ private:
 };
 
 /* n bytes of varied printable content (not form-encoded: no '=' or '&'). */
-std::string body_of(size_t n)
+inline std::string body_of(size_t n)
 {
     std::string s(n, 'x');
     for (size_t i = 0; i < n; i++)
