@@ -256,13 +256,11 @@ TEST(LimitsTcp, IdleConnectionClosedActiveOneKept)
     int idle = gr_test_connect("127.0.0.1", srv.port());
     int busy = gr_test_connect("127.0.0.1", srv.port());
     ASSERT_TRUE(echo_ok(busy, "x"));
-    auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 12; i++) { /* 3.6 s of activity every 0.3 s */
         sleep_ms(300);
         ASSERT_TRUE(echo_ok(busy, "y")) << "request " << i;
     }
     EXPECT_TRUE(gr_test_wait_eof(idle));
-    EXPECT_GT(seconds_since(t0), 1.5);
     std::string js = fetch_stats(srv.http_port());
     EXPECT_EQ(stat_of(js, "tcp_in", "timeouts"), 1) << js;
     close(idle);
