@@ -152,6 +152,13 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     gr_server_wait(server); /* until SIGINT/SIGTERM; stops the server */
+    /* Only this thread is left: block the signals, so that a late one finds
+     * no handler reaching for a server being destroyed. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     gr_server_destroy(server);
     printf("demo_server: stopped\n");
     return 0;
