@@ -1,12 +1,28 @@
 /* libgrocket.h - the embedding API: run a grocket server inside your own
- * process. grocketd is a thin program on top of it.
+ * process. grocketd is a thin program on top of it; docs/embedding.md walks
+ * through it.
  *
  * Pure C. One server may run per process at a time (the module services
- * reach it without a context argument). */
+ * reach it without a context argument); create, stop and destroy as many as
+ * you like one after the other.
+ *
+ * A server's life:
+ *   configure   gr_server_create (an INI file), gr_server_create_from_string
+ *               (INI text) or gr_server_create_from_config (set calls, no
+ *               text); the module is a .so named by [server] module, or a
+ *               gr_module_t of function pointers handed over directly.
+ *   start       gr_server_start: returns once serving, in the background.
+ *   stop        gr_server_stop (joins every thread), or
+ *               gr_server_request_stop (any thread, a signal handler) plus
+ *               gr_server_wait (blocks until asked, then stops).
+ *   destroy     gr_server_destroy.
+ * Errors are 0 or a negative GR_E* code (or -errno), with the reason written
+ * into the caller's err buffer; gr_server_strerror names a code. */
 #ifndef LIBGROCKET_H
 #define LIBGROCKET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "grocket.h"
 
@@ -20,7 +36,46 @@ extern "C" {
 #define GR_API __attribute__((visibility("default")))
 #endif
 
+/* Return codes: 0, a GR_E* value below, or a negative errno (> GR_E_BASE).
+ * (The same definitions as the library's own, libgrocket/gr_error.h.) */
+#define GR_OK 0
+#define GR_E_BASE (-10000)
+#define GR_EINVAL (GR_E_BASE - 1)
+#define GR_ENOMEM (GR_E_BASE - 2)
+#define GR_EMODULE (GR_E_BASE - 3)
+#define GR_ECONFIG (GR_E_BASE - 4)
+#define GR_EFULL (GR_E_BASE - 5)
+#define GR_EREFUSED (GR_E_BASE - 6)
+#define GR_ESYS (GR_E_BASE - 7)
+
+/* A buffer size that holds any message of this API. */
+#define GR_SERVER_ERR_LEN 2048
+
 typedef struct gr_server_t gr_server_t;
+
+/* ---- configuration by calls (no INI text) ---- */
+
+typedef struct gr_server_config_t gr_server_config_t;
+
+/* An empty configuration. name stands for the file in messages ("embedded"
+ * when NULL); relative paths (module, ...) resolve against the current
+ * directory. */
+GR_API int gr_server_config_create(gr_server_config_t **out, const char *name, char *err, size_t errlen);
+/* [section] key = value, exactly as the line "key = value" under [section]
+ * of a file: [server] keys are checked at once against the same table and
+ * with the same message as a file ("NAME:N: KEY: invalid value ...", N
+ * being the number of this set call), [listen] entries must be listen
+ * addresses, any other section is the module's. Setting a key again
+ * replaces its value. Checks between keys (recv_buf sizes, at least one
+ * listen) happen at gr_server_create_from_config. 0 or GR_ECONFIG. */
+GR_API int gr_server_config_set(gr_server_config_t *c, const char *section, const char *key, const char *value,
+                                char *err, size_t errlen);
+/* The same with a decimal integer value. */
+GR_API int gr_server_config_set_int(gr_server_config_t *c, const char *section, const char *key, int64_t value,
+                                    char *err, size_t errlen);
+GR_API void gr_server_config_destroy(gr_server_config_t *c);
+
+/* ---- create ---- */
 
 /* Load and validate the configuration file and the module it names.
  * argv is kept for services->server_info. 0, or a negative code with the
@@ -32,15 +87,37 @@ GR_API int gr_server_create(gr_server_t **out, const char *config_path, int argc
 GR_API int gr_server_create_from_string(gr_server_t **out, const char *ini_text, const char *name,
                                         const gr_module_t *module, int argc, char **argv,
                                         char *err, size_t errlen);
+/* The same, from a configuration built by calls. The server keeps a copy:
+ * c may be destroyed or changed afterwards. module as above. */
+GR_API int gr_server_create_from_config(gr_server_t **out, const gr_server_config_t *c, const gr_module_t *module,
+                                        int argc, char **argv, char *err, size_t errlen);
+
+/* ---- run ---- */
+
 /* Bind the listen addresses, call module init, start every thread. Returns
- * when serving, or with an error (nothing left running). */
+ * when serving, or with an error (nothing left running). A server runs
+ * once: after a stop, create a new one. */
 GR_API int gr_server_start(gr_server_t *s, char *err, size_t errlen);
 /* Stop accepting, close every connection, join every thread, call the
- * module's term. Safe to call twice. */
+ * module's term. Safe to call twice. Not from a signal handler, nor while
+ * another thread is in gr_server_wait on s (use gr_server_request_stop). */
 GR_API void gr_server_stop(gr_server_t *s);
+/* Ask the server to stop; returns at once. Safe from any thread and from a
+ * signal handler (async-signal-safe). The stop itself happens in
+ * gr_server_wait. Asking before the server started, or twice, is fine. */
+GR_API void gr_server_request_stop(gr_server_t *s);
+/* Block until gr_server_request_stop is called (before or during the wait),
+ * then stop the server as gr_server_stop does, and return 0. Returns 0 at
+ * once on a server already stopped, GR_EINVAL on one never started. One
+ * waiter per server. */
+GR_API int gr_server_wait(gr_server_t *s);
 /* Unload the module and free everything. Stops first when running. */
 GR_API void gr_server_destroy(gr_server_t *s);
 
+/* ---- inspect ---- */
+
+/* Listen entries bound by gr_server_start (in [listen] order), 0 before. */
+GR_API int gr_server_listen_count(const gr_server_t *s);
 /* The bound port of listen entry i (the real one when port 0 was asked),
  * or -1. */
 GR_API int gr_server_listen_port(const gr_server_t *s, int i);

@@ -713,3 +713,121 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
     }
     return 0;
 }
+
+/* ---------------------------------------------------------------- built by calls */
+
+/* Embedding builds a configuration by calls instead of INI text
+ * (gr_embed_config.cpp). The entries live in the same table as parsed ones,
+ * so the services and gr_settings_from_config see no difference; "line" is
+ * the number of the call that set the entry, standing for a line of the
+ * file the calls replace. */
+
+int gr_config_new(gr_config_t **out, const char *name, char *err, size_t errlen)
+{
+    gr_cfg_reader_t r;
+    memset(&r, 0, sizeof(r));
+    r.text = "";
+    return cfg_load(out, &r, name ? name : "<config>", NULL, err, errlen);
+}
+
+int gr_config_set(gr_config_t *cfg, const char *section, const char *key, const char *value, int line)
+{
+    for (int i = 0; i < cfg->count; i++) {
+        gr_config_entry_t *e = &cfg->entries[i];
+        if (strcmp(e->key, key) != 0 || strcmp(e->section, section) != 0)
+            continue;
+        /* A set replaces: the entry keeps its place (a listen keeps its
+         * index) and takes the new value and line. */
+        size_t ls = strlen(section) + 1, lk = strlen(key) + 1, lv = strlen(value) + 1;
+        char *mem = (char *)malloc(ls + lk + lv);
+        if (mem == NULL)
+            return GR_ENOMEM;
+        memcpy(mem, section, ls);
+        memcpy(mem + ls, key, lk);
+        memcpy(mem + ls + lk, value, lv);
+        free((void *)e->section);
+        e->section = mem;
+        e->key = mem + ls;
+        e->value = mem + ls + lk;
+        e->line = line;
+        return 0;
+    }
+    gr_cfg_reader_t r;
+    memset(&r, 0, sizeof(r));
+    r.line = line;
+    gr_cfg_parse_t p;
+    p.cfg = cfg;
+    p.reader = &r;
+    p.nomem = 0;
+    return cfg_handler(&p, section, key, value) ? 0 : GR_ENOMEM;
+}
+
+gr_config_t *gr_config_copy(const gr_config_t *src)
+{
+    gr_config_t *cfg = (gr_config_t *)calloc(1, sizeof(*cfg));
+    if (cfg == NULL)
+        return NULL;
+    cfg->name = strdup(src->name);
+    cfg->dir = strdup(src->dir);
+    if (cfg->name == NULL || cfg->dir == NULL) {
+        gr_config_free(cfg);
+        return NULL;
+    }
+    gr_cfg_reader_t r;
+    memset(&r, 0, sizeof(r));
+    gr_cfg_parse_t p;
+    p.cfg = cfg;
+    p.reader = &r;
+    p.nomem = 0;
+    for (int i = 0; i < src->count; i++) {
+        const gr_config_entry_t *e = &src->entries[i];
+        r.line = e->line;
+        if (!cfg_handler(&p, e->section, e->key, e->value)) {
+            gr_config_free(cfg);
+            return NULL;
+        }
+    }
+    return cfg;
+}
+
+int gr_settings_check_entry(const gr_config_t *cfg, const char *section, const char *key, const char *value,
+                            int line, char *err, size_t errlen)
+{
+    const char *name = cfg->name;
+    if (section[0] == '\0') {
+        cfg_err(err, errlen, "%s:%d: %s: key outside any section", name, line, key);
+        return GR_ECONFIG;
+    }
+    if (strcmp(section, "listen") == 0) {
+        gr_listen_t l;
+        if (listen_parse(value, &l) != 0) {
+            cfg_err(err, errlen,
+                    "%s:%d: %s: invalid listen address '%s' (expected tcp://, http:// or udp://HOST:PORT)", name,
+                    line, key, value);
+            return GR_ECONFIG;
+        }
+        return 0;
+    }
+    if (strcmp(section, "server") != 0)
+        return 0; /* a module's section: the module checks it */
+    const gr_cfg_key_t *k = key_find(key);
+    if (k == NULL) {
+        cfg_err(err, errlen, "%s:%d: %s: unknown key in [server]", name, line, key);
+        return GR_ECONFIG;
+    }
+    /* Applied to scratch settings: only the value's own check matters here;
+     * cross-checks between keys wait for gr_settings_from_config. */
+    gr_settings_t *s = (gr_settings_t *)malloc(sizeof(*s));
+    if (s == NULL) {
+        cfg_err(err, errlen, "%s: out of memory", name);
+        return GR_ENOMEM;
+    }
+    char expect[128];
+    int rc = key_apply(k, value, cfg->dir, s, expect, sizeof(expect));
+    free(s);
+    if (rc != 0) {
+        cfg_err(err, errlen, "%s:%d: %s: invalid value '%s' (expected %s)", name, line, key, value, expect);
+        return GR_ECONFIG;
+    }
+    return 0;
+}

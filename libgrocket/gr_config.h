@@ -96,4 +96,22 @@ void gr_settings_defaults(gr_settings_t *s);
  * the config file (the current directory at load, for a string). */
 int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen);
 
+/* Configuration built by calls (embedding, gr_embed_config.cpp). */
+/* An empty configuration; name stands for the file in messages. Relative
+ * paths resolve against the current directory. */
+int gr_config_new(gr_config_t **out, const char *name, char *err, size_t errlen);
+/* Set [section] key = value: an existing entry takes the new value and line
+ * and keeps its place; otherwise the entry is appended. line is what
+ * messages name (for calls: the call's number). 0 or GR_ENOMEM. */
+int gr_config_set(gr_config_t *cfg, const char *section, const char *key, const char *value, int line);
+/* A deep copy (entries, lines, name, directory); NULL when out of memory. */
+gr_config_t *gr_config_copy(const gr_config_t *cfg);
+/* Check one entry the way gr_settings_from_config checks it in a file, with
+ * the same message ("NAME:LINE: KEY: ..."): an unknown [server] key, a bad
+ * value, a bad listen address, a key outside any section. Checks between
+ * keys (recv_buf, no listen, too many listens) are left to
+ * gr_settings_from_config. Entries of a module's section pass. */
+int gr_settings_check_entry(const gr_config_t *cfg, const char *section, const char *key, const char *value,
+                            int line, char *err, size_t errlen);
+
 #endif

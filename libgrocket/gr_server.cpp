@@ -34,6 +34,7 @@ static gr_server_t *server_alloc(void)
     new (&s->serving) std::atomic<int>(0);
     for (int i = 0; i < GR_MAX_LISTEN; i++)
         s->listeners[i].fd = GR_INVALID_SOCKET;
+    gr_stop_wait_init(&s->stop_wait);
     return s;
 }
 
@@ -82,6 +83,26 @@ int gr_server_create_from_string(gr_server_t **out, const char *ini_text, const 
     int rc = gr_config_load_string(&s->config, ini_text, name, err, errlen);
     if (rc == GR_OK)
         rc = server_setup(s, module, argc, argv, err, errlen);
+    if (rc != GR_OK) {
+        gr_server_destroy(s);
+        return rc;
+    }
+    *out = s;
+    return GR_OK;
+}
+
+int gr_server_create_with_config(gr_server_t **out, gr_config_t *cfg, const gr_module_t *module, int argc,
+                                 char **argv, char *err, size_t errlen)
+{
+    *out = NULL;
+    gr_server_t *s = server_alloc();
+    if (!s) {
+        gr_config_free(cfg);
+        snprintf(err, errlen, "out of memory");
+        return GR_ENOMEM;
+    }
+    s->config = cfg;
+    int rc = server_setup(s, module, argc, argv, err, errlen);
     if (rc != GR_OK) {
         gr_server_destroy(s);
         return rc;
@@ -414,6 +435,7 @@ void gr_server_destroy(gr_server_t *s)
     gr_server_stop(s);
     gr_module_unload(&s->module);
     gr_config_free(s->config);
+    gr_stop_wait_close(&s->stop_wait);
     free(s);
 }
 

@@ -94,6 +94,15 @@ typedef struct gr_thread_ctx_t {
     gr_counters_t counters;
 } gr_thread_ctx_t;
 
+/* gr_server_request_stop -> gr_server_wait (gr_server_wait.cpp): a flag and
+ * a poll to wake, both usable from a signal handler. */
+typedef struct gr_stop_wait_t {
+    std::atomic<int> requested;        /* a stop was asked */
+    std::atomic<gr_poll_t *> poll;     /* the waiter's loop, NULL until one waits */
+} gr_stop_wait_t;
+void gr_stop_wait_init(gr_stop_wait_t *w);
+void gr_stop_wait_close(gr_stop_wait_t *w);
+
 typedef struct gr_listener_t {
     gr_socket_t fd;
     gr_addr_t bound;
@@ -122,12 +131,18 @@ struct gr_server_t {
     std::atomic<int> conns_open;  /* TCP connections accepted and not yet freed (tcp.max_connections) */
     int stopped;                  /* a stopped server is not started again */
     int running;
+    gr_stop_wait_t stop_wait;     /* gr_server_request_stop / gr_server_wait */
 };
 
 /* Start-up and end of every pipeline thread: module thread_init/term for
  * processing threads, and the start-up handshake with gr_server_start. */
 int gr_thread_begin(gr_thread_ctx_t *ctx);
 void gr_thread_end(gr_thread_ctx_t *ctx);
+
+/* Create a server from a configuration already in memory, which it takes
+ * over (freed on failure too); module as in gr_server_create_from_string. */
+int gr_server_create_with_config(struct gr_server_t **out, gr_config_t *cfg, const gr_module_t *module, int argc,
+                                 char **argv, char *err, size_t errlen);
 
 /* The validated settings (grocketd reads its own keys from them). */
 const gr_settings_t *gr_server_settings(const struct gr_server_t *s);

@@ -1,0 +1,101 @@
+# gr_install.cmake - what `cmake --install` puts where (included by the top
+# CMakeLists.txt after every target exists).
+#
+#   bin/                    grocketd, test_tcp_client
+#   lib/                    libgrocket.so (+ soname links), libgrocket.a
+#   lib/grocket/modules/    the demo modules
+#   lib/cmake/grocket/      the CMake package (grocketConfig.cmake, targets,
+#                           grocketModule.cmake with grocket_add_module)
+#   lib/pkgconfig/          grocket.pc
+#   include/grocket/        grocket.h, libgrocket.h
+#   etc/grocket/            grocketd.ini (the default configuration, its
+#                           module path pointing at the installed demo)
+#   etc/logrotate.d/        grocketd
+#   lib/systemd/system/     grocketd.service
+#   share/doc/grocket/      README and docs
+# (lib is CMAKE_INSTALL_LIBDIR; with the prefix /usr, etc/ is /etc.)
+include(CMakePackageConfigHelpers)
+
+set(GR_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/grocket)
+set(GR_SYSTEMD_UNITDIR "" CACHE STRING "Where grocketd.service is installed (default: lib/systemd/system under the prefix)")
+
+install(TARGETS grocket_shared grocket_headers grocketd test_tcp_client EXPORT grocketTargets
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# The static library in an export set of its own: grocketConfig.cmake loads
+# it only when its dependencies are found.
+install(TARGETS grocket_static EXPORT grocketStaticTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/include/grocket.h ${PROJECT_SOURCE_DIR}/include/libgrocket.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/grocket)
+
+# The CMake package.
+install(EXPORT grocketTargets NAMESPACE grocket:: DESTINATION ${GR_INSTALL_CMAKEDIR})
+install(EXPORT grocketStaticTargets NAMESPACE grocket:: DESTINATION ${GR_INSTALL_CMAKEDIR})
+if(TARGET PkgConfig::TCMALLOC)
+  set(GR_WITH_TCMALLOC ON)
+else()
+  set(GR_WITH_TCMALLOC OFF)
+endif()
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/grocketConfig.cmake.in
+  ${CMAKE_BINARY_DIR}/install/grocketConfig.cmake
+  INSTALL_DESTINATION ${GR_INSTALL_CMAKEDIR}
+  PATH_VARS GR_INSTALL_MODULEDIR)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/install/grocketConfigVersion.cmake
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
+install(FILES
+  ${CMAKE_BINARY_DIR}/install/grocketConfig.cmake
+  ${CMAKE_BINARY_DIR}/install/grocketConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/grocketModule.cmake
+  DESTINATION ${GR_INSTALL_CMAKEDIR})
+
+# pkg-config: paths relative to the .pc file, so the tree can move.
+set(GR_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+function(gr_pc_path out dir)
+  if(IS_ABSOLUTE "${dir}")
+    set(${out} "${dir}" PARENT_SCOPE)
+  else()
+    set(${out} "\${prefix}/${dir}" PARENT_SCOPE)
+  endif()
+endfunction()
+if(IS_ABSOLUTE "${GR_PC_DIR}")
+  set(GR_PC_RELPREFIX "${CMAKE_INSTALL_PREFIX}")
+  set(GR_PC_RELPREFIX_IS_ABS ON)
+else()
+  file(RELATIVE_PATH GR_PC_RELPREFIX /p/${GR_PC_DIR} /p)
+  string(REGEX REPLACE "/$" "" GR_PC_RELPREFIX "${GR_PC_RELPREFIX}")
+endif()
+gr_pc_path(GR_PC_LIBDIR "${CMAKE_INSTALL_LIBDIR}")
+gr_pc_path(GR_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}/grocket")
+gr_pc_path(GR_PC_MODULEDIR "${GR_INSTALL_MODULEDIR}")
+set(GR_PC_TCMALLOC "")
+if(GR_WITH_TCMALLOC)
+  set(GR_PC_TCMALLOC ", libtcmalloc_minimal")
+endif()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/grocket.pc.in ${CMAKE_BINARY_DIR}/install/grocket.pc @ONLY)
+if(GR_PC_RELPREFIX_IS_ABS)
+  file(READ ${CMAKE_BINARY_DIR}/install/grocket.pc _pc)
+  string(REPLACE "\${pcfiledir}/" "" _pc "${_pc}")
+  file(WRITE ${CMAKE_BINARY_DIR}/install/grocket.pc "${_pc}")
+endif()
+install(FILES ${CMAKE_BINARY_DIR}/install/grocket.pc DESTINATION ${GR_PC_DIR})
+
+# Files that name installed paths (the configuration's module, the unit's
+# ExecStart, the log directory) are written at install time, so that
+# `cmake --install --prefix DIR` gets DIR in them (cmake/gr_install_files.cmake).
+install(CODE "
+set(GR_SRC \"${PROJECT_SOURCE_DIR}\")
+set(GR_GEN_DIR \"${CMAKE_BINARY_DIR}/install/generated\")
+set(GR_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
+set(GR_SYSCONFDIR \"${CMAKE_INSTALL_SYSCONFDIR}\")
+set(GR_LOCALSTATEDIR \"${CMAKE_INSTALL_LOCALSTATEDIR}\")
+set(GR_DOCDIR \"${CMAKE_INSTALL_DOCDIR}\")
+set(GR_MODULEDIR \"${GR_INSTALL_MODULEDIR}\")
+set(GR_SYSTEMD_UNITDIR \"${GR_SYSTEMD_UNITDIR}\")
+include(\"${PROJECT_SOURCE_DIR}/cmake/gr_install_files.cmake\")
+")
+
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

@@ -1,0 +1,65 @@
+# gr_install_files.cmake - run by `cmake --install` (see gr_install.cmake):
+# writes the installed grocketd.ini, grocketd.service and the logrotate
+# snippet with the paths of this installation, then installs them.
+#
+# Directories follow GNUInstallDirs: relative ones are under the prefix,
+# except that with the prefix /usr (or /) the configuration lives in /etc
+# and logs in /var.
+
+function(gr_abs out dir)
+  if(IS_ABSOLUTE "${dir}")
+    set(${out} "${dir}" PARENT_SCOPE)
+  else()
+    set(${out} "${CMAKE_INSTALL_PREFIX}/${dir}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+set(_system_prefix OFF)
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr" OR CMAKE_INSTALL_PREFIX STREQUAL "/")
+  set(_system_prefix ON)
+endif()
+gr_abs(_bindir "${GR_BINDIR}")
+gr_abs(_moduledir "${GR_MODULEDIR}")
+gr_abs(_docdir "${GR_DOCDIR}")
+if(_system_prefix AND NOT IS_ABSOLUTE "${GR_SYSCONFDIR}")
+  set(_sysconfdir "/${GR_SYSCONFDIR}")
+else()
+  gr_abs(_sysconfdir "${GR_SYSCONFDIR}")
+endif()
+if(_system_prefix AND NOT IS_ABSOLUTE "${GR_LOCALSTATEDIR}")
+  set(_localstatedir "/${GR_LOCALSTATEDIR}")
+else()
+  gr_abs(_localstatedir "${GR_LOCALSTATEDIR}")
+endif()
+if(GR_SYSTEMD_UNITDIR)
+  gr_abs(_unitdir "${GR_SYSTEMD_UNITDIR}")
+elseif(CMAKE_INSTALL_PREFIX STREQUAL "/")
+  set(_unitdir "/lib/systemd/system")
+else()
+  set(_unitdir "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
+endif()
+set(_confdir "${_sysconfdir}/grocket")
+set(_logdir "${_localstatedir}/log/grocket")
+
+file(MAKE_DIRECTORY "${GR_GEN_DIR}")
+
+# grocketd.ini: conf/grocketd.ini with the module of this installation and
+# no pid file (under systemd grocketd runs in the foreground; set pid_file
+# with daemon = true).
+file(READ "${GR_SRC}/conf/grocketd.ini" _ini)
+string(REGEX REPLACE "\nmodule = [^\n]*" "\nmodule = ${_moduledir}/libdemo.so" _ini "${_ini}")
+string(REGEX REPLACE "\npid_file = [^\n]*" "\npid_file =" _ini "${_ini}")
+string(REGEX REPLACE "^; grocketd.ini - [^\n]*\n"
+  "; grocketd.ini - the configuration of the installed grocketd (written by\n; cmake --install from conf/grocketd.ini: module and pid_file differ).\n" _ini "${_ini}")
+file(WRITE "${GR_GEN_DIR}/grocketd.ini" "${_ini}")
+
+set(GR_BINDIR_ABS "${_bindir}")
+set(GR_CONFDIR_ABS "${_confdir}")
+set(GR_LOGDIR_ABS "${_logdir}")
+set(GR_DOCDIR_ABS "${_docdir}")
+configure_file("${GR_SRC}/dist/grocketd.service.in" "${GR_GEN_DIR}/grocketd.service" @ONLY)
+configure_file("${GR_SRC}/dist/grocketd.logrotate.in" "${GR_GEN_DIR}/grocketd" @ONLY)
+
+file(INSTALL DESTINATION "${_confdir}" TYPE FILE FILES "${GR_GEN_DIR}/grocketd.ini")
+file(INSTALL DESTINATION "${_sysconfdir}/logrotate.d" TYPE FILE FILES "${GR_GEN_DIR}/grocketd")
+file(INSTALL DESTINATION "${_unitdir}" TYPE FILE FILES "${GR_GEN_DIR}/grocketd.service")

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""test_install.py - install grocket and use it from outside the tree.
+
+Registered with CTest (tests/CMakeLists.txt). From the build tree it was
+given, and nothing else:
+
+ 1. `cmake --install BUILD --prefix TMP/prefix`; every promised file is
+    there, the installed grocketd.ini names the installed demo module and
+    passes `grocketd -t`, the systemd unit and the logrotate snippet carry
+    the installed paths.
+ 2. pkg-config: `grocket.pc` gives the flags an embedder (upcase_embedded.c)
+    builds and runs with.
+ 3. A fresh CMake build of examples/out_of_tree_module with only
+    CMAKE_PREFIX_PATH=TMP/prefix (find_package(grocket CONFIG)): the module
+    through grocket_add_module, and an embedder against grocket::grocket
+    and grocket::grocket_static, which run and check themselves.
+ 4. The installed grocketd (a configuration written here, port 0) loads
+    that module; TCP and HTTP are answered by it; SIGTERM stops it with
+    exit 0.
+
+Sanitizer builds pass their flags to the out-of-tree build, since the
+installed libraries are instrumented. Every step has a time limit; the
+temporary directory is removed on success and kept (its path printed) on
+failure.
+"""
+import argparse
+import http.client
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+class Failure(Exception):
+    pass
+
+
+def run(cmd, timeout, env=None, cwd=None):
+    """Run cmd (a list); return its output; Failure when it fails."""
+    print("+ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, env=env, cwd=cwd, text=True)
+    except subprocess.TimeoutExpired as e:
+        raise Failure("timed out after %d s: %s\n%s" % (timeout, cmd[0], e.output or ""))
+    if p.returncode != 0:
+        raise Failure("exit %d: %s\n%s" % (p.returncode, " ".join(cmd), p.stdout))
+    return p.stdout
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def check_install(a, prefix):
+    run(["cmake", "--install", a.build, "--prefix", prefix], 180)
+    lib = os.path.join(prefix, a.libdir)
+    for rel in ["bin/grocketd", "bin/test_tcp_client",
+                "include/grocket/grocket.h", "include/grocket/libgrocket.h",
+                "etc/grocket/grocketd.ini", "etc/logrotate.d/grocketd",
+                "lib/systemd/system/grocketd.service",
+                "share/doc/grocket/docs/embedding.md",
+                os.path.join(a.libdir, "libgrocket.so"), os.path.join(a.libdir, "libgrocket.a"),
+                os.path.join(a.libdir, "grocket/modules/libdemo.so"),
+                os.path.join(a.libdir, "cmake/grocket/grocketConfig.cmake"),
+                os.path.join(a.libdir, "cmake/grocket/grocketModule.cmake"),
+                os.path.join(a.libdir, "pkgconfig/grocket.pc")]:
+        expect(os.path.exists(os.path.join(prefix, rel)), "not installed: " + rel)
+
+    grocketd = os.path.join(prefix, "bin/grocketd")
+    ini = os.path.join(prefix, "etc/grocket/grocketd.ini")
+    text = read(ini)
+    demo = os.path.join(lib, "grocket/modules/libdemo.so")
+    expect("\nmodule = %s\n" % demo in text, "installed grocketd.ini does not name %s" % demo)
+    out = run([grocketd, "-t", "-c", ini], 60)
+    expect("is good" in out, "grocketd -t on the installed configuration: " + out)
+    out = run([os.path.join(prefix, "bin/test_tcp_client"), "--help"], 30)
+    expect("usage" in out, "test_tcp_client --help: " + out)
+
+    unit = read(os.path.join(prefix, "lib/systemd/system/grocketd.service"))
+    expect("ExecStart=%s -c %s" % (grocketd, ini) in unit, "grocketd.service ExecStart:\n" + unit)
+    rot = read(os.path.join(prefix, "etc/logrotate.d/grocketd"))
+    expect(os.path.join(prefix, "var/log/grocket/*.log {") in rot, "logrotate snippet:\n" + rot)
+
+
+def san_flags(a):
+    return a.sanitize_flags.split() if a.sanitize_flags else []
+
+
+def check_pkg_config(a, prefix, work):
+    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(prefix, a.libdir, "pkgconfig"))
+    version = run(["pkg-config", "--modversion", "grocket"], 30, env=env).strip()
+    expect(version == a.version, "pkg-config version %s, expected %s" % (version, a.version))
+    flags = run(["pkg-config", "--cflags", "--libs", "grocket"], 30, env=env).split()
+    expect("-lgrocket" in flags, "pkg-config --libs: %s" % flags)
+    moddir = run(["pkg-config", "--variable=moduledir", "grocket"], 30, env=env).strip()
+    expect(os.path.realpath(moddir) == os.path.realpath(os.path.join(prefix, a.libdir, "grocket/modules")),
+           "pkg-config moduledir: " + moddir)
+    src = os.path.join(a.source, "examples/out_of_tree_module")
+    exe = os.path.join(work, "upcase_embedded_pc")
+    libdir = os.path.join(prefix, a.libdir)
+    run([a.cc] + san_flags(a) + ["-o", exe, os.path.join(src, "upcase_embedded.c"), os.path.join(src, "upcase.c")]
+        + flags + ["-Wl,-rpath," + libdir], 120)
+    out = run([exe], 60)
+    expect("upcase_embedded: ok" in out, out)
+
+
+def build_out_of_tree(a, prefix, work):
+    build = os.path.join(work, "oot-build")
+    flags = " ".join(san_flags(a))
+    cmd = ["cmake", "-S", os.path.join(a.source, "examples/out_of_tree_module"), "-B", build,
+           "-DCMAKE_PREFIX_PATH=" + prefix,
+           "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF",
+           "-DCMAKE_C_COMPILER=" + a.cc, "-DCMAKE_CXX_COMPILER=" + a.cxx]
+    if flags:
+        cmd += ["-DCMAKE_C_FLAGS=" + flags, "-DCMAKE_CXX_FLAGS=" + flags,
+                "-DCMAKE_EXE_LINKER_FLAGS=" + flags, "-DCMAKE_MODULE_LINKER_FLAGS=" + flags]
+    run(cmd, 180)
+    cache = read(os.path.join(build, "CMakeCache.txt"))
+    m = re.search(r"^grocket_DIR:PATH=(.*)$", cache, re.M)
+    expect(m and os.path.realpath(m.group(1)).startswith(os.path.realpath(prefix)),
+           "grocket was not found in the installed tree: %s" % (m.group(1) if m else "no grocket_DIR"))
+    run(["cmake", "--build", build, "-j2"], 300)
+    for exe in ["upcase_embedded", "upcase_embedded_static"]:
+        path = os.path.join(build, exe)
+        expect(os.path.exists(path), exe + " was not built")
+        out = run([path], 60)
+        expect("upcase_embedded: ok" in out, out)
+    module = os.path.join(build, "libupcase.so")
+    expect(os.path.exists(module), "libupcase.so was not built")
+    return module
+
+
+def recv_exactly(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def serve_module(prefix, module, work):
+    ini = os.path.join(work, "upcase.ini")
+    with open(ini, "w") as f:
+        f.write("[server]\nmodule = %s\npid_file =\n\n[upcase]\nprefix = up:\n\n"
+                "[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n" % module)
+    log_path = os.path.join(work, "grocketd.log")
+    log = open(log_path, "w")
+    proc = subprocess.Popen([os.path.join(prefix, "bin/grocketd"), "-c", ini], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        tcp = web = None
+        deadline = time.time() + 30  # sanitizer builds start slowly
+        while time.time() < deadline:
+            text = read(log_path)
+            t = re.search(r"listening on tcp://127\.0\.0\.1:(\d+)", text)
+            h = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
+            if t and h and "grocket running" in text:
+                tcp, web = int(t.group(1)), int(h.group(1))
+                break
+            expect(proc.poll() is None, "installed grocketd exited at start:\n" + text)
+            time.sleep(0.05)
+        expect(tcp and web, "installed grocketd did not start in 30 s:\n" + read(log_path))
+
+        with socket.create_connection(("127.0.0.1", tcp), timeout=10) as s:
+            s.sendall(b"hello\nworld\n")
+            want = b"up:HELLO\nup:WORLD\n"
+            got = recv_exactly(s, len(want))
+            expect(got == want, "TCP reply %r, expected %r" % (got, want))
+
+        c = http.client.HTTPConnection("127.0.0.1", web, timeout=10)
+        c.request("GET", "/?text=out%20of%20tree")
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        expect(r.status == 200 and body == b"up:OUT OF TREE", "HTTP reply %d %r" % (r.status, body))
+
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise Failure("installed grocketd did not stop within 30 s of SIGTERM")
+        expect(rc == 0, "installed grocketd exited %d:\n%s" % (rc, read(log_path)))
+        expect("totals:" in read(log_path), "no totals in the log:\n" + read(log_path))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--libdir", required=True)
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--cc", required=True)
+    ap.add_argument("--cxx", required=True)
+    ap.add_argument("--sanitize-flags", default="")
+    a = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="grocket-install-")
+    prefix = os.path.join(work, "prefix")
+    try:
+        check_install(a, prefix)
+        check_pkg_config(a, prefix, work)
+        module = build_out_of_tree(a, prefix, work)
+        serve_module(prefix, module, work)
+    except Failure as e:
+        print("FAILED: %s\n(kept %s)" % (e, work), file=sys.stderr)
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("install test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
