@@ -215,7 +215,8 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
         rc = GR_PROC_OK;
     }
     r->active = 0;
-    int close = rc != GR_PROC_OK || !msg->keep_alive;
+    /* In a graceful stop the reply tells the client not to send more. */
+    int close = rc != GR_PROC_OK || !msg->keep_alive || gr_server_draining(ctx->server);
     int keep_alive_1_0 = !close && msg->version_major == 1 && msg->version_minor == 0;
     if (frame(r, c, body_at, req.is_head, close, keep_alive_1_0) != GR_OK)
         return GR_PROC_CLOSE;
