@@ -37,7 +37,9 @@ static void usage(FILE *f)
             "  -c FILE  configuration file (default: %s)\n"
             "  -t       check the configuration and the module, then exit (0: good, 1: bad)\n"
             "  -v       print the version and the module ABI version, then exit\n"
-            "  -h       this help\n",
+            "  -h       this help\n"
+            "signals: TERM/INT stop gracefully (a second one: at once), HUP re-reads the\n"
+            "configuration, USR1 reopens the log file\n",
             GR_DEFAULT_CONFIG);
 }
 

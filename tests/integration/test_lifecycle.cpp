@@ -391,6 +391,26 @@ TEST(Signals, SighupWithABrokenFileKeepsTheRunningSettings)
     expect_clean_exit(srv, SIGTERM);
 }
 
+/* log.file changed by a reload: the next lines go to the new file. */
+TEST(Signals, SighupMovesTheLogToANewFile)
+{
+    TempDir tmp;
+    std::string log_file = tmp.write("moved.log", "");
+    unlink(log_file.c_str()); /* created by the server */
+    GrocketdProcess srv(gr_test_fixture(kLife), "log.level = info\n");
+    ASSERT_TRUE(srv.start()) << srv.log();
+    srv.set_file_log(log_file);
+    srv.rewrite_config("log.level = info\nlog.file = " + log_file + "\n");
+    ASSERT_EQ(0, kill(srv.pid(), SIGHUP));
+    ASSERT_TRUE(wait_log(srv, "log.file: '' -> '" + log_file + "': applied")) << srv.log();
+    LineConn c(srv.port());
+    ASSERT_EQ("ok\n", c.ask("info to the new file\n"));
+    ASSERT_TRUE(wait_log(srv, "fixture_life: to the new file")) << srv.log();
+    EXPECT_NE(std::string::npos, slurp(log_file).find("fixture_life: to the new file")) << slurp(log_file);
+    expect_clean_exit(srv, SIGTERM);
+    EXPECT_NE(std::string::npos, slurp(log_file).find("stopped")) << slurp(log_file);
+}
+
 /* ------------------------------------------------------------ start-up failures */
 
 TEST(Startup, ModuleInitFailureNamesTheModuleAndExitsWithOne)
