@@ -172,7 +172,8 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     p = put(p, length, sizeof length - 1);
     p = put(p, cl, cl_len);
     p = put(p, "\r\n", 2);
-    p = put(p, r->headers.data, r->headers.len);
+    if (r->headers.len) /* a module that added none has no buffer: memcpy from NULL is undefined */
+        p = put(p, r->headers.data, r->headers.len);
     p = put(p, conn, conn_len);
     put(p, "\r\n", 2);
     c->out.len = c->out.off + body_at + head + (is_head ? 0 : body_len);
