@@ -1,5 +1,12 @@
 /* grocketd.cpp - the daemon: command line, configuration check, daemonize,
- * signals. Everything else is libgrocket (libgrocket.h). */
+ * signals. Everything else is libgrocket (libgrocket.h).
+ *
+ * Signals, all taken by the main thread with sigwait (every other thread
+ * has them blocked):
+ *   SIGTERM, SIGINT  graceful stop (stop.grace_period); a second one during
+ *                    it stops at once
+ *   SIGHUP           re-read the configuration (gr_server_reload)
+ *   SIGUSR1          reopen log.file (logrotate) */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -7,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gr_config.h"
@@ -29,7 +37,9 @@ static void usage(FILE *f)
             "  -c FILE  configuration file (default: %s)\n"
             "  -t       check the configuration and the module, then exit (0: good, 1: bad)\n"
             "  -v       print the version and the module ABI version, then exit\n"
-            "  -h       this help\n",
+            "  -h       this help\n"
+            "signals: TERM/INT stop gracefully (a second one: at once), HUP re-reads the\n"
+            "configuration, USR1 reopens the log file\n",
             GR_DEFAULT_CONFIG);
 }
 
@@ -82,6 +92,54 @@ static int write_pid_file(const char *path)
     return 0;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_reload(gr_server_t *server, const char *config_path)
+{
+    char err[GR_CONFIG_ERR_LEN + 1024];
+    GR_INFO("signal %d (%s): re-reading %s", SIGHUP, strsignal(SIGHUP), config_path);
+    if (gr_server_reload(server, config_path, err, sizeof err) != GR_OK)
+        GR_ERROR("reload: %s; keeping the running configuration", err);
+}
+
+/* The graceful part of a stop: wait for busy connections up to the grace
+ * period, taking a second stop signal as "now". The hard stop follows. */
+static void drain(gr_server_t *server, const sigset_t *signals)
+{
+    int grace_s = gr_settings_live(server)->stop_grace_period;
+    if (grace_s == 0)
+        return;
+    gr_server_drain(server);
+    GR_INFO("stopping gracefully: up to %d s for busy connections (signal again to stop at once)", grace_s);
+    int64_t end = now_ms() + (int64_t)grace_s * 1000;
+    for (;;) {
+        int left = gr_server_drain_left(server);
+        if (left == 0) {
+            GR_INFO("every connection finished");
+            return;
+        }
+        if (now_ms() >= end) {
+            GR_WARN("grace period of %d s over: closing %d busy connection(s)", grace_s, left);
+            return;
+        }
+        struct timespec step = {0, 10 * 1000 * 1000};
+        int sig = sigtimedwait(signals, NULL, &step);
+        if (sig == SIGTERM || sig == SIGINT) {
+            GR_WARN("signal %d (%s) again: stopping at once, closing %d connection(s)", sig, strsignal(sig), left);
+            return;
+        }
+        if (sig == SIGUSR1)
+            gr_server_reopen_log(server);
+        else if (sig == SIGHUP)
+            GR_INFO("signal %d (%s) while stopping: ignored", sig, strsignal(sig));
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = GR_DEFAULT_CONFIG;
@@ -105,11 +163,13 @@ int main(int argc, char **argv)
 
     /* Signals are taken synchronously by the main thread (sigwait); every
      * thread started from here on inherits the blocked mask. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    sigaddset(&signals, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
     char err[GR_CONFIG_ERR_LEN + 1024];
     gr_server_t *server = NULL;
@@ -156,10 +216,20 @@ int main(int argc, char **argv)
         }
     }
 
-    int sig = 0;
-    while (sigwait(&stop_signals, &sig) != 0)
-        ;
-    GR_INFO("signal %d (%s): stopping", sig, strsignal(sig));
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            on_reload(server, config_path);
+        } else if (sig == SIGUSR1) {
+            gr_server_reopen_log(server);
+        } else {
+            GR_INFO("signal %d (%s): stopping", sig, strsignal(sig));
+            break;
+        }
+    }
+    drain(server, &signals);
     gr_server_destroy(server);
     if (have_pid_file)
         unlink(st.pid_file);

@@ -99,8 +99,10 @@ GR_API int gr_server_create_from_config(gr_server_t **out, const gr_server_confi
  * once: after a stop, create a new one. */
 GR_API int gr_server_start(gr_server_t *s, char *err, size_t errlen);
 /* Stop accepting, close every connection, join every thread, call the
- * module's term. Safe to call twice. Not from a signal handler, nor while
- * another thread is in gr_server_wait on s (use gr_server_request_stop). */
+ * module's term. Safe to call twice. The hard stop: replies not yet sent
+ * are lost; see gr_server_stop_graceful. Not from a signal handler, nor
+ * while another thread is in gr_server_wait on s (use
+ * gr_server_request_stop). */
 GR_API void gr_server_stop(gr_server_t *s);
 /* Ask the server to stop; returns at once. Safe from any thread and from a
  * signal handler (async-signal-safe). The stop itself happens in
@@ -111,6 +113,33 @@ GR_API void gr_server_request_stop(gr_server_t *s);
  * once on a server already stopped, GR_EINVAL on one never started. One
  * waiter per server. */
 GR_API int gr_server_wait(gr_server_t *s);
+
+/* The graceful stop: stop accepting (the listen sockets close), close idle
+ * connections at once, let busy ones finish the requests they have begun
+ * and send the replies (an HTTP reply then says "Connection: close"), and
+ * stop as gr_server_stop once every connection is closed or grace_ms has
+ * passed (< 0: stop.grace_period of the configuration; 0: at once).
+ * Returns how many connections were still busy and were closed anyway (0
+ * when all finished in time). */
+GR_API int gr_server_stop_graceful(gr_server_t *s, int grace_ms);
+/* The same in steps, for a caller that waits for other things meanwhile
+ * (grocketd takes a second signal as "stop now"): gr_server_drain begins
+ * it and returns at once; gr_server_drain_left says how many connections
+ * are still open (0: done; -1: no drain under way); then gr_server_stop,
+ * whenever the caller decides. */
+GR_API void gr_server_drain(gr_server_t *s);
+GR_API int gr_server_drain_left(const gr_server_t *s);
+
+/* Re-read the configuration file (path NULL: the one given to
+ * gr_server_create) and apply the keys that can change while running
+ * (docs/configuration.md, column "Reload"); every other change is logged
+ * as needing a restart. On an error (file:line:key in err) nothing
+ * changes. Call from one thread at a time (grocketd: on SIGHUP). */
+GR_API int gr_server_reload(gr_server_t *s, const char *path, char *err, size_t errlen);
+/* Open log.file again, for logrotate (grocketd: on SIGUSR1): lines go to
+ * the old file until the new one is in place, none is lost or torn. 0, or
+ * a negative errno with the old file kept. */
+GR_API int gr_server_reopen_log(gr_server_t *s);
 /* Unload the module and free everything. Stops first when running. */
 GR_API void gr_server_destroy(gr_server_t *s);
 

@@ -338,6 +338,19 @@ const char *gr_config_key_at(const gr_config_t *cfg, const char *section, int i,
     return NULL;
 }
 
+const char *gr_config_section_at(const gr_config_t *cfg, int i)
+{
+    for (int k = 0; k < cfg->count && i >= 0; k++) {
+        const char *sec = cfg->entries[k].section;
+        int seen = 0;
+        for (int j = 0; j < k && !seen; j++)
+            seen = strcmp(cfg->entries[j].section, sec) == 0;
+        if (!seen && i-- == 0)
+            return sec;
+    }
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- values */
 
 int gr_parse_int(const char *s, int64_t *out)
@@ -392,12 +405,18 @@ enum gr_cfg_key_type_t {
     GR_KEY_LEVEL, /* int field, GR_LOG_* */
     GR_KEY_PATH   /* char[GR_PATH_MAX] field, resolved against the config's directory */
 };
+#define GR_KEY_TYPE_MASK 0xff
+/* Or'ed into a key's type: a reload (SIGHUP, gr_server_reload) applies the
+ * key to the running server. Only for keys whose readers take a change
+ * safely and read it through gr_settings_live() (gr_server.h); every
+ * other key is reported as needing a restart. */
+#define GR_RELOAD 0x100
 
 /* One [server] key: its type, its default as written in conf/grocketd.ini,
  * its range, and the gr_settings_t field it fills. */
 typedef struct gr_cfg_key_t {
     const char *key;
-    int type;        /* gr_cfg_key_type_t */
+    int type;        /* gr_cfg_key_type_t, | GR_RELOAD when a reload applies it */
     const char *def; /* default, parsed like a value from the file */
     int64_t min;     /* inclusive range, integer types only */
     int64_t max;
@@ -410,8 +429,8 @@ typedef struct gr_cfg_key_t {
 /* Every [server] key, once. Keep conf/grocketd.ini and docs/configuration.md
  * in step: tests/unit/test_config.cpp compares all three. */
 static const gr_cfg_key_t gr_server_keys[] = {
-    { "log.level", GR_KEY_LEVEL, "info", 0, 0, GR_FIELD(log_level) },
-    { "log.file", GR_KEY_PATH, "", 0, 0, GR_FIELD(log_file) },
+    { "log.level", GR_KEY_LEVEL | GR_RELOAD, "info", 0, 0, GR_FIELD(log_level) },
+    { "log.file", GR_KEY_PATH | GR_RELOAD, "", 0, 0, GR_FIELD(log_file) },
     { "daemon", GR_KEY_BOOL, "false", 0, 0, GR_FIELD(daemon) },
     { "pid_file", GR_KEY_PATH, "grocketd.pid", 0, 0, GR_FIELD(pid_file) },
     { "module", GR_KEY_PATH, "../build/modules/libdemo.so", 0, 0, GR_FIELD(module) },
@@ -419,29 +438,25 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "tcp.accept.thread_count", GR_KEY_INT, "1", 1, 64, GR_FIELD(tcp_accept_threads) },
     { "tcp.accept.backlog", GR_KEY_INT, "511", 1, 65535, GR_FIELD(tcp_accept_backlog) },
     { "tcp.in.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(tcp_in_threads) },
-    { "tcp.in.recv_buf.init", GR_KEY_INT64, "256", 64, GR_GIB, GR_FIELD(recv_buf_init) },
-    { "tcp.in.recv_buf.max", GR_KEY_INT64, "10485760", 64, GR_GIB, GR_FIELD(recv_buf_max) },
-    { "tcp.max_connections", GR_KEY_INT, "10000", 1, 10000000, GR_FIELD(max_connections) },
-    { "tcp.idle_timeout", GR_KEY_INT, "300", 0, 86400, GR_FIELD(tcp_idle_timeout) },
-    { "tcp.out.pause_bytes", GR_KEY_INT64, "1048576", 1024, GR_GIB, GR_FIELD(out_pause_bytes) },
-    { "tcp.out.close_bytes", GR_KEY_INT64, "16777216", 1024, 64 * GR_GIB, GR_FIELD(out_close_bytes) },
+    { "tcp.in.recv_buf.init", GR_KEY_INT64 | GR_RELOAD, "256", 64, GR_GIB, GR_FIELD(recv_buf_init) },
+    { "tcp.in.recv_buf.max", GR_KEY_INT64 | GR_RELOAD, "10485760", 64, GR_GIB, GR_FIELD(recv_buf_max) },
+    { "tcp.max_connections", GR_KEY_INT | GR_RELOAD, "10000", 1, 10000000, GR_FIELD(max_connections) },
+    { "tcp.idle_timeout", GR_KEY_INT | GR_RELOAD, "300", 0, 86400, GR_FIELD(tcp_idle_timeout) },
+    { "tcp.out.pause_bytes", GR_KEY_INT64 | GR_RELOAD, "1048576", 1024, GR_GIB, GR_FIELD(out_pause_bytes) },
+    { "tcp.out.close_bytes", GR_KEY_INT64 | GR_RELOAD, "16777216", 1024, 64 * GR_GIB, GR_FIELD(out_close_bytes) },
     { "tcp.out.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(tcp_out_threads) },
     { "tcp.out.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(tcp_out_disabled) },
     { "worker.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(worker_threads) },
     { "worker.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(worker_disabled) },
     { "queue.size", GR_KEY_INT, "4096", 2, 1048576, GR_FIELD(queue_size) },
-    { "http.max_header_size", GR_KEY_INT, "16384", 256, 1048576, GR_FIELD(http_max_header_size) },
-    { "http.max_headers", GR_KEY_INT, "100", 1, 10000, GR_FIELD(http_max_headers) },
-    { "http.max_body_size", GR_KEY_INT64, "1048576", 0, GR_GIB, GR_FIELD(http_max_body_size) },
-    { "http.keepalive_timeout", GR_KEY_INT, "75", 1, 86400, GR_FIELD(http_keepalive_timeout) },
-    { "http.header_timeout", GR_KEY_INT, "10", 1, 3600, GR_FIELD(http_header_timeout) },
+    { "http.max_header_size", GR_KEY_INT | GR_RELOAD, "16384", 256, 1048576, GR_FIELD(http_max_header_size) },
+    { "http.max_headers", GR_KEY_INT | GR_RELOAD, "100", 1, 10000, GR_FIELD(http_max_headers) },
+    { "http.max_body_size", GR_KEY_INT64 | GR_RELOAD, "1048576", 0, GR_GIB, GR_FIELD(http_max_body_size) },
+    { "http.keepalive_timeout", GR_KEY_INT | GR_RELOAD, "75", 1, 86400, GR_FIELD(http_keepalive_timeout) },
+    { "http.header_timeout", GR_KEY_INT | GR_RELOAD, "10", 1, 3600, GR_FIELD(http_header_timeout) },
+    { "stop.grace_period", GR_KEY_INT | GR_RELOAD, "10", 0, 3600, GR_FIELD(stop_grace_period) },
 };
 #define GR_SERVER_KEY_COUNT (sizeof(gr_server_keys) / sizeof(gr_server_keys[0]))
-
-const char *gr_settings_key_at(size_t i)
-{
-    return i < GR_SERVER_KEY_COUNT ? gr_server_keys[i].key : NULL;
-}
 
 static const gr_cfg_key_t *key_by_field(size_t offset)
 {
@@ -468,14 +483,14 @@ static int key_apply(const gr_cfg_key_t *k, const char *value, const char *dir, 
     char *field = (char *)s + k->offset;
     int64_t n;
     int b;
-    switch (k->type) {
+    switch (k->type & GR_KEY_TYPE_MASK) {
     case GR_KEY_INT:
     case GR_KEY_INT64:
         if (gr_parse_int(value, &n) != 0 || n < k->min || n > k->max) {
             snprintf(expect, expectlen, "an integer %lld..%lld", (long long)k->min, (long long)k->max);
             return GR_EINVAL;
         }
-        if (k->type == GR_KEY_INT)
+        if ((k->type & GR_KEY_TYPE_MASK) == GR_KEY_INT)
             *(int *)field = (int)n;
         else
             *(int64_t *)field = n;
@@ -677,7 +692,7 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
     /* Default paths not overridden resolve against the same directory. */
     for (size_t i = 0; i < GR_SERVER_KEY_COUNT; i++) {
         k = &gr_server_keys[i];
-        if (set[i] || k->type != GR_KEY_PATH)
+        if (set[i] || (k->type & GR_KEY_TYPE_MASK) != GR_KEY_PATH)
             continue;
         if (key_apply(k, k->def, cfg->dir, s, expect, sizeof(expect)) != 0) {
             /* Only a very long config directory gets here. */
@@ -830,4 +845,71 @@ int gr_settings_check_entry(const gr_config_t *cfg, const char *section, const c
         return GR_ECONFIG;
     }
     return 0;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+int gr_settings_key_count(void)
+{
+    return (int)GR_SERVER_KEY_COUNT;
+}
+
+const char *gr_settings_key_name(int i)
+{
+    return gr_server_keys[i].key;
+}
+
+int gr_settings_key_reloadable(int i)
+{
+    return (gr_server_keys[i].type & GR_RELOAD) != 0;
+}
+
+int gr_settings_key_reloadable_by_name(const char *key)
+{
+    const gr_cfg_key_t *k = key_find(key);
+    return k ? (k->type & GR_RELOAD) != 0 : -1;
+}
+
+/* Bytes of key k's field in gr_settings_t. */
+static size_t key_size(const gr_cfg_key_t *k)
+{
+    switch (k->type & GR_KEY_TYPE_MASK) {
+    case GR_KEY_INT64: return sizeof(int64_t);
+    case GR_KEY_PATH: return GR_PATH_MAX;
+    default: return sizeof(int);
+    }
+}
+
+int gr_settings_key_differs(int i, const gr_settings_t *a, const gr_settings_t *b)
+{
+    const gr_cfg_key_t *k = &gr_server_keys[i];
+    const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+    if ((k->type & GR_KEY_TYPE_MASK) == GR_KEY_PATH)
+        return strcmp(fa, fb) != 0; /* bytes past the NUL are not part of it */
+    return memcmp(fa, fb, key_size(k)) != 0;
+}
+
+void gr_settings_key_format(int i, const gr_settings_t *s, char *buf, size_t len)
+{
+    const gr_cfg_key_t *k = &gr_server_keys[i];
+    const char *field = (const char *)s + k->offset;
+    switch (k->type & GR_KEY_TYPE_MASK) {
+    case GR_KEY_INT: snprintf(buf, len, "%d", *(const int *)field); break;
+    case GR_KEY_INT64: snprintf(buf, len, "%lld", (long long)*(const int64_t *)field); break;
+    case GR_KEY_BOOL: snprintf(buf, len, "%s", *(const int *)field ? "true" : "false"); break;
+    case GR_KEY_LEVEL: {
+        static const char *const names[] = { "debug", "info", "warn", "error" };
+        int v = *(const int *)field;
+        snprintf(buf, len, "%s", v >= 0 && v <= 3 ? names[v] : "?");
+        break;
+    }
+    case GR_KEY_PATH: snprintf(buf, len, "'%s'", field); break;
+    default: abort();
+    }
+}
+
+void gr_settings_key_copy(int i, gr_settings_t *dst, const gr_settings_t *src)
+{
+    const gr_cfg_key_t *k = &gr_server_keys[i];
+    memcpy((char *)dst + k->offset, (const char *)src + k->offset, key_size(k));
 }

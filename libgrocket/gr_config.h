@@ -40,6 +40,9 @@ int64_t gr_config_get_int(const gr_config_t *cfg, const char *section, const cha
 int gr_config_get_bool(const gr_config_t *cfg, const char *section, const char *key, int def);
 /* Iterate the keys of one section in file order; i from 0; NULL past the end. */
 const char *gr_config_key_at(const gr_config_t *cfg, const char *section, int i, const char **value, int *line);
+/* The distinct section names in order of first appearance; i from 0; NULL
+ * past the end. */
+const char *gr_config_section_at(const gr_config_t *cfg, int i);
 
 /* Value parsers shared by the settings and the services; 0 or GR_EINVAL. */
 int gr_parse_int(const char *s, int64_t *out);   /* decimal, optional sign, nothing trailing */
@@ -80,12 +83,10 @@ typedef struct gr_settings_t {
     int64_t http_max_body_size;    /* http.max_body_size: bytes of body (413) */
     int http_keepalive_timeout;    /* http.keepalive_timeout: s an idle HTTP connection stays open */
     int http_header_timeout;       /* http.header_timeout: s to receive a whole request head */
+    int stop_grace_period;         /* stop.grace_period: s a graceful stop waits for busy connections */
     int listen_count;
     gr_listen_t listens[GR_MAX_LISTEN];
 } gr_settings_t;
-
-/* The i-th known [server] key, NULL past the last (for the docs check). */
-const char *gr_settings_key_at(size_t i);
 
 /* Fill s with the defaults (what an empty file gives, minus [listen]), with
  * paths as written: gr_settings_from_config resolves them. */
@@ -113,5 +114,19 @@ gr_config_t *gr_config_copy(const gr_config_t *cfg);
  * gr_settings_from_config. Entries of a module's section pass. */
 int gr_settings_check_entry(const gr_config_t *cfg, const char *section, const char *key, const char *value,
                             int line, char *err, size_t errlen);
+/* The [server] keys one by one, for a reload: i from 0 to
+ * gr_settings_key_count() - 1. */
+int gr_settings_key_count(void);
+const char *gr_settings_key_name(int i);
+/* 1 when a reload applies key i to the running server (GR_RELOAD in the
+ * table), 0 when it needs a restart. -1 for an unknown name. */
+int gr_settings_key_reloadable(int i);
+int gr_settings_key_reloadable_by_name(const char *key);
+/* 1 when key i holds different values in a and b. */
+int gr_settings_key_differs(int i, const gr_settings_t *a, const gr_settings_t *b);
+/* Key i's value in s as text, for messages. */
+void gr_settings_key_format(int i, const gr_settings_t *s, char *buf, size_t len);
+/* Copy key i's value from src into dst. */
+void gr_settings_key_copy(int i, gr_settings_t *dst, const gr_settings_t *src);
 
 #endif

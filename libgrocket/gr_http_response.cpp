@@ -162,7 +162,7 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     while (cl < digits + sizeof digits) /* a few digits: cheaper than a call */
         *p++ = *cl++;
     p = put(p, "\r\n", 2);
-    if (r->headers.len) /* the parts most replies lack cost no call */
+    if (r->headers.len) /* none added: no buffer, and memcpy from NULL is undefined */
         p = put(p, r->headers.data, r->headers.len);
     if (ct_len)
         p = put(p, text_plain, sizeof text_plain - 1);
@@ -213,7 +213,8 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
         rc = GR_PROC_OK;
     }
     r->active = 0;
-    int close = rc != GR_PROC_OK || !msg->keep_alive;
+    /* In a graceful stop the reply tells the client not to send more. */
+    int close = rc != GR_PROC_OK || !msg->keep_alive || gr_server_draining(ctx->server);
     int keep_alive_1_0 = !close && msg->version_major == 1 && msg->version_minor == 0;
     if (frame(r, c, body_at, req.is_head, close, keep_alive_1_0) != GR_OK)
         return GR_PROC_CLOSE;

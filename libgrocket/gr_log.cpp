@@ -6,15 +6,18 @@
  * glibc's time-zone lock and re-read TZ, and UTC lines from several hosts
  * sort together.
  *
- * No locks. Each line is formatted into a stack buffer and handed to the
- * kernel in one write(2): O_APPEND writes to a regular file are atomic, and
- * writes of at most PIPE_BUF (4096) bytes to a pipe are too, so lines from
- * different threads never interleave. The buffer is therefore 4096 bytes and
- * longer messages are cut. */
+ * No locks for writers. Each line is formatted into a stack buffer and
+ * handed to the kernel in one write(2): O_APPEND writes to a regular file
+ * are atomic, and writes of at most PIPE_BUF (4096) bytes to a pipe are
+ * too, so lines from different threads never interleave. The buffer is
+ * therefore 4096 bytes and longer messages are cut. */
 #include "gr_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,12 +31,35 @@
 #define GR_LOG_LINE_MAX 4096
 
 static std::atomic<int> g_level{GR_LOG_INFO};      /* lowest level written */
-/* Where lines go. Starts as stderr. The first gr_log_open stores its own fd
- * here and from then on that fd NUMBER never changes: a later open or close
- * swaps the file behind it with dup2, which the kernel does atomically, so a
- * thread that loaded the fd a moment ago never writes to a closed (or,
- * worse, reused) descriptor. The cost is one descriptor kept for life. */
-static std::atomic<int> g_fd{STDERR_FILENO};
+
+/* Where lines go: a sink is one descriptor and the count of threads writing
+ * to it right now. Slot 0 is stderr (never closed); slots 1 and 2 take
+ * turns holding the log file, so a reopen (logrotate's SIGUSR1) can open
+ * the new file, publish it, and close the old one only once no thread is
+ * still in the middle of a write(2) to it:
+ *
+ *   writer:  s = current; s->users++; if current != s: undo, retry;
+ *            write(s->fd); s->users--
+ *   reopen:  open new fd into the free slot; old = exchange(current, new);
+ *            wait until old->users == 0; close(old->fd)
+ *
+ * A writer's increment either comes before the exchange (the reopen waits
+ * for it) or the writer sees the new sink on its re-check (seq_cst makes
+ * the two orders the only ones). No line is lost or torn: each goes whole
+ * to the old file or to the new one, and no descriptor is used after its
+ * close. A writer that found a slot just retired only touches its counter,
+ * never its descriptor, so slots can be reused. */
+typedef struct gr_log_sink_t {
+    std::atomic<int> fd;
+    std::atomic<int> users;
+} gr_log_sink_t;
+
+static gr_log_sink_t g_sinks[3] = {{{STDERR_FILENO}, {0}}, {{-1}, {0}}, {{-1}, {0}}};
+static std::atomic<gr_log_sink_t *> g_sink{&g_sinks[0]};
+/* Open, reopen and close take turns (they are rare: start-up, signals);
+ * writers never take this. */
+static pthread_mutex_t g_switch_lock = PTHREAD_MUTEX_INITIALIZER;
+static char g_path[PATH_MAX]; /* the file open now, "" for stderr; under the lock */
 
 static const char *level_name(int level)
 {
@@ -56,19 +82,41 @@ int gr_log_get_level(void)
     return g_level.load(std::memory_order_relaxed);
 }
 
-/* Point the fixed log fd at the file open as src; 0 or -errno. */
-static int replace_log_fd(int fixed, int src)
+/* Make fd the sink lines go to (-1: stderr), then close the file it
+ * replaces once its last writer is done. Under g_switch_lock. */
+static void switch_sink(int fd)
 {
-    int rc;
-    do {
-        rc = dup2(src, fixed);
-    } while (rc < 0 && errno == EINTR);
-    if (rc < 0)
+    gr_log_sink_t *old = g_sink.load(std::memory_order_seq_cst);
+    gr_log_sink_t *next = &g_sinks[0];
+    if (fd >= 0) {
+        next = old == &g_sinks[1] ? &g_sinks[2] : &g_sinks[1];
+        next->fd.store(fd, std::memory_order_relaxed);
+    }
+    g_sink.exchange(next, std::memory_order_seq_cst);
+    if (old == &g_sinks[0])
+        return;
+    while (old->users.load(std::memory_order_acquire) != 0)
+        sched_yield(); /* a write(2) in progress: one line, soon done */
+    close(old->fd.load(std::memory_order_relaxed));
+    old->fd.store(-1, std::memory_order_relaxed);
+}
+
+/* Open path for appending, never as fd 0-2 (a daemon without stdio would
+ * otherwise get the log where stdio was). fd or -errno. */
+static int open_log_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
         return -errno;
-    /* dup2 drops close-on-exec; a module that runs a child must not inherit
-     * the log. (dup3 would close the window, but is not in POSIX.) */
-    fcntl(fixed, F_SETFD, FD_CLOEXEC);
-    return 0;
+    if (fd <= STDERR_FILENO) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        int err = errno;
+        close(fd);
+        if (high < 0)
+            return -err;
+        fd = high;
+    }
+    return fd;
 }
 
 int gr_log_open(const char *path)
@@ -77,41 +125,48 @@ int gr_log_open(const char *path)
         gr_log_close();
         return 0;
     }
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (strlen(path) >= sizeof g_path)
+        return -ENAMETOOLONG;
+    int fd = open_log_file(path);
     if (fd < 0)
-        return -errno;
-    if (fd <= STDERR_FILENO) {
-        /* stdio was closed (a daemon) and the file got fd 0-2; move it up so
-         * it cannot be mistaken for stderr below. */
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-        int err = errno;
-        close(fd);
-        if (high < 0)
-            return -err;
-        fd = high;
-    }
+        return fd; /* the old log stays */
+    pthread_mutex_lock(&g_switch_lock);
+    switch_sink(fd);
+    snprintf(g_path, sizeof g_path, "%s", path);
+    pthread_mutex_unlock(&g_switch_lock);
+    return 0;
+}
 
-    int cur = g_fd.load(std::memory_order_acquire);
-    if (cur == STDERR_FILENO) {
-        /* First file: fd becomes the fixed log fd. A racing first open that
-         * won the exchange keeps its fd and we swap our file in behind it. */
-        if (g_fd.compare_exchange_strong(cur, fd, std::memory_order_acq_rel))
-            return 0;
+int gr_log_reopen(void)
+{
+    pthread_mutex_lock(&g_switch_lock);
+    int rc = 0;
+    if (g_path[0]) {
+        int fd = open_log_file(g_path);
+        if (fd >= 0)
+            switch_sink(fd);
+        else
+            rc = fd; /* the old file stays the log: nothing is lost */
     }
-    int rc = replace_log_fd(cur, fd);
-    close(fd);
+    pthread_mutex_unlock(&g_switch_lock);
     return rc;
+}
+
+const char *gr_log_path(char *buf, size_t len)
+{
+    pthread_mutex_lock(&g_switch_lock);
+    snprintf(buf, len, "%s", g_path);
+    pthread_mutex_unlock(&g_switch_lock);
+    return buf;
 }
 
 void gr_log_close(void)
 {
-    int cur = g_fd.load(std::memory_order_acquire);
-    if (cur == STDERR_FILENO)
-        return;
-    /* Keep the fd number (see g_fd) but let it refer to stderr again; the
-     * file itself is released once in-flight writes finish. If stderr is
-     * closed (a daemon without one), the file simply stays the log. */
-    replace_log_fd(cur, STDERR_FILENO);
+    pthread_mutex_lock(&g_switch_lock);
+    if (g_path[0])
+        switch_sink(-1);
+    g_path[0] = '\0';
+    pthread_mutex_unlock(&g_switch_lock);
 }
 
 int gr_log_level_parse(const char *s)
@@ -161,7 +216,16 @@ void gr_log(int level, const char *fmt, ...)
         len--;
     line[len++] = '\n';
 
-    int fd = g_fd.load(std::memory_order_acquire);
+    gr_log_sink_t *sink = g_sink.load(std::memory_order_seq_cst);
+    for (;;) {
+        sink->users.fetch_add(1, std::memory_order_seq_cst);
+        gr_log_sink_t *now = g_sink.load(std::memory_order_seq_cst);
+        if (now == sink)
+            break;
+        sink->users.fetch_sub(1, std::memory_order_release); /* switched meanwhile */
+        sink = now;
+    }
+    int fd = sink->fd.load(std::memory_order_relaxed);
     const char *p = line;
     while (len > 0) {
         ssize_t w = write(fd, p, len);
@@ -173,5 +237,6 @@ void gr_log(int level, const char *fmt, ...)
         p += w;
         len -= (size_t)w;
     }
+    sink->users.fetch_sub(1, std::memory_order_release);
     errno = saved_errno;
 }

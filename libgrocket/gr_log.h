@@ -1,5 +1,6 @@
 /* gr_log.h - the process log: level-filtered, one line per call, to stderr
- * or a file. Thread-safe (one write(2) per line). */
+ * or a file. Thread-safe (one write(2) per line), also while the file is
+ * switched or reopened. */
 #ifndef GR_LOG_H
 #define GR_LOG_H
 
@@ -9,8 +10,16 @@
 void gr_log_set_level(int level);
 int gr_log_get_level(void);
 /* Write to path (append) instead of stderr; NULL or "" returns to stderr.
- * Returns 0 or -errno. */
+ * Returns 0 or -errno (the log then stays where it was). Safe while other
+ * threads log: each line goes whole to the old or the new file. */
 int gr_log_open(const char *path);
+/* Open the log file's path again (logrotate renamed the file: a new one is
+ * created). 0 (also when logging to stderr) or -errno, the old file then
+ * staying the log. Safe while other threads log. */
+int gr_log_reopen(void);
+/* The path of the log file into buf ("" for stderr); returns buf. */
+const char *gr_log_path(char *buf, size_t len);
+/* Back to stderr; the file is closed once no thread writes to it. */
 void gr_log_close(void);
 
 void gr_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

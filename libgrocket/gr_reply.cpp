@@ -47,11 +47,12 @@ static bool held_count_rest(gr_thread_ctx_t *ctx, gr_conn_t *c)
     int64_t add = (int64_t)(rest - c->out_counted);
     int64_t now = c->held.fetch_add(add, std::memory_order_relaxed) + add;
     c->out_counted = rest;
-    if (now <= ctx->server->settings.out_close_bytes)
+    int64_t limit = gr_settings_live(ctx->server)->out_close_bytes;
+    if (now <= limit)
         return true;
     GR_COUNT(ctx, output_limit, 1);
     GR_DEBUG("fd %d: %lld bytes held past tcp.out.close_bytes (%lld); closing it", c->fd, (long long)now,
-             (long long)ctx->server->settings.out_close_bytes);
+             (long long)limit);
     discard_out(c);
     gr_conn_close(c);
     return false;

@@ -32,6 +32,8 @@ static gr_server_t *server_alloc(void)
     new (&s->started) std::atomic<int>(0);
     new (&s->start_failed) std::atomic<int>(0);
     new (&s->serving) std::atomic<int>(0);
+    new (&s->draining) std::atomic<int>(0);
+    new (&s->live) std::atomic<gr_live_t *>(nullptr);
     for (int i = 0; i < GR_MAX_LISTEN; i++)
         s->listeners[i].fd = GR_INVALID_SOCKET;
     gr_stop_wait_init(&s->stop_wait);
@@ -45,6 +47,10 @@ static int server_setup(gr_server_t *s, const gr_module_t *module, int argc, cha
     if (rc != GR_OK)
         return rc;
     gr_log_set_level(s->settings.log_level);
+    if ((rc = gr_live_init(s)) != GR_OK) {
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
     s->info.argc = argc;
     s->info.argv = argv;
     if (module)
@@ -61,6 +67,10 @@ int gr_server_create(gr_server_t **out, const char *config_path, int argc, char 
         return GR_ENOMEM;
     }
     int rc = gr_config_load_file(&s->config, config_path, err, errlen);
+    if (rc == GR_OK && !(s->config_path = strdup(config_path))) {
+        snprintf(err, errlen, "out of memory");
+        rc = GR_ENOMEM;
+    }
     if (rc == GR_OK)
         rc = server_setup(s, NULL, argc, argv, err, errlen);
     if (rc != GR_OK) {
@@ -225,6 +235,7 @@ static int create_contexts(gr_server_t *s, char *err, size_t errlen)
             new (&ctx->sleeping) std::atomic<int>(0);
             new (&ctx->close_list) std::atomic<gr_conn_t *>(nullptr);
             new (&ctx->closed_all) std::atomic<int>(0);
+            new (&ctx->drain_left) std::atomic<int>(-1);
             ctx->server = s;
             ctx->group = g;
             ctx->index = i;
@@ -324,9 +335,12 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
     if (rc != GR_OK)
         goto fail;
     plan_groups(s);
-    s->http_limits.max_header_size = (uint32_t)s->settings.http_max_header_size;
-    s->http_limits.max_headers = (uint32_t)s->settings.http_max_headers;
-    s->http_limits.max_body_size = (uint64_t)s->settings.http_max_body_size;
+    /* Settings may have changed since create (reload before start). */
+    rc = gr_live_init(s);
+    if (rc != GR_OK) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (m->init && m->init(gr_services_get()) != 0) {
         snprintf(err, errlen, "module %s (%s): init failed", m->name, s->module.path);
         rc = GR_EREFUSED;
@@ -384,14 +398,34 @@ fail:
     return rc;
 }
 
+static void close_listeners(gr_server_t *s)
+{
+    for (int i = 0; i < GR_MAX_LISTEN; i++) {
+        if (s->listeners[i].fd != GR_INVALID_SOCKET)
+            gr_socket_close(s->listeners[i].fd);
+        s->listeners[i].fd = GR_INVALID_SOCKET;
+    }
+}
+
+void gr_server_stop_accepting(gr_server_t *s)
+{
+    if (s->accept_stopped || !s->running)
+        return;
+    s->accept_stopped = 1;
+    s->stop[GR_GROUP_ACCEPT].store(1, std::memory_order_release);
+    wake_group(s, GR_GROUP_ACCEPT);
+    join_group(s, GR_GROUP_ACCEPT);
+    /* Closed, not left open: a client connecting now is refused at once
+     * instead of waiting in the backlog for an accept that never comes. */
+    close_listeners(s);
+}
+
 void gr_server_stop(gr_server_t *s)
 {
     s->stopped = 1;
     if (s->running) {
         /* 1. No new connections. */
-        s->stop[GR_GROUP_ACCEPT].store(1, std::memory_order_release);
-        wake_group(s, GR_GROUP_ACCEPT);
-        join_group(s, GR_GROUP_ACCEPT);
+        gr_server_stop_accepting(s);
         /* 2. Owners close every connection (nothing more is read or cut). */
         s->stop[GR_GROUP_IN].store(1, std::memory_order_release);
         wake_group(s, GR_GROUP_IN);
@@ -415,11 +449,7 @@ void gr_server_stop(gr_server_t *s)
         s->running = 0;
         gr_stats_log_totals(s);
     }
-    for (int i = 0; i < GR_MAX_LISTEN; i++) {
-        if (s->listeners[i].fd != GR_INVALID_SOCKET)
-            gr_socket_close(s->listeners[i].fd);
-        s->listeners[i].fd = GR_INVALID_SOCKET;
-    }
+    close_listeners(s);
     destroy_contexts(s);
     if (s->module_inited && s->module.m.term)
         s->module.m.term();
@@ -436,6 +466,8 @@ void gr_server_destroy(gr_server_t *s)
     gr_module_unload(&s->module);
     gr_config_free(s->config);
     gr_stop_wait_close(&s->stop_wait);
+    gr_live_free(s);
+    free(s->config_path);
     free(s);
 }
 

@@ -60,6 +60,9 @@ typedef struct gr_thread_ctx_t {
     /* tcp_in: open connections this thread owns. */
     gr_conn_t *conns;
     std::atomic<int> closed_all; /* tcp_in: every connection closed at stop */
+    /* tcp_in, during a graceful stop: connections still open after its
+     * last look (-1 before its first). */
+    std::atomic<int> drain_left;
     /* processing threads: connections registered for writability. */
     gr_conn_t *waiting;
     /* tcp_out: connections with chunks queued. */
@@ -102,6 +105,16 @@ typedef struct gr_stop_wait_t {
 } gr_stop_wait_t;
 void gr_stop_wait_init(gr_stop_wait_t *w);
 void gr_stop_wait_close(gr_stop_wait_t *w);
+/* The settings the running server reads the reloadable keys from: an
+ * immutable snapshot, replaced as a whole by a reload and published with a
+ * release store, read with one acquire load (gr_settings_live). Readers
+ * hold no lock and never see half a reload. A replaced snapshot is kept
+ * until the server is destroyed, since a thread may still be reading it. */
+typedef struct gr_live_t {
+    gr_settings_t settings;        /* reloadable keys: the latest values; others: as at start */
+    gr_http_limits_t http_limits;  /* drawn from settings for the HTTP parser */
+    struct gr_live_t *older;       /* replaced snapshots */
+} gr_live_t;
 
 typedef struct gr_listener_t {
     gr_socket_t fd;
@@ -116,7 +129,8 @@ struct gr_server_t {
     int module_inited;            /* module init returned 0: term is owed */
     gr_listener_t listeners[GR_MAX_LISTEN];
     gr_listen_info_t listen_info[GR_MAX_LISTEN];
-    gr_http_limits_t http_limits;  /* from the settings */
+    std::atomic<gr_live_t *> live; /* see gr_live_t; never NULL after create */
+    char *config_path;            /* the file given at create, for a reload; NULL: from a string */
     int listener_count;
     gr_server_info_t info;        /* what services->server_info returns */
     char *url_copies[GR_MAX_LISTEN];
@@ -129,6 +143,10 @@ struct gr_server_t {
     std::atomic<int> serving;     /* every thread started well: accept may begin */
     int64_t started_ms;           /* gr_clock_ms() at start, for the stats' uptime */
     std::atomic<int> conns_open;  /* TCP connections accepted and not yet freed (tcp.max_connections) */
+    /* A graceful stop is under way (gr_server_drain): tcp_in closes idle
+     * connections, and HTTP replies say "Connection: close". */
+    std::atomic<int> draining;
+    int accept_stopped;           /* accept threads joined and listen sockets closed */
     int stopped;                  /* a stopped server is not started again */
     int running;
     gr_stop_wait_t stop_wait;     /* gr_server_request_stop / gr_server_wait */
@@ -144,8 +162,33 @@ void gr_thread_end(gr_thread_ctx_t *ctx);
 int gr_server_create_with_config(struct gr_server_t **out, gr_config_t *cfg, const gr_module_t *module, int argc,
                                  char **argv, char *err, size_t errlen);
 
-/* The validated settings (grocketd reads its own keys from them). */
+/* The validated settings as at start (grocketd reads its own keys from
+ * them). Keys a reload may change are read through gr_settings_live. */
 const gr_settings_t *gr_server_settings(const struct gr_server_t *s);
+
+/* The settings as now: the reloadable keys (GR_RELOAD in gr_config.cpp)
+ * with their latest values. One acquire load; read what you need from one
+ * snapshot rather than calling this twice when two keys must agree. */
+static inline const gr_live_t *gr_server_live(const struct gr_server_t *s)
+{
+    return s->live.load(std::memory_order_acquire);
+}
+static inline const gr_settings_t *gr_settings_live(const struct gr_server_t *s)
+{
+    return &gr_server_live(s)->settings;
+}
+/* Build the first snapshot from s->settings (create, and again at start);
+ * GR_ENOMEM. Free every snapshot (destroy). */
+int gr_live_init(struct gr_server_t *s);
+void gr_live_free(struct gr_server_t *s);
+
+/* Stop the accept threads and close the listen sockets; once. */
+void gr_server_stop_accepting(struct gr_server_t *s);
+/* Is a graceful stop under way? */
+static inline bool gr_server_draining(const struct gr_server_t *s)
+{
+    return s->draining.load(std::memory_order_acquire) != 0;
+}
 
 /* The thread bodies (one file each). */
 void *gr_tcp_accept_main(void *ctx);

@@ -57,7 +57,8 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
             return false;
         }
         st->backoff_ms = 0;
-        if (s->conns_open.load(std::memory_order_relaxed) >= s->settings.max_connections) {
+        int max_conns = gr_settings_live(s)->max_connections;
+        if (s->conns_open.load(std::memory_order_relaxed) >= max_conns) {
             /* Accepted and closed at once: the client learns at once, and
              * the kernel's queue does not fill with connections we will
              * not serve. */
@@ -67,7 +68,7 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
             int64_t now = gr_clock_ms();
             if (now - st->limit_logged_ms >= 1000) {
                 GR_WARN("%s: tcp.max_connections (%d) open; closed %llu new connections since the last report", url,
-                        s->settings.max_connections, (unsigned long long)st->limit_unlogged);
+                        max_conns, (unsigned long long)st->limit_unlogged);
                 st->limit_logged_ms = now;
                 st->limit_unlogged = 0;
             }

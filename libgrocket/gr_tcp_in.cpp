@@ -51,7 +51,8 @@ static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
 static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     const gr_settings_t *st = &ctx->server->settings;
-    if ((st->worker_disabled && st->tcp_out_disabled) || c->held.load(std::memory_order_relaxed) < st->out_pause_bytes)
+    if ((st->worker_disabled && st->tcp_out_disabled) ||
+        c->held.load(std::memory_order_relaxed) < gr_settings_live(ctx->server)->out_pause_bytes)
         return false;
     if (ctx->paused_count == ctx->paused_cap) {
         int cap = ctx->paused_cap ? ctx->paused_cap * 2 : 16;
@@ -80,7 +81,7 @@ static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c);
 
 static void resume_paused(gr_thread_ctx_t *ctx)
 {
-    int64_t low = ctx->server->settings.out_pause_bytes / 2;
+    int64_t low = gr_settings_live(ctx->server)->out_pause_bytes / 2;
     for (int i = 0; i < ctx->paused_count;) {
         gr_conn_t *c = ctx->paused[i];
         if (c->held.load(std::memory_order_relaxed) > low) {
@@ -242,7 +243,7 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
             gr_http_parser_init(c->http);
         }
     }
-    return gr_http_parser_feed(c->http, data, avail, &ctx->server->http_limits);
+    return gr_http_parser_feed(c->http, data, avail, &gr_server_live(ctx->server)->http_limits);
 }
 
 /* What cut_packages leaves behind. */
@@ -303,8 +304,10 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
             in_close(ctx, c);
             return GR_CUT_CLOSED;
         }
-        if (msg && !msg->keep_alive)
-            c->in_stopped = 1; /* the reply closes: later requests are not served */
+        /* The reply closes (also in a graceful stop, where it says
+         * Connection: close): later requests are not served. */
+        if (msg && (!msg->keep_alive || gr_server_draining(ctx->server)))
+            c->in_stopped = 1;
         if (c->is_http)
             gr_http_parser_next(c->http);
         pos += (size_t)rc;
@@ -340,7 +343,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
 static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", c->fd,
-            (long long)ctx->server->settings.recv_buf_max);
+            (long long)gr_settings_live(ctx->server)->recv_buf_max);
     GR_COUNT(ctx, too_large, 1);
     in_close(ctx, c);
 }
@@ -352,7 +355,7 @@ static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
  * recv_buf.max: past it the package can never fit. NULL when it cannot. */
 static char *recv_room(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t need, size_t *room)
 {
-    const gr_settings_t *st = &ctx->server->settings;
+    const gr_settings_t *st = gr_settings_live(ctx->server);
     gr_buf_t *b = &c->in;
     size_t have = b->len - b->off;
     if (have == 0 && need == 0) {
@@ -375,7 +378,7 @@ static char *recv_room(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t need, size_t *
 
 static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    const gr_settings_t *st = &ctx->server->settings;
+    const gr_settings_t *st = gr_settings_live(ctx->server);
     size_t need = 0;
     GR_CHECK_OWNER(ctx, c);
     for (int round = 0; round < GR_READS_PER_EVENT; round++) {
@@ -477,7 +480,7 @@ static void drain_close_list(gr_thread_ctx_t *ctx)
  * request head is taking longer than http.header_timeout. */
 static void sweep_idle(gr_thread_ctx_t *ctx)
 {
-    const gr_settings_t *st = &ctx->server->settings;
+    const gr_settings_t *st = gr_settings_live(ctx->server);
     int64_t keepalive = (int64_t)st->http_keepalive_timeout * 1000, header = (int64_t)st->http_header_timeout * 1000;
     int64_t tcp_idle = (int64_t)st->tcp_idle_timeout * 1000;
     for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
@@ -506,6 +509,45 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
     }
 }
 
+/* Graceful stop: is c idle, so that closing it loses nothing? Nothing
+ * owed to it (no job at a worker, no reply waiting to be sent: every such
+ * hold is a reference; inline, the wait is this thread's own flag), no
+ * package partly received, and no bytes waiting in the socket (a request
+ * that already arrived is served). */
+static bool drain_idle(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (c->refs.load(std::memory_order_acquire) > 1 || (ctx->proc_id >= 0 && c->out_waiting))
+        return false;
+    if (c->in.len != c->in.off)
+        return false;
+    if (c->in_eof || c->in_stopped)
+        return true; /* nothing more will be read from it */
+    char byte;
+    long r = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return r <= 0; /* 0: the peer closed; < 0: nothing there (or an error) */
+}
+
+/* Graceful stop: close the idle connections, keep the busy ones, and say
+ * how many are left. Runs every pass of the loop while draining (the loop
+ * wakes every 10 ms then), so a connection is closed soon after its last
+ * reply went out; an HTTP one is usually closed by that reply already
+ * (Connection: close). */
+static void drain_step(gr_thread_ctx_t *ctx)
+{
+    drain_inbox(ctx); /* connections accepted before accept stopped */
+    int left = 0;
+    for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
+        next = c->next;
+        if (drain_idle(ctx, c)) {
+            GR_DEBUG("fd %d: idle at a graceful stop; closing it", c->fd);
+            in_close(ctx, c);
+        } else {
+            left++;
+        }
+    }
+    ctx->drain_left.store(left, std::memory_order_release);
+}
+
 void *gr_tcp_in_main(void *arg)
 {
     gr_thread_ctx_t *ctx = (gr_thread_ctx_t *)arg;
@@ -517,8 +559,10 @@ void *gr_tcp_in_main(void *arg)
     ctx->next_sweep_ms = ctx->now_ms + 1000;
     for (;;) {
         /* Wake at least once a second while connections are open, for the
-         * timeouts. */
-        int timeout = gr_before_wait(ctx, ctx->paused_count ? GR_PAUSE_CHECK_MS : ctx->conns ? 1000 : -1);
+         * timeouts; every GR_PAUSE_CHECK_MS while reads are paused or in a
+         * graceful stop (to close connections as they become idle). */
+        int timeout = gr_before_wait(ctx, ctx->paused_count || (gr_server_draining(s) && ctx->conns) ? GR_PAUSE_CHECK_MS
+                                          : ctx->conns ? 1000 : -1);
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         ctx->now_ms = gr_clock_ms();
@@ -544,6 +588,8 @@ void *gr_tcp_in_main(void *arg)
             sweep_idle(ctx);
             ctx->next_sweep_ms = ctx->now_ms + 1000;
         }
+        if (gr_server_draining(s)) /* looked at after the wait: the drain's wake-up may be this one */
+            drain_step(ctx);
         if (s->stop[GR_GROUP_IN].load(std::memory_order_acquire) && !ctx->closed_all.load(std::memory_order_relaxed)) {
             drain_inbox(ctx); /* connections accepted before the stop */
             while (ctx->conns)

@@ -283,7 +283,7 @@ std::string get_req(const std::string &target, const std::string &extra = "")
 }
 
 /* The demo's "Hello, World!" answer, checked in full. */
-::testing::AssertionResult is_hello(const HttpResponse &r)
+[[maybe_unused]] ::testing::AssertionResult is_hello(const HttpResponse &r)
 {
     if (!r.complete)
         return ::testing::AssertionFailure() << "incomplete response: head [" << r.head << "] body [" << r.body
@@ -298,7 +298,7 @@ std::string get_req(const std::string &target, const std::string &extra = "")
 /* Stop the server and check the books: clean exit, every connection
  * closed, every request cut was processed or counted as dropped; and, when
  * given, the number of connections accepted (proves keep-alive reuse). */
-void stop_and_check(GrocketdProcess &srv, long long accepted_expected = -1)
+[[maybe_unused]] void stop_and_check(GrocketdProcess &srv, long long accepted_expected = -1)
 {
     ASSERT_EQ(0, srv.stop()) << srv.log();
     std::string log = srv.log();

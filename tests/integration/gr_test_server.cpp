@@ -108,9 +108,20 @@ GrocketdProcess::GrocketdProcess(const std::string &module_path, const std::stri
     dir_ = make_temp_dir();
     ini_ = dir_ + "/grocketd.ini";
     log_path_ = dir_ + "/grocketd.log";
-    std::ofstream f(ini_);
-    f << "[server]\nmodule = " << module_path << "\npid_file =\n" << server_keys << "\n"
-      << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
+    module_path_ = module_path;
+    rewrite_config(server_keys, extra_sections);
+}
+
+void GrocketdProcess::rewrite_config(const std::string &server_keys, const std::string &extra_sections)
+{
+    /* Whole or not at all: a reload must never read half a file. */
+    std::string tmp = ini_ + ".tmp";
+    {
+        std::ofstream f(tmp);
+        f << "[server]\nmodule = " << module_path_ << "\npid_file =\n" << server_keys << "\n"
+          << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
+    }
+    rename(tmp.c_str(), ini_.c_str());
 }
 
 GrocketdProcess::~GrocketdProcess()
@@ -175,7 +186,10 @@ int GrocketdProcess::stop(int sig)
     return st;
 }
 
-std::string GrocketdProcess::log() const { return read_file(log_path_); }
+std::string GrocketdProcess::log() const
+{
+    return file_log_.empty() ? read_file(log_path_) : read_file(log_path_) + read_file(file_log_);
+}
 
 long long gr_test_total(const std::string &log, const char *key)
 {

@@ -34,12 +34,19 @@ public:
     int port() const { return port_; }           /* the tcp:// listen */
     int http_port() const { return http_port_; } /* the http:// listen */
     pid_t pid() const { return pid_; }
+    /* stdout and stderr together, then the log file set by set_file_log. */
     std::string log() const;
+    /* Write the configuration again (the same module and listens), e.g.
+     * before a SIGHUP. */
+    void rewrite_config(const std::string &server_keys, const std::string &extra_sections = "");
+    /* The server also logs to this file (log.file among server_keys):
+     * log() reads it too. */
+    void set_file_log(const std::string &path) { file_log_ = path; }
     const std::string &config_path() const { return ini_; }
     const std::string &dir() const { return dir_; }
 
 private:
-    std::string dir_, ini_, log_path_;
+    std::string dir_, ini_, log_path_, module_path_, file_log_;
     pid_t pid_ = -1;
     int port_ = -1;
     int http_port_ = -1;

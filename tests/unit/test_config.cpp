@@ -629,6 +629,7 @@ namespace {
 
 struct DocRow {
     std::string key, def;
+    std::string reload; /* the last column: "yes" or "restart" */
 };
 
 /* Rows of docs/configuration.md's key table: "| `key` | `default` | ...". */
@@ -651,7 +652,11 @@ std::vector<DocRow> doc_rows()
         EXPECT_NE(d2, std::string::npos) << l;
         if (d2 == std::string::npos)
             continue;
-        rows.push_back({ l.substr(k1, k2 - k1), l.substr(d1 + 1, d2 - d1 - 1) });
+        size_t end = l.rfind('|'), last = end == std::string::npos ? end : l.rfind('|', end - 1);
+        std::string reload = last == std::string::npos ? "" : l.substr(last + 1, end - last - 1);
+        reload.erase(0, reload.find_first_not_of(' '));
+        reload.erase(reload.find_last_not_of(' ') + 1);
+        rows.push_back({ l.substr(k1, k2 - k1), l.substr(d1 + 1, d2 - d1 - 1), reload });
     }
     fclose(fp);
     return rows;
@@ -668,9 +673,10 @@ TEST(ConfigShipped, DocsTableMatchesDefaultFile)
     gr_config_t *cfg = NULL;
     ASSERT_EQ(gr_config_load_file(&cfg, kShipped.c_str(), err, sizeof(err)), 0) << err;
     /* Every key the server knows is shipped (documented: checked below). */
-    size_t known = 0;
-    for (const char *k; (k = gr_settings_key_at(known)) != NULL; known++)
-        EXPECT_NE(gr_config_get(cfg, "server", k), nullptr) << k << " is a known key missing from conf/grocketd.ini";
+    size_t known = (size_t)gr_settings_key_count();
+    for (int i = 0; i < gr_settings_key_count(); i++)
+        EXPECT_NE(gr_config_get(cfg, "server", gr_settings_key_name(i)), nullptr)
+            << gr_settings_key_name(i) << " is a known key missing from conf/grocketd.ini";
     EXPECT_EQ(rows.size(), known);
     for (const DocRow &r : rows) {
         const char *v = gr_config_get(cfg, "server", r.key.c_str());
@@ -689,4 +695,45 @@ TEST(ConfigShipped, DocsTableMatchesDefaultFile)
         EXPECT_TRUE(found) << key << " is in conf/grocketd.ini but not in docs/configuration.md";
     }
     gr_config_free(cfg);
+}
+
+/* The docs' column "Reload" says what the key table says (GR_RELOAD), for
+ * every key. */
+TEST(ConfigShipped, DocsReloadColumnMatchesTheTable)
+{
+    std::vector<DocRow> rows = doc_rows();
+    ASSERT_EQ(rows.size(), (size_t)gr_settings_key_count());
+    for (const DocRow &r : rows) {
+        int reloadable = gr_settings_key_reloadable_by_name(r.key.c_str());
+        ASSERT_GE(reloadable, 0) << r.key;
+        EXPECT_EQ(r.reload, reloadable ? "yes" : "restart") << r.key;
+    }
+    EXPECT_EQ(gr_settings_key_reloadable_by_name("log.level"), 1);
+    EXPECT_EQ(gr_settings_key_reloadable_by_name("tcp.in.thread_count"), 0);
+    EXPECT_EQ(gr_settings_key_reloadable_by_name("no.such.key"), -1);
+}
+
+/* The per-key helpers a reload uses: difference, text, copy. */
+TEST(ConfigKeys, DiffFormatAndCopy)
+{
+    gr_settings_t a, b;
+    gr_settings_defaults(&a);
+    gr_settings_defaults(&b);
+    b.http_max_body_size = 50;
+    b.log_level = GR_LOG_DEBUG;
+    snprintf(b.log_file, sizeof b.log_file, "/var/log/g.log");
+    std::vector<std::string> changed;
+    for (int i = 0; i < gr_settings_key_count(); i++) {
+        if (!gr_settings_key_differs(i, &a, &b))
+            continue;
+        char was[GR_PATH_MAX + 8], now[GR_PATH_MAX + 8];
+        gr_settings_key_format(i, &a, was, sizeof was);
+        gr_settings_key_format(i, &b, now, sizeof now);
+        changed.push_back(std::string(gr_settings_key_name(i)) + ":" + was + "->" + now);
+        gr_settings_key_copy(i, &a, &b);
+    }
+    std::vector<std::string> expected = { "log.level:info->debug", "log.file:''->'/var/log/g.log'",
+                                          "http.max_body_size:1048576->50" };
+    EXPECT_EQ(changed, expected);
+    EXPECT_EQ(memcmp(&a, &b, sizeof a), 0);
 }
