@@ -50,6 +50,21 @@ bool echo_ok(int fd, const std::string &msg)
     return gr_test_send(fd, msg) && gr_test_recv(fd, msg.size()) == msg;
 }
 
+/* A new connection gets its echo, within tries * pause_ms. */
+bool served_within(int port, int tries, int pause_ms)
+{
+    for (int i = 0; i < tries; i++) {
+        sleep_ms(pause_ms);
+        int fd = gr_test_connect("127.0.0.1", port);
+        bool ok = fd >= 0 && echo_ok(fd, "served?");
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
 /* The byte at position i of the stream a test sends. */
 char pattern_at(uint64_t i) { return (char)('a' + (i * 7 + i / 251) % 26); }
 
@@ -173,15 +188,7 @@ TEST_P(Limits, MaxConnectionsClosesTheExtraOnesAndRecovers)
     EXPECT_EQ(stat_of(r.body, "tcp_accept", "accepted"), 3) << r.body;
     /* A closed connection makes room again. */
     close(b);
-    bool served = false;
-    for (int i = 0; i < 50 && !served; i++) {
-        sleep_ms(50);
-        int e = gr_test_connect("127.0.0.1", srv.port());
-        served = e >= 0 && echo_ok(e, "e1");
-        if (e >= 0)
-            close(e);
-    }
-    EXPECT_TRUE(served);
+    EXPECT_TRUE(served_within(srv.port(), 50, 50));
     close(a);
     stop_and_check(srv);
     EXPECT_NE(srv.log().find("tcp.max_connections (3) open"), std::string::npos) << srv.log();
@@ -296,15 +303,7 @@ TEST(LimitsTcp, OutOfDescriptorsBacksOffAndRecovers)
     EXPECT_LT(t1 - t0, 40) << "CPU ticks while out of descriptors";
     for (int fd : fds)
         close(fd);
-    bool served = false;
-    for (int i = 0; i < 100 && !served; i++) {
-        sleep_ms(100);
-        int fd = gr_test_connect("127.0.0.1", srv.port());
-        served = fd >= 0 && echo_ok(fd, "back");
-        if (fd >= 0)
-            close(fd);
-    }
-    EXPECT_TRUE(served) << srv.log();
+    EXPECT_TRUE(served_within(srv.port(), 100, 100)) << srv.log();
     std::string js = fetch_stats(srv.http_port());
     EXPECT_GE(stat_of(js, "tcp_accept", "accept_errors"), 1) << js;
     EXPECT_EQ(0, srv.stop()) << srv.log();
