@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define GR_ABI_MAJOR 1
-#define GR_ABI_MINOR 2
+#define GR_ABI_MINOR 3
 #define GR_ABI_VERSION ((GR_ABI_MAJOR << 16) | GR_ABI_MINOR)
 #define GR_ABI_VERSION_MAJOR(v) ((int)((uint32_t)(v) >> 16))
 #define GR_ABI_VERSION_MINOR(v) ((int)((uint32_t)(v) & 0xffffu))
@@ -41,8 +41,14 @@ extern "C" {
 /* The name of the one symbol a module exports. */
 #define GR_MODULE_ENTRY_SYMBOL "gr_module_entry"
 
-/* One client connection (TCP). Opaque: use the services to work with it. */
+/* One client connection (TCP), or for a datagram from a udp:// listen a
+ * handle standing for its sender (ABI 1.3; conn_transport tells which).
+ * Opaque: use the services to work with it. */
 typedef struct gr_conn_t gr_conn_t;
+
+/* Return values of gr_services_t.conn_transport (ABI 1.3). */
+#define GR_TRANSPORT_TCP 0   /* a connection from a tcp:// or http:// listen */
+#define GR_TRANSPORT_UDP 1   /* a datagram from a udp:// listen */
 
 /* Log levels for gr_services_t.log. */
 enum gr_log_level_t {
@@ -113,6 +119,10 @@ typedef struct gr_server_info_t {
     int tcp_in_threads;
     int tcp_out_threads;              /* 0 when tcp_out is disabled */
     int worker_threads;               /* 0 when the worker is disabled */
+    /* ---- ABI 1.3 ---- */
+    int udp_in_threads;               /* 0 when no udp:// listen is configured */
+    int udp_out_threads;              /* 0 when udp_out is disabled or there is no udp:// listen */
+    int proc_threads;                 /* threads that run proc: thread_init ids are 0..proc_threads-1 */
 } gr_server_info_t;
 
 /* Services the framework offers a module. Append-only: never reorder. */
@@ -174,6 +184,15 @@ typedef struct gr_services_t {
     int (*http_add_header)(gr_conn_t *conn, const char *name, const char *value);
     /* The common case in one call: status, Content-Type text/plain, body. */
     int (*http_reply_text)(gr_conn_t *conn, int status, const char *text);
+
+    /* ---- ABI 1.3 ---- */
+
+    /* GR_TRANSPORT_TCP or GR_TRANSPORT_UDP: how the package being checked or
+     * processed came. For UDP, conn stands for the datagram's sender only
+     * while check/proc runs: conn_peer gives the sender, reply/reply_alloc
+     * build the one datagram sent back, conn_get_user is NULL and
+     * conn_set_user does nothing, and tcp_accept/tcp_close are never called. */
+    int (*conn_transport)(gr_conn_t *conn);
 } gr_services_t;
 
 /* A module describes itself with this struct. Append-only: never reorder.
@@ -198,11 +217,15 @@ typedef struct gr_module_t {
     /* Framing: data holds len received bytes not yet cut into packages.
      * Return N > 0 when the first N bytes are one package,
      * GR_CHECK_NEED_MORE when more bytes are needed, GR_CHECK_BAD for bad
-     * data. Runs on the connection's receiving thread. */
+     * data. Runs on the connection's receiving thread. Over UDP (ABI 1.3)
+     * a datagram must hold whole packages: one that check refuses, or that
+     * ends inside a package, is dropped unanswered. */
     long (*check)(gr_conn_t *conn, const char *data, size_t len);
 
     /* Process one package; reply through services->reply. Packages of one
-     * connection are processed in order, one at a time. */
+     * connection are processed in order, one at a time. Over UDP the
+     * replies to one datagram's packages leave as one datagram, and
+     * GR_PROC_CLOSE skips the rest of that datagram's packages. */
     int (*proc)(gr_conn_t *conn, const char *package, size_t len);
 
     /* ---- ABI 1.1 ---- */

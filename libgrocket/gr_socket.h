@@ -4,6 +4,7 @@
 #define GR_SOCKET_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -34,6 +35,8 @@ int gr_addr_port(const gr_addr_t *a);
  * IPv6). Returns the socket or a negative errno; *bound gets the real
  * address (port 0 gets a port from the kernel). */
 gr_socket_t gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound);
+/* Bind s to addr; *bound (when not NULL) gets the real address. 0 or -errno. */
+int gr_socket_bind(gr_socket_t s, const gr_addr_t *addr, gr_addr_t *bound);
 /* Accept one connection, non-blocking and close-on-exec. Returns the socket
  * or a negative errno (-EAGAIN when none is waiting). */
 gr_socket_t gr_tcp_accept(gr_socket_t listener, gr_addr_t *peer);
@@ -47,5 +50,41 @@ void gr_socket_close(gr_socket_t s);
 /* recv/send without SIGPIPE; bytes (0 = peer closed for recv) or -errno. */
 long gr_socket_recv(gr_socket_t s, void *buf, size_t len);
 long gr_socket_send(gr_socket_t s, const void *buf, size_t len);
+
+/* ---- UDP (gr_dgram_linux.cpp: recvmmsg/sendmmsg, one backend file per
+ * platform like gr_poll) ---- */
+
+/* One datagram of a batch call. */
+typedef struct gr_dgram_t {
+    char *data;       /* recv: where to receive; send: the bytes */
+    uint32_t len;     /* recv: in, the room at data; out, the bytes received. send: the bytes */
+    uint32_t trunc;   /* recv: the datagram was longer than the room; the rest is lost */
+    gr_addr_t addr;   /* recv: the sender; send: the destination */
+} gr_dgram_t;
+
+/* The system's scratch for a batch call of up to max datagrams (mmsghdr and
+ * iovec arrays on Linux); one per thread. NULL when out of memory. */
+typedef struct gr_dgram_io_t gr_dgram_io_t;
+gr_dgram_io_t *gr_dgram_io_new(int max);
+void gr_dgram_io_free(gr_dgram_io_t *io);
+
+/* Non-blocking UDP socket bound to addr (IPV6_V6ONLY for IPv6).
+ * reuseport: several sockets share the address and the kernel hands each
+ * datagram to one of them chosen by a hash of the sender's address, so one
+ * sender always reaches the same socket. rcvbuf/sndbuf > 0 set the socket
+ * buffers (SO_RCVBUFFORCE where allowed, else SO_RCVBUF, capped by the
+ * system). Socket or -errno; *bound gets the real address. */
+gr_socket_t gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound);
+/* The socket's buffer sizes as the kernel reports them; 0 or -errno. */
+int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf);
+/* Receive up to n datagrams into d[0..n) without blocking: the count
+ * (>= 1), or -errno (-EAGAIN when none is waiting). */
+int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n);
+/* Send d[0..n) in order: the count sent from the front (>= 1), or -errno
+ * when d[0] could not be sent (-EAGAIN: the send buffer is full). */
+int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n);
+/* Datagrams the kernel dropped on s because its receive buffer was full,
+ * since s was opened; -1 when the system does not say. */
+long long gr_udp_kernel_drops(gr_socket_t s);
 
 #endif

@@ -103,14 +103,14 @@ gr_test_run_t gr_test_run(const std::vector<std::string> &argv, int timeout_s)
 }
 
 GrocketdProcess::GrocketdProcess(const std::string &module_path, const std::string &server_keys,
-                                 const std::string &extra_sections)
+                                 const std::string &extra_sections, const std::string &extra_listens)
 {
     dir_ = make_temp_dir();
     ini_ = dir_ + "/grocketd.ini";
     log_path_ = dir_ + "/grocketd.log";
     std::ofstream f(ini_);
     f << "[server]\nmodule = " << module_path << "\npid_file =\n" << server_keys << "\n"
-      << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
+      << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n" << extra_listens;
 }
 
 GrocketdProcess::~GrocketdProcess()
@@ -176,6 +176,13 @@ int GrocketdProcess::stop(int sig)
 }
 
 std::string GrocketdProcess::log() const { return read_file(log_path_); }
+
+int GrocketdProcess::logged_port(const std::string &prefix) const
+{
+    std::string l = log(), key = "listening on " + prefix;
+    size_t at = l.find(key);
+    return at == std::string::npos ? -1 : atoi(l.c_str() + at + key.size());
+}
 
 long long gr_test_total(const std::string &log, const char *key)
 {
