@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
@@ -287,6 +288,38 @@ TEST(UdpOverload, TcpIsServedDuringAUdpFlood)
     EXPECT_NE(std::string::npos, tcp.output.find("RESULT requests=12000 errors=0")) << tcp.output;
     EXPECT_EQ(0, flood.status) << flood.output;
     stop_and_check(srv);
+}
+
+/* The client's UDP options: bad ones are usage errors (exit 2); a server
+ * that never answers costs the timeout per request, counted lost, and
+ * fails the run (exit 1), never a hang. */
+TEST(UdpClient, OptionsAndSilenceAreReported)
+{
+    std::string bin = gr_test_bin("test_tcp_client");
+    gr_test_run_t r = gr_test_run({bin, "--port", "9", "--max-loss", "5"}, 30);
+    EXPECT_EQ(2, r.status) << r.output;
+    EXPECT_NE(std::string::npos, r.output.find("--max-loss goes with --udp")) << r.output;
+    r = gr_test_run({bin, "--udp", "--port", "9", "--size", "65508"}, 30);
+    EXPECT_EQ(2, r.status) << r.output;
+    r = gr_test_run({bin, "--udp", "--port", "9", "--max-loss", "101"}, 30);
+    EXPECT_EQ(2, r.status) << r.output;
+    /* A port nobody has: take one from the kernel, then give it back. */
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sa, sizeof sa));
+    ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&sa, &len));
+    close(fd);
+    r = gr_test_run({bin, "--udp", "--port", std::to_string(ntohs(sa.sin_port)), "--connections", "2", "--count",
+                     "3", "--depth", "3", "--timeout", "0.2", "--quiet"},
+                    30);
+    EXPECT_EQ(1, r.status) << r.output;
+    EXPECT_EQ(6, result_field(r.output, "lost")) << r.output;
+    EXPECT_NE(std::string::npos, r.output.find("loss_pct=100.000")) << r.output;
+    EXPECT_NE(std::string::npos, r.output.find("FAILED: 6 of 6 requests lost")) << r.output;
 }
 
 } // namespace
