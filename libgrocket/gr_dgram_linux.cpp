@@ -116,22 +116,55 @@ static int point_at(gr_dgram_io_t *io, const gr_dgram_t *d, int n, bool recv)
     return n;
 }
 
-int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n)
+static int recv_flags(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n, int flags)
 {
     n = point_at(io, d, n, true);
     int r;
     do {
-        r = recvmmsg(s, io->msgs, (unsigned)n, MSG_DONTWAIT, NULL);
+        r = recvmmsg(s, io->msgs, (unsigned)n, flags, NULL);
     } while (r < 0 && errno == EINTR);
     if (r < 0)
         return -errno;
     for (int i = 0; i < r; i++) {
         const struct mmsghdr *m = &io->msgs[i];
+        /* A socket shut down for reading (gr_udp_unblock) with nothing
+         * queued "receives" empty entries without a sender: the end. A real
+         * datagram, even an empty one, always has a sender. */
+        if (m->msg_hdr.msg_namelen == 0)
+            return i;
         d[i].len = m->msg_len;
         d[i].trunc = (m->msg_hdr.msg_flags & MSG_TRUNC) != 0;
         d[i].addr.len = m->msg_hdr.msg_namelen;
     }
     return r;
+}
+
+int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n)
+{
+    return recv_flags(s, io, d, n, MSG_DONTWAIT);
+}
+
+int gr_udp_recv_wait(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n)
+{
+    /* MSG_WAITFORONE: block for the first datagram only, then take what
+     * else is queued without waiting. */
+    return recv_flags(s, io, d, n, MSG_WAITFORONE);
+}
+
+int gr_udp_set_wait(gr_socket_t s, int timeout_ms)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    int rc = gr_socket_set_nonblock(s, 0);
+    if (rc == 0 && setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+        rc = -errno;
+    return rc;
+}
+
+void gr_udp_unblock(gr_socket_t s)
+{
+    /* Linux wakes every reader of a UDP socket shut down for reading, and
+     * says ENOTCONN for an unconnected one while doing so: ignored. */
+    shutdown(s, SHUT_RD);
 }
 
 int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n)

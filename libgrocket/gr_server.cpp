@@ -428,6 +428,7 @@ void gr_server_stop(gr_server_t *s)
         /* 1b. No new datagrams (udp_in hands nothing over once joined). */
         s->stop[GR_GROUP_UDP_IN].store(1, std::memory_order_release);
         wake_group(s, GR_GROUP_UDP_IN);
+        gr_udp_unblock_all(s); /* those that wait in a receive */
         join_group(s, GR_GROUP_UDP_IN);
         /* 2. Owners close every connection (nothing more is read or cut). */
         s->stop[GR_GROUP_IN].store(1, std::memory_order_release);

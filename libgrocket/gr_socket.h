@@ -78,8 +78,19 @@ gr_socket_t gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sn
 /* The socket's buffer sizes as the kernel reports them; 0 or -errno. */
 int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf);
 /* Receive up to n datagrams into d[0..n) without blocking: the count
- * (>= 1), or -errno (-EAGAIN when none is waiting). */
+ * (>= 1), or -errno (-EAGAIN when none is waiting); 0 once the socket was
+ * shut down for reading (gr_udp_unblock) and nothing is left. */
 int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n);
+/* The same on a socket prepared with gr_udp_set_wait: wait for the first
+ * datagram (up to its time-out: then -EAGAIN), take what else is queued.
+ * One system call per batch, no poll: for a thread with one socket. */
+int gr_udp_recv_wait(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n);
+/* Make s's receives wait, up to timeout_ms (sends stay non-blocking: they
+ * pass MSG_DONTWAIT). 0 or -errno. */
+int gr_udp_set_wait(gr_socket_t s, int timeout_ms);
+/* Shut s down for reading: a gr_udp_recv_wait blocked on it returns at
+ * once (0 when nothing is left). Sending still works. */
+void gr_udp_unblock(gr_socket_t s);
 /* Send d[0..n) in order: the count sent from the front (>= 1), or -errno
  * when d[0] could not be sent (-EAGAIN: the send buffer is full). */
 int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n);

@@ -91,6 +91,12 @@ int gr_udp_listen(gr_server_t *s, int i, const gr_addr_t *addr, char *err, size_
     return GR_OK;
 }
 
+void gr_udp_unblock_all(gr_server_t *s)
+{
+    for (int i = 0; s->udp && i < s->udp->count; i++)
+        gr_udp_unblock(s->udp->socks[i].fd);
+}
+
 void gr_udp_close(gr_server_t *s)
 {
     gr_udp_state_t *u = s->udp;

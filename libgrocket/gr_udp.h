@@ -115,6 +115,9 @@ typedef struct gr_udp_thread_t {
 /* Bind the sockets of [listen] entry i (a udp:// one) at addr: one per
  * udp_in thread. GR_OK, or an error with the reason in err. */
 int gr_udp_listen(struct gr_server_t *s, int i, const gr_addr_t *addr, char *err, size_t errlen);
+/* Stop: wake the udp_in threads that wait in a receive (shut the sockets
+ * down for reading; replies can still be sent). */
+void gr_udp_unblock_all(struct gr_server_t *s);
 /* Close every UDP socket and free the state (at stop). */
 void gr_udp_close(struct gr_server_t *s);
 /* Per-thread state for ctx's group; GR_OK or GR_ENOMEM. */

@@ -1,5 +1,6 @@
 /* gr_udp_in.cpp - udp_in threads: read their sockets in batches
- * (recvmmsg), cut every datagram into packages with the module's check,
+ * (recvmmsg; waiting in the receive itself when a thread has one socket,
+ * else on its poll), cut every datagram into packages with the module's check,
  * and process them inline (worker disabled) or hand them to the workers,
  * one job per worker per batch, the worker chosen by the sender's address.
  * Once a second they sample the kernel's drop counts and let the drop log
@@ -161,35 +162,42 @@ static void dispatch(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock, int n)
     }
 }
 
-static void on_readable(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock)
+/* What a receive call returned: n datagrams in u->rx, processed or handed
+ * over; nothing (the socket is drained, shut down, or timed out); or an
+ * error, logged once a second at most. */
+static void take(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock, int n)
 {
     gr_udp_thread_t *u = ctx->udp;
-    int batch = ctx->server->settings.udp_in_batch;
-    uint32_t room = (uint32_t)ctx->server->settings.udp_datagram_max;
-    bool inline_proc = ctx->server->settings.worker_disabled;
-    for (int round = 0; round < GR_UDP_READS_PER_EVENT; round++) {
-        int n = gr_udp_recv_batch(sock->fd, u->rx_io, u->rx, batch);
-        if (n < 0) {
-            if (n != -EAGAIN && n != -EWOULDBLOCK) {
-                int64_t now = gr_clock_ms();
-                if (now >= u->recv_error_log_ms) {
-                    GR_ERROR("udp_in: receive on fd %d: %s", sock->fd, gr_strerror(n));
-                    u->recv_error_log_ms = now + 1000;
-                }
+    if (n <= 0) {
+        if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK) {
+            int64_t now = gr_clock_ms();
+            if (now >= u->recv_error_log_ms) {
+                GR_ERROR("udp_in: receive on fd %d: %s", sock->fd, gr_strerror(n));
+                u->recv_error_log_ms = now + 1000;
             }
-            return;
         }
-        uint64_t bytes = 0;
-        for (int i = 0; i < n; i++)
-            bytes += u->rx[i].len;
-        GR_COUNT(ctx, udp_in, (uint64_t)n);
-        GR_COUNT(ctx, bytes_in, bytes);
-        if (inline_proc)
-            process_inline(ctx, sock, n);
-        else
-            dispatch(ctx, sock, n);
-        for (int i = 0; i < n; i++)
-            u->rx[i].len = room;
+        return;
+    }
+    uint64_t bytes = 0;
+    for (int i = 0; i < n; i++)
+        bytes += u->rx[i].len;
+    GR_COUNT(ctx, udp_in, (uint64_t)n);
+    GR_COUNT(ctx, bytes_in, bytes);
+    if (ctx->server->settings.worker_disabled)
+        process_inline(ctx, sock, n);
+    else
+        dispatch(ctx, sock, n);
+    uint32_t room = (uint32_t)ctx->server->settings.udp_datagram_max;
+    for (int i = 0; i < n; i++)
+        u->rx[i].len = room;
+}
+
+static void on_readable(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock)
+{
+    int batch = ctx->server->settings.udp_in_batch;
+    for (int round = 0; round < GR_UDP_READS_PER_EVENT; round++) {
+        int n = gr_udp_recv_batch(sock->fd, ctx->udp->rx_io, ctx->udp->rx, batch);
+        take(ctx, sock, n);
         if (n < batch)
             return; /* the socket is drained */
     }
@@ -226,7 +234,16 @@ void *gr_udp_in_main(void *arg)
     /* Read nothing until every thread started well: a job handed to a
      * worker whose start failed would never be taken. */
     bool serving = gr_wait_serving(ctx);
-    for (int i = 0; serving && i < st->count; i++) {
+    gr_udp_sock_t *one = NULL; /* this thread's socket, when it has only one */
+    int mine = 0;
+    for (int i = 0; i < st->count; i++)
+        if (st->socks[i].in_index == ctx->index) {
+            one = &st->socks[i];
+            mine++;
+        }
+    if (mine != 1 || gr_udp_set_wait(one->fd, 1000) != 0)
+        one = NULL;
+    for (int i = 0; serving && !one && i < st->count; i++) {
         if (st->socks[i].in_index != ctx->index)
             continue;
         int rc = gr_poll_add(ctx->poll, st->socks[i].fd, GR_POLL_IN, &st->socks[i]);
@@ -235,11 +252,19 @@ void *gr_udp_in_main(void *arg)
     }
     gr_poll_event_t evs[GR_POLL_BATCH];
     while (serving && !s->stop[GR_GROUP_UDP_IN].load(std::memory_order_acquire)) {
-        /* A second at most, for the drop log. */
-        int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, 1000);
-        for (int i = 0; i < n; i++)
-            if (evs[i].udata)
-                on_readable(ctx, (gr_udp_sock_t *)evs[i].udata);
+        if (one) {
+            /* One socket (one udp:// listen, the common case): wait in the
+             * receive itself, as the simplest echo loop would, and save the
+             * epoll_wait per batch. Woken at least once a second by the
+             * socket's time-out, and at stop by gr_udp_unblock. */
+            take(ctx, one, gr_udp_recv_wait(one->fd, ctx->udp->rx_io, ctx->udp->rx, s->settings.udp_in_batch));
+        } else {
+            /* A second at most, for the drop log. */
+            int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, 1000);
+            for (int i = 0; i < n; i++)
+                if (evs[i].udata)
+                    on_readable(ctx, (gr_udp_sock_t *)evs[i].udata);
+        }
         int64_t now = gr_clock_ms();
         if (now >= ctx->udp->next_tick_ms)
             tick(ctx, now);

@@ -122,6 +122,25 @@ TEST_P(UdpModes, LargeDatagramsOverIpv6)
     stop_and_check(srv);
 }
 
+/* Two udp:// listens: each udp_in thread owns a socket of each and waits
+ * on its poll for both (one socket alone is waited for in the receive). */
+TEST_P(UdpModes, TwoListensOnePollPerThread)
+{
+    GrocketdProcess srv(gr_test_module("demo"), udp_mode_keys(GetParam()), "", std::string(kUdp4) + kUdp6);
+    ASSERT_TRUE(srv.start()) << srv.log();
+    int port6 = srv.logged_port("udp://[::1]:");
+    ASSERT_GT(port6, 0) << srv.log();
+    gr_test_run_t v6{};
+    std::thread t([&] { v6 = run_udp_client("::1", port6, 4, 3000, 4, 44); });
+    gr_test_run_t v4 = run_udp_client("127.0.0.1", udp_port(srv), 4, 3000, 4, 44);
+    t.join();
+    EXPECT_EQ(0, v4.status) << v4.output;
+    EXPECT_NE(std::string::npos, v4.output.find("RESULT requests=12000 errors=0")) << v4.output;
+    EXPECT_EQ(0, v6.status) << v6.output;
+    EXPECT_NE(std::string::npos, v6.output.find("RESULT requests=12000 errors=0")) << v6.output;
+    stop_and_check(srv);
+}
+
 /* The same module serves TCP and UDP at once, on shared workers. */
 TEST_P(UdpModes, TcpAndUdpTogether)
 {

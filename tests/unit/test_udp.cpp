@@ -10,6 +10,7 @@
 #include <set>
 #include <stdlib.h>
 #include <string.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -206,6 +207,38 @@ TEST(UdpSocket, KernelDropsAreCounted)
     long long dropped = gr_udp_kernel_drops(sb);
     EXPECT_GT(dropped, 0);
     EXPECT_EQ(500, received + dropped);
+    gr_dgram_io_free(io);
+    gr_socket_close(sa);
+    gr_socket_close(sb);
+}
+
+/* The receive that waits: a time-out says -EAGAIN, an empty datagram is
+ * still a datagram (it has a sender), and gr_udp_unblock wakes a waiting
+ * receive at once with 0 while sending still works. */
+TEST(UdpSocket, WaitingReceiveTimesOutAndIsUnblocked)
+{
+    gr_addr_t a, b;
+    gr_socket_t sa = bind_loopback("127.0.0.1:0", &a), sb = bind_loopback("127.0.0.1:0", &b);
+    ASSERT_EQ(0, gr_udp_set_wait(sb, 100));
+    gr_dgram_io_t *io = gr_dgram_io_new(8);
+    Buffers in(8, 64);
+    EXPECT_EQ(-EAGAIN, gr_udp_recv_wait(sb, io, in.d.data(), 8));
+    char none = 0;
+    gr_dgram_t empty = {&none, 0, 0, b};
+    ASSERT_EQ(1, gr_udp_send_batch(sa, io, &empty, 1));
+    ASSERT_EQ(1, gr_udp_recv_wait(sb, io, in.d.data(), 8));
+    EXPECT_EQ(0u, in.d[0].len);
+    EXPECT_EQ(gr_addr_port(&a), gr_addr_port(&in.d[0].addr));
+    in.d[0].len = 64;
+    ASSERT_EQ(0, gr_udp_set_wait(sb, 10000));
+    int got = -1;
+    std::thread waiter([&] { got = gr_udp_recv_wait(sb, io, in.d.data(), 8); });
+    usleep(50 * 1000);
+    gr_udp_unblock(sb);
+    waiter.join(); /* long before the 10 s time-out */
+    EXPECT_EQ(0, got);
+    gr_dgram_t back = {&none, 0, 0, a};
+    EXPECT_EQ(1, gr_udp_send_batch(sb, io, &back, 1)); /* still sends */
     gr_dgram_io_free(io);
     gr_socket_close(sa);
     gr_socket_close(sb);
