@@ -20,6 +20,14 @@ struct gr_dgram_io_t {
     int max;                /* datagrams per call at most */
     struct mmsghdr *msgs;   /* max headers */
     struct iovec *iov;      /* one buffer per datagram */
+    /* Bound to fixed receive slots (gr_dgram_io_bind_recv): only the
+     * headers the last receive filled need setting again, since the kernel
+     * writes back nothing but their address lengths, lengths and flags. */
+    gr_dgram_t *recv_d;     /* the slots; NULL: not bound */
+    struct iovec *recv_iov; /* their buffers and rooms as bound (d[i].len is output meanwhile) */
+    int recv_n;             /* how many */
+    int recv_used;          /* headers the last receive filled */
+    int recv_stale;         /* a send used the headers: point them at the slots again */
 };
 
 gr_dgram_io_t *gr_dgram_io_new(int max)
@@ -30,7 +38,8 @@ gr_dgram_io_t *gr_dgram_io_new(int max)
     io->max = max;
     io->msgs = (struct mmsghdr *)calloc((size_t)max, sizeof *io->msgs);
     io->iov = (struct iovec *)calloc((size_t)max, sizeof *io->iov);
-    if (!io->msgs || !io->iov) {
+    io->recv_iov = (struct iovec *)calloc((size_t)max, sizeof *io->recv_iov);
+    if (!io->msgs || !io->iov || !io->recv_iov) {
         gr_dgram_io_free(io);
         return NULL;
     }
@@ -47,6 +56,7 @@ void gr_dgram_io_free(gr_dgram_io_t *io)
         return;
     free(io->msgs);
     free(io->iov);
+    free(io->recv_iov);
     free(io);
 }
 
@@ -116,15 +126,38 @@ static int point_at(gr_dgram_io_t *io, const gr_dgram_t *d, int n, bool recv)
     return n;
 }
 
-static int recv_flags(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n, int flags)
+void gr_dgram_io_bind_recv(gr_dgram_io_t *io, gr_dgram_t *d, int n)
 {
-    n = point_at(io, d, n, true);
+    io->recv_d = d;
+    io->recv_n = point_at(io, d, n, true);
+    memcpy(io->recv_iov, io->iov, (size_t)io->recv_n * sizeof *io->iov);
+    io->recv_used = 0;
+    io->recv_stale = 0;
+}
+
+int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait)
+{
+    gr_dgram_t *d = io->recv_d;
+    int again = io->recv_used;
+    if (io->recv_stale) { /* a send pointed the headers elsewhere */
+        memcpy(io->iov, io->recv_iov, (size_t)io->recv_n * sizeof *io->iov);
+        again = io->recv_n;
+    }
+    for (int i = 0; i < again; i++) {
+        io->msgs[i].msg_hdr.msg_name = &d[i].addr.ss;
+        io->msgs[i].msg_hdr.msg_namelen = sizeof d[i].addr.ss;
+    }
+    io->recv_stale = 0;
+    io->recv_used = 0;
+    /* MSG_WAITFORONE: block for the first datagram only (on a socket made
+     * to wait by gr_udp_set_wait), then take what else is queued. */
     int r;
     do {
-        r = recvmmsg(s, io->msgs, (unsigned)n, flags, NULL);
+        r = recvmmsg(s, io->msgs, (unsigned)io->recv_n, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
     } while (r < 0 && errno == EINTR);
     if (r < 0)
         return -errno;
+    io->recv_used = r;
     for (int i = 0; i < r; i++) {
         const struct mmsghdr *m = &io->msgs[i];
         /* A socket shut down for reading (gr_udp_unblock) with nothing
@@ -141,14 +174,8 @@ static int recv_flags(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n, in
 
 int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n)
 {
-    return recv_flags(s, io, d, n, MSG_DONTWAIT);
-}
-
-int gr_udp_recv_wait(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n)
-{
-    /* MSG_WAITFORONE: block for the first datagram only, then take what
-     * else is queued without waiting. */
-    return recv_flags(s, io, d, n, MSG_WAITFORONE);
+    gr_dgram_io_bind_recv(io, d, n);
+    return gr_udp_recv_bound(s, io, 0);
 }
 
 int gr_udp_set_wait(gr_socket_t s, int timeout_ms)
@@ -169,6 +196,7 @@ void gr_udp_unblock(gr_socket_t s)
 
 int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n)
 {
+    io->recv_stale = 1; /* the headers no longer point at the receive slots */
     n = point_at(io, d, n, false);
     int r;
     do {

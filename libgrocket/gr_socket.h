@@ -81,10 +81,15 @@ int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf);
  * (>= 1), or -errno (-EAGAIN when none is waiting); 0 once the socket was
  * shut down for reading (gr_udp_unblock) and nothing is left. */
 int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n);
-/* The same on a socket prepared with gr_udp_set_wait: wait for the first
- * datagram (up to its time-out: then -EAGAIN), take what else is queued.
- * One system call per batch, no poll: for a thread with one socket. */
-int gr_udp_recv_wait(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n);
+/* The same for fixed receive slots, set up once: bind io to d[0..n) (each
+ * entry's data and len = its room stay as they are while bound), then each
+ * gr_udp_recv_bound fills d[0..count) (len, trunc, addr) and sets up again
+ * only the headers the last call filled. wait: on a socket prepared with
+ * gr_udp_set_wait, block for the first datagram (up to its time-out: then
+ * -EAGAIN) and take what else is queued: one system call per batch and no
+ * poll, for a thread with one socket. */
+void gr_dgram_io_bind_recv(gr_dgram_io_t *io, gr_dgram_t *d, int n);
+int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait);
 /* Make s's receives wait, up to timeout_ms (sends stay non-blocking: they
  * pass MSG_DONTWAIT). 0 or -errno. */
 int gr_udp_set_wait(gr_socket_t s, int timeout_ms);

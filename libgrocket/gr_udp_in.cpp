@@ -187,16 +187,13 @@ static void take(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock, int n)
         process_inline(ctx, sock, n);
     else
         dispatch(ctx, sock, n);
-    uint32_t room = (uint32_t)ctx->server->settings.udp_datagram_max;
-    for (int i = 0; i < n; i++)
-        u->rx[i].len = room;
 }
 
 static void on_readable(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock)
 {
     int batch = ctx->server->settings.udp_in_batch;
     for (int round = 0; round < GR_UDP_READS_PER_EVENT; round++) {
-        int n = gr_udp_recv_batch(sock->fd, ctx->udp->rx_io, ctx->udp->rx, batch);
+        int n = gr_udp_recv_bound(sock->fd, ctx->udp->rx_io, 0);
         take(ctx, sock, n);
         if (n < batch)
             return; /* the socket is drained */
@@ -231,6 +228,7 @@ void *gr_udp_in_main(void *arg)
     uint32_t room = (uint32_t)s->settings.udp_datagram_max;
     for (int i = 0; i < s->settings.udp_in_batch; i++)
         ctx->udp->rx[i].len = room;
+    gr_dgram_io_bind_recv(ctx->udp->rx_io, ctx->udp->rx, s->settings.udp_in_batch); /* fixed slots */
     /* Read nothing until every thread started well: a job handed to a
      * worker whose start failed would never be taken. */
     bool serving = gr_wait_serving(ctx);
@@ -257,7 +255,7 @@ void *gr_udp_in_main(void *arg)
              * receive itself, as the simplest echo loop would, and save the
              * epoll_wait per batch. Woken at least once a second by the
              * socket's time-out, and at stop by gr_udp_unblock. */
-            take(ctx, one, gr_udp_recv_wait(one->fd, ctx->udp->rx_io, ctx->udp->rx, s->settings.udp_in_batch));
+            take(ctx, one, gr_udp_recv_bound(one->fd, ctx->udp->rx_io, 1));
         } else {
             /* A second at most, for the drop log. */
             int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, 1000);

@@ -212,6 +212,45 @@ TEST(UdpSocket, KernelDropsAreCounted)
     gr_socket_close(sb);
 }
 
+/* Receiving into fixed slots (as udp_in does): the room stays the room
+ * whatever the last datagram's length, and a send through the same io
+ * does not spoil the binding. */
+TEST(UdpSocket, ReceivingAgainIntoBoundSlots)
+{
+    gr_addr_t a, b;
+    gr_socket_t sa = bind_loopback("127.0.0.1:0", &a), sb = bind_loopback("127.0.0.1:0", &b);
+    gr_dgram_io_t *rx = gr_dgram_io_new(4), *tx = gr_dgram_io_new(4);
+    Buffers in(4, 64);
+    gr_dgram_io_bind_recv(rx, in.d.data(), 4);
+    std::string small(4, 's'), big(60, 'b');
+    gr_dgram_t one = {&small[0], 4, 0, b};
+    ASSERT_EQ(1, gr_udp_send_batch(sa, tx, &one, 1));
+    int r;
+    while ((r = gr_udp_recv_bound(sb, rx, 0)) == -EAGAIN)
+        usleep(1000);
+    ASSERT_EQ(1, r);
+    EXPECT_EQ(4u, in.d[0].len);
+    gr_dgram_t two[2] = {{&big[0], 60, 0, b}, {&big[0], 60, 0, b}};
+    ASSERT_EQ(2, gr_udp_send_batch(sa, rx, two, 2)); /* through the receiving io */
+    int got = 0;
+    while (got < 2) {
+        while ((r = gr_udp_recv_bound(sb, rx, 0)) == -EAGAIN)
+            usleep(1000);
+        ASSERT_GT(r, 0);
+        for (int i = 0; i < r; i++) {
+            EXPECT_EQ(60u, in.d[(size_t)i].len);
+            EXPECT_EQ(0u, in.d[(size_t)i].trunc);
+            EXPECT_EQ(big, std::string(in.d[(size_t)i].data, in.d[(size_t)i].len));
+            EXPECT_EQ(gr_addr_port(&a), gr_addr_port(&in.d[(size_t)i].addr));
+        }
+        got += r;
+    }
+    gr_dgram_io_free(rx);
+    gr_dgram_io_free(tx);
+    gr_socket_close(sa);
+    gr_socket_close(sb);
+}
+
 /* The receive that waits: a time-out says -EAGAIN, an empty datagram is
  * still a datagram (it has a sender), and gr_udp_unblock wakes a waiting
  * receive at once with 0 while sending still works. */
@@ -220,26 +259,27 @@ TEST(UdpSocket, WaitingReceiveTimesOutAndIsUnblocked)
     gr_addr_t a, b;
     gr_socket_t sa = bind_loopback("127.0.0.1:0", &a), sb = bind_loopback("127.0.0.1:0", &b);
     ASSERT_EQ(0, gr_udp_set_wait(sb, 100));
-    gr_dgram_io_t *io = gr_dgram_io_new(8);
+    gr_dgram_io_t *io = gr_dgram_io_new(8), *tx = gr_dgram_io_new(8);
     Buffers in(8, 64);
-    EXPECT_EQ(-EAGAIN, gr_udp_recv_wait(sb, io, in.d.data(), 8));
+    gr_dgram_io_bind_recv(io, in.d.data(), 8);
+    EXPECT_EQ(-EAGAIN, gr_udp_recv_bound(sb, io, 1));
     char none = 0;
     gr_dgram_t empty = {&none, 0, 0, b};
-    ASSERT_EQ(1, gr_udp_send_batch(sa, io, &empty, 1));
-    ASSERT_EQ(1, gr_udp_recv_wait(sb, io, in.d.data(), 8));
+    ASSERT_EQ(1, gr_udp_send_batch(sa, tx, &empty, 1));
+    ASSERT_EQ(1, gr_udp_recv_bound(sb, io, 1));
     EXPECT_EQ(0u, in.d[0].len);
     EXPECT_EQ(gr_addr_port(&a), gr_addr_port(&in.d[0].addr));
-    in.d[0].len = 64;
     ASSERT_EQ(0, gr_udp_set_wait(sb, 10000));
     int got = -1;
-    std::thread waiter([&] { got = gr_udp_recv_wait(sb, io, in.d.data(), 8); });
+    std::thread waiter([&] { got = gr_udp_recv_bound(sb, io, 1); });
     usleep(50 * 1000);
     gr_udp_unblock(sb);
     waiter.join(); /* long before the 10 s time-out */
     EXPECT_EQ(0, got);
     gr_dgram_t back = {&none, 0, 0, a};
-    EXPECT_EQ(1, gr_udp_send_batch(sb, io, &back, 1)); /* still sends */
+    EXPECT_EQ(1, gr_udp_send_batch(sb, tx, &back, 1)); /* still sends */
     gr_dgram_io_free(io);
+    gr_dgram_io_free(tx);
     gr_socket_close(sa);
     gr_socket_close(sb);
 }
