@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # lib.sh - shell functions shared by the benchmark scripts of bench/
-# (echo_bench.sh, http_bench.sh). Source it from bash after `set -euo pipefail`:
+# (echo_bench.sh and its UDP face udp_bench.sh, http_bench.sh). Source it from bash after `set -euo pipefail`:
 #
 #   . "$SCRIPT_DIR/lib.sh"
 #
@@ -76,19 +76,22 @@ lib_exit() {
 trap 'lib_exit' EXIT
 trap 'lib_exit; exit 130' INT TERM
 
-# listening PORT: is something listening on 127.0.0.1:PORT (or 0.0.0.0)?
-# (/proc/net/tcp, state 0A)
+# listening PORT [PROTO]: is something listening on 127.0.0.1:PORT (or
+# 0.0.0.0)? PROTO tcp (default: /proc/net/tcp, state 0A) or udp (a socket
+# bound there: /proc/net/udp, state 07)
 listening() {
-    local hex
+    local hex file=/proc/net/tcp state=0A
     hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" '$4 == "0A" && ($2 == "0100007F" p || $2 == "00000000" p) { f = 1 } END { exit !f }' /proc/net/tcp
+    if [ "${2:-tcp}" = udp ]; then file=/proc/net/udp; state=07; fi
+    awk -v p=":$hex" -v st="$state" '$4 == st && ($2 == "0100007F" p || $2 == "00000000" p) { f = 1 } END { exit !f }' "$file"
 }
 
-# port_used PORT: is PORT used locally by any socket (any state, IPv4 or IPv6)?
+# port_used PORT: is PORT used locally by any socket (any state, TCP or UDP,
+# IPv4 or IPv6)?
 port_used() {
     local hex
     hex=$(printf '%04X' "$1")
-    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+    cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null |
         awk -v p="$hex" '{ n = split($2, a, ":"); if (a[n] == p) { f = 1; exit } } END { exit !f }'
 }
 
@@ -104,12 +107,13 @@ free_port() {
     return 1
 }
 
-# wait_listening PORT PID [TENTHS]: 0 once PORT listens and PID lives;
-# 1 if PID died or TENTHS (50) tenths of a second passed
+# wait_listening PORT PID [TENTHS] [PROTO]: 0 once PORT listens (PROTO tcp,
+# the default, or udp) and PID lives; 1 if PID died or TENTHS (50) tenths of
+# a second passed
 wait_listening() {
     local i
     for i in $(seq 1 "${3:-50}"); do
-        listening "$1" && kill -0 "$2" 2>/dev/null && return 0
+        listening "$1" "${4:-tcp}" && kill -0 "$2" 2>/dev/null && return 0
         kill -0 "$2" 2>/dev/null || return 1
         sleep 0.1
     done
@@ -119,8 +123,9 @@ wait_listening() {
 # grocketd_port LOG SCHEME: the port grocketd logged as "listening on
 # SCHEME://127.0.0.1:PORT", empty if none yet
 # start_grocketd MODE SCHEME LOG -> sets SERVER_PID, PORT; 1 on failure.
-# MODE: inline | worker | out | worker+out (which of worker and tcp_out run);
-# SCHEME: tcp | http, the one listen on 127.0.0.1 (a free port).
+# MODE: inline | worker | out | worker+out (which of worker and tcp_out, or
+# for udp udp_out, run); SCHEME: tcp | http | udp, the one listen on
+# 127.0.0.1 (a free port).
 start_grocketd() {
     local name=$1 scheme=$2 log=$3 w=true o=true conf=$WORK_DIR/grocketd-$1.ini i
     case $name in
@@ -141,6 +146,9 @@ worker.disabled = $w
 worker.thread_count = 1
 tcp.out.disabled = $o
 tcp.out.thread_count = 1
+udp.in.thread_count = 1
+udp.out.disabled = $o
+udp.out.thread_count = 1
 $GROCKETD_EXTRA
 [listen]
 0 = $scheme://127.0.0.1:0
@@ -149,7 +157,7 @@ EOF
     SERVER_PID=$!
     for i in $(seq 1 50); do
         PORT=$(grocketd_port "$log" "$scheme")
-        [ -n "$PORT" ] && listening "$PORT" && return 0
+        [ -n "$PORT" ] && listening "$PORT" "$([ "$scheme" = udp ] && echo udp || echo tcp)" && return 0
         kill -0 "$SERVER_PID" 2>/dev/null || return 1
         sleep 0.1
     done

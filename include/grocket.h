@@ -41,8 +41,14 @@ extern "C" {
 /* The name of the one symbol a module exports. */
 #define GR_MODULE_ENTRY_SYMBOL "gr_module_entry"
 
-/* One client connection (TCP). Opaque: use the services to work with it. */
+/* One client connection (TCP), or for a datagram from a udp:// listen a
+ * handle standing for its sender (ABI 1.3; conn_transport tells which).
+ * Opaque: use the services to work with it. */
 typedef struct gr_conn_t gr_conn_t;
+
+/* Return values of gr_services_t.conn_transport (ABI 1.3). */
+#define GR_TRANSPORT_TCP 0   /* a connection from a tcp:// or http:// listen */
+#define GR_TRANSPORT_UDP 1   /* a datagram from a udp:// listen */
 
 /* Log levels for gr_services_t.log. */
 enum gr_log_level_t {
@@ -113,6 +119,10 @@ typedef struct gr_server_info_t {
     int tcp_in_threads;
     int tcp_out_threads;              /* 0 when tcp_out is disabled */
     int worker_threads;               /* 0 when the worker is disabled */
+    /* ---- ABI 1.3 ---- */
+    int udp_in_threads;               /* 0 when no udp:// listen is configured */
+    int udp_out_threads;              /* 0 when udp_out is disabled or there is no udp:// listen */
+    int proc_threads;                 /* threads that run proc: thread_init ids are 0..proc_threads-1 */
 } gr_server_info_t;
 
 /* Counters of one thread group, summed over its threads (ABI 1.4). Each
@@ -139,6 +149,15 @@ typedef struct gr_stats_group_t {
     uint64_t read_pauses;      /* reads paused at tcp.out.pause_bytes (backpressure) */
     uint64_t bytes_in;         /* bytes received */
     uint64_t bytes_out;        /* bytes sent */
+    /* UDP (udp:// listens; a datagram's packages also count in packages,
+     * processed and dropped, its bytes in bytes_in and bytes_out). */
+    uint64_t udp_in;           /* datagrams received */
+    uint64_t udp_out;          /* reply datagrams sent */
+    uint64_t udp_bad;          /* dropped: empty, refused by check, or ending inside a package */
+    uint64_t udp_truncated;    /* dropped: longer than udp.in.datagram_max */
+    uint64_t udp_dropped;      /* dropped under overload: a worker's or udp_out's ring was full */
+    uint64_t udp_send_failed;  /* replies the kernel did not take */
+    uint64_t udp_kernel_drops; /* dropped by the kernel on a full receive buffer (udp.recv_buf) */
 } gr_stats_group_t;
 
 /* A snapshot of the running server's counters (ABI 1.4). */
@@ -149,6 +168,8 @@ typedef struct gr_stats_t {
     gr_stats_group_t tcp_in;
     gr_stats_group_t worker;
     gr_stats_group_t tcp_out;
+    gr_stats_group_t udp_in;   /* udp:// receiving threads */
+    gr_stats_group_t udp_out;  /* udp:// sending threads (0 threads when udp.out.disabled) */
 } gr_stats_t;
 
 /* Services the framework offers a module. Append-only: never reorder. */
@@ -210,6 +231,14 @@ typedef struct gr_services_t {
     int (*http_add_header)(gr_conn_t *conn, const char *name, const char *value);
     /* The common case in one call: status, Content-Type text/plain, body. */
     int (*http_reply_text)(gr_conn_t *conn, int status, const char *text);
+    /* ---- ABI 1.3 ---- */
+
+    /* GR_TRANSPORT_TCP or GR_TRANSPORT_UDP: how the package being checked or
+     * processed came. For UDP, conn stands for the datagram's sender only
+     * while check/proc runs: conn_peer gives the sender, reply/reply_alloc
+     * build the one datagram sent back, conn_get_user is NULL and
+     * conn_set_user does nothing, and tcp_accept/tcp_close are never called. */
+    int (*conn_transport)(gr_conn_t *conn);
     /* ---- ABI 1.4 ---- */
     /* Fill out (out->size set by the caller; members past it are left
      * alone) with the server's counters. 0, or negative on bad input.
@@ -239,11 +268,15 @@ typedef struct gr_module_t {
     /* Framing: data holds len received bytes not yet cut into packages.
      * Return N > 0 when the first N bytes are one package,
      * GR_CHECK_NEED_MORE when more bytes are needed, GR_CHECK_BAD for bad
-     * data. Runs on the connection's receiving thread. */
+     * data. Runs on the connection's receiving thread. Over UDP (ABI 1.3)
+     * a datagram must hold whole packages: one that check refuses, or that
+     * ends inside a package, is dropped unanswered. */
     long (*check)(gr_conn_t *conn, const char *data, size_t len);
 
     /* Process one package; reply through services->reply. Packages of one
-     * connection are processed in order, one at a time. */
+     * connection are processed in order, one at a time. Over UDP the
+     * replies to one datagram's packages leave as one datagram, and
+     * GR_PROC_CLOSE skips the rest of that datagram's packages. */
     int (*proc)(gr_conn_t *conn, const char *package, size_t len);
 
     /* ---- ABI 1.1 ---- */

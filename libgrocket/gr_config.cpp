@@ -455,6 +455,13 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "http.keepalive_timeout", GR_KEY_INT | GR_RELOAD, "75", 1, 86400, GR_FIELD(http_keepalive_timeout) },
     { "http.header_timeout", GR_KEY_INT | GR_RELOAD, "10", 1, 3600, GR_FIELD(http_header_timeout) },
     { "stop.grace_period", GR_KEY_INT | GR_RELOAD, "10", 0, 3600, GR_FIELD(stop_grace_period) },
+    { "udp.in.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(udp_in_threads) },
+    { "udp.in.batch", GR_KEY_INT, "32", 1, 1024, GR_FIELD(udp_in_batch) },
+    { "udp.in.datagram_max", GR_KEY_INT, "65535", 1, 65535, GR_FIELD(udp_datagram_max) },
+    { "udp.out.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(udp_out_threads) },
+    { "udp.out.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(udp_out_disabled) },
+    { "udp.recv_buf", GR_KEY_INT, "0", 0, GR_GIB, GR_FIELD(udp_recv_buf) },
+    { "udp.send_buf", GR_KEY_INT, "0", 0, GR_GIB, GR_FIELD(udp_send_buf) },
 };
 #define GR_SERVER_KEY_COUNT (sizeof(gr_server_keys) / sizeof(gr_server_keys[0]))
 

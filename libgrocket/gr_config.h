@@ -52,7 +52,7 @@ int gr_parse_bool(const char *s, int *out);      /* true/false yes/no on/off 1/0
 typedef struct gr_listen_t {
     char url[256];   /* as written, e.g. tcp://0.0.0.0:8000 */
     char host_port[256]; /* the part after "tcp://" */
-    int is_udp;      /* udp:// (parsed; served from a later version on) */
+    int is_udp;      /* udp://: datagrams, served by the udp_in threads */
     int is_http;     /* http://: built-in HTTP/1.1, the module's proc_http */
 } gr_listen_t;
 
@@ -84,6 +84,13 @@ typedef struct gr_settings_t {
     int http_keepalive_timeout;    /* http.keepalive_timeout: s an idle HTTP connection stays open */
     int http_header_timeout;       /* http.header_timeout: s to receive a whole request head */
     int stop_grace_period;         /* stop.grace_period: s a graceful stop waits for busy connections */
+    int udp_in_threads;            /* udp.in.thread_count */
+    int udp_in_batch;              /* udp.in.batch: datagrams per receive call */
+    int udp_datagram_max;          /* udp.in.datagram_max: longer datagrams are dropped */
+    int udp_out_threads;           /* udp.out.thread_count */
+    int udp_out_disabled;          /* udp.out.disabled */
+    int udp_recv_buf;              /* udp.recv_buf: SO_RCVBUF bytes; 0 = the system's default */
+    int udp_send_buf;              /* udp.send_buf: SO_SNDBUF bytes; 0 = the system's default */
     int listen_count;
     gr_listen_t listens[GR_MAX_LISTEN];
 } gr_settings_t;

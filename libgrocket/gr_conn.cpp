@@ -58,7 +58,8 @@ gr_conn_t *gr_conn_new(gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer)
     new (&c->close_requested) std::atomic<int>(0);
     new (&c->chunks_done) std::atomic<uint64_t>(0);
     new (&c->held) std::atomic<int64_t>(0);
-    s->conns_open.fetch_add(1, std::memory_order_relaxed);
+    if (fd != GR_INVALID_SOCKET) /* a connection, not a UDP handle: tcp.max_connections */
+        s->conns_open.fetch_add(1, std::memory_order_relaxed);
     c->fd = fd;
     c->server = s;
     if (peer)
@@ -77,14 +78,16 @@ void gr_conn_unref(gr_conn_t *c)
     const gr_module_t *m = &c->server->module.m;
     if (c->accepted && m->tcp_close)
         m->tcp_close(c);
-    gr_socket_close(c->fd);
+    if (c->fd != GR_INVALID_SOCKET) {
+        gr_socket_close(c->fd);
+        c->server->conns_open.fetch_sub(1, std::memory_order_relaxed);
+    }
     if (c->http) {
         gr_http_parser_free(c->http);
         free(c->http);
     }
     gr_buf_free(&c->in);
     gr_buf_free(&c->out);
-    c->server->conns_open.fetch_sub(1, std::memory_order_relaxed);
     free(c);
 }
 

@@ -64,6 +64,7 @@ struct gr_conn_t {
     void *user;                        /* the module's pointer (services conn_get/set_user) */
     int accepted;                      /* module tcp_accept said yes: tcp_close is owed */
     int is_http;                       /* from an http:// listen: HTTP framing, proc_http */
+    int is_udp;                        /* not a connection: a processing thread's UDP handle (gr_udp.h) */
     int in_index, worker_index, out_index; /* the threads this connection is pinned to */
 
     /* Owner (tcp_in) only. */

@@ -22,6 +22,18 @@ void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item)
         gr_poll_wake(consumer->poll);
 }
 
+bool gr_handoff_try(gr_thread_ctx_t *consumer, int producer_index, void *item)
+{
+    if (!gr_queue_push(&consumer->inbox[producer_index], item)) {
+        gr_poll_wake(consumer->poll); /* make sure the consumer works on it */
+        return false;
+    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (consumer->sleeping.load(std::memory_order_relaxed))
+        gr_poll_wake(consumer->poll);
+    return true;
+}
+
 int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms)
 {
     ctx->sleeping.store(1, std::memory_order_relaxed);
@@ -34,18 +46,29 @@ int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms)
     return wait_ms;
 }
 
-/* Pop everything queued on ctx's rings; true when anything was. */
+/* Passes over the rings in one drain before the poll is looked at again. */
+#define GR_DRAIN_PASSES 16
+
+/* Pop what is queued on ctx's rings, one burst from each ring in turn: a
+ * ring its producer keeps full (a UDP flood) then cannot starve the others
+ * (a worker serves tcp_in and udp_in rings alike), and after
+ * GR_DRAIN_PASSES passes the loop goes back to its poll, so writability
+ * reports are not starved either. True when anything was popped. */
 static bool drain(gr_thread_ctx_t *ctx, gr_item_fn on_item)
 {
     void *items[64];
     bool any = false;
-    for (int i = 0; i < ctx->inbox_count; i++) {
-        size_t n;
-        while ((n = gr_queue_pop_burst(&ctx->inbox[i], items, 64)) > 0) {
-            any = true;
+    for (int pass = 0; pass < GR_DRAIN_PASSES; pass++) {
+        bool more = false;
+        for (int i = 0; i < ctx->inbox_count; i++) {
+            size_t n = gr_queue_pop_burst(&ctx->inbox[i], items, 64);
+            more = more || n > 0;
             for (size_t k = 0; k < n; k++)
-                on_item(ctx, items[k]);
+                on_item(ctx, i, items[k]);
         }
+        if (!more)
+            break;
+        any = true;
     }
     return any;
 }

@@ -14,12 +14,14 @@
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
+#include "gr_udp.h"
 
 gr_server_t *gr_current_server = NULL;
 
-static const char *const group_names[GR_GROUP_COUNT] = {"tcp_accept", "tcp_in", "worker", "tcp_out"};
+static const char *const group_names[GR_GROUP_COUNT] = {"tcp_accept", "tcp_in",  "worker",
+                                                        "tcp_out",    "udp_out", "udp_in"};
 static void *(*const group_main[GR_GROUP_COUNT])(void *) = {gr_tcp_accept_main, gr_tcp_in_main, gr_worker_main,
-                                                            gr_tcp_out_main};
+                                                            gr_tcp_out_main,    gr_udp_out_main, gr_udp_in_main};
 
 static gr_server_t *server_alloc(void)
 {
@@ -164,28 +166,32 @@ static int bind_listeners(gr_server_t *s, char *err, size_t errlen)
     const gr_settings_t *st = &s->settings;
     for (int i = 0; i < st->listen_count; i++) {
         const gr_listen_t *l = &st->listens[i];
-        if (l->is_udp) {
-            snprintf(err, errlen, "%s: udp:// is not served by this version of grocket", l->url);
-            return GR_ECONFIG;
-        }
         gr_addr_t addr;
         if (gr_addr_parse(&addr, l->host_port) != GR_OK) {
             snprintf(err, errlen, "%s: cannot resolve the address", l->url);
             return GR_ECONFIG;
         }
-        gr_socket_t fd = gr_tcp_listen(&addr, st->tcp_accept_backlog, &s->listeners[i].bound);
-        if (fd < 0) {
-            snprintf(err, errlen, "cannot listen on %s: %s", l->url, gr_strerror(fd));
-            return fd;
+        if (l->is_udp) {
+            /* One socket per udp_in thread, in s->udp (gr_udp.cpp). */
+            int rc = gr_udp_listen(s, i, &addr, err, errlen);
+            if (rc != GR_OK)
+                return rc;
+        } else {
+            gr_socket_t fd = gr_tcp_listen(&addr, st->tcp_accept_backlog, &s->listeners[i].bound);
+            if (fd < 0) {
+                snprintf(err, errlen, "cannot listen on %s: %s", l->url, gr_strerror(fd));
+                return fd;
+            }
+            s->listeners[i].fd = fd;
         }
-        s->listeners[i].fd = fd;
         s->listeners[i].is_http = l->is_http;
+        s->listeners[i].is_udp = l->is_udp;
         s->listener_count = i + 1;
         s->listen_info[i].url = l->url;
-        s->listen_info[i].is_udp = 0;
+        s->listen_info[i].is_udp = l->is_udp;
         s->listen_info[i].port = gr_addr_port(&s->listeners[i].bound);
         char buf[128];
-        GR_INFO("listening on %s://%s (%s)", l->is_http ? "http" : "tcp",
+        GR_INFO("listening on %s://%s (%s)", l->is_udp ? "udp" : l->is_http ? "http" : "tcp",
                 gr_addr_format(&s->listeners[i].bound, buf, sizeof buf), l->url);
     }
     s->info.size = sizeof s->info;
@@ -206,14 +212,23 @@ static void plan_groups(gr_server_t *s)
     s->info.tcp_in_threads = s->counts[GR_GROUP_IN];
     s->info.worker_threads = s->counts[GR_GROUP_WORKER];
     s->info.tcp_out_threads = s->counts[GR_GROUP_OUT];
+    /* UDP threads only when a udp:// listen is served. */
+    s->counts[GR_GROUP_UDP_IN] = s->udp ? st->udp_in_threads : 0;
+    s->counts[GR_GROUP_UDP_OUT] = s->udp && !st->udp_out_disabled ? st->udp_out_threads : 0;
+    s->info.udp_in_threads = s->counts[GR_GROUP_UDP_IN];
+    s->info.udp_out_threads = s->counts[GR_GROUP_UDP_OUT];
+    s->info.proc_threads = st->worker_disabled ? s->counts[GR_GROUP_IN] + s->counts[GR_GROUP_UDP_IN]
+                                               : s->counts[GR_GROUP_WORKER];
 }
 
 static int inbox_producers(const gr_server_t *s, int group)
 {
     switch (group) {
     case GR_GROUP_IN: return s->counts[GR_GROUP_ACCEPT];
-    case GR_GROUP_WORKER: return s->counts[GR_GROUP_IN];
+    case GR_GROUP_WORKER: return s->counts[GR_GROUP_IN] + s->counts[GR_GROUP_UDP_IN]; /* tcp_in rings first */
     case GR_GROUP_OUT: return s->counts[GR_GROUP_WORKER] ? s->counts[GR_GROUP_WORKER] : s->counts[GR_GROUP_IN];
+    case GR_GROUP_UDP_OUT:
+        return s->counts[GR_GROUP_WORKER] ? s->counts[GR_GROUP_WORKER] : s->counts[GR_GROUP_UDP_IN];
     default: return 0;
     }
 }
@@ -240,7 +255,11 @@ static int create_contexts(gr_server_t *s, char *err, size_t errlen)
             ctx->group = g;
             ctx->index = i;
             ctx->proc_id = g == proc_group ? i : -1;
-            if (ctx->proc_id >= 0 && !(ctx->http_resp = gr_http_resp_new()))
+            if (g == GR_GROUP_UDP_IN && st->worker_disabled)
+                ctx->proc_id = s->counts[GR_GROUP_IN] + i; /* after the tcp_in threads */
+            if (ctx->proc_id >= 0 && g != GR_GROUP_UDP_IN && !(ctx->http_resp = gr_http_resp_new()))
+                goto nomem;
+            if (gr_udp_ctx_init(ctx) != GR_OK)
                 goto nomem;
             int rc = gr_poll_create(&ctx->poll);
             if (rc < 0) {
@@ -292,6 +311,7 @@ static void destroy_contexts(gr_server_t *s)
             gr_buf_free(&ctx->meta);
             gr_buf_free(&ctx->out_spare);
             gr_http_resp_free(ctx->http_resp);
+            gr_udp_ctx_free(ctx);
         }
         free(arr);
         s->groups[g] = NULL;
@@ -314,6 +334,17 @@ static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+bool gr_wait_serving(gr_thread_ctx_t *ctx)
+{
+    gr_server_t *s = ctx->server;
+    while (!s->serving.load(std::memory_order_acquire)) {
+        if (s->stop[ctx->group].load(std::memory_order_acquire))
+            return false;
+        sleep_ms(1);
+    }
+    return true;
 }
 
 int gr_server_start(gr_server_t *s, char *err, size_t errlen)
@@ -351,7 +382,7 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
     if (rc != GR_OK)
         goto fail;
     for (int i = 0; i < s->listener_count; i++) {
-        for (int a = 0; a < s->counts[GR_GROUP_ACCEPT]; a++) {
+        for (int a = 0; a < s->counts[GR_GROUP_ACCEPT] && !s->listeners[i].is_udp; a++) {
             rc = gr_poll_add(s->groups[GR_GROUP_ACCEPT][a].poll, s->listeners[i].fd, GR_POLL_IN, &s->listeners[i]);
             if (rc < 0) {
                 snprintf(err, errlen, "cannot poll the listener of %s: %s", s->listen_info[i].url, gr_strerror(rc));
@@ -362,7 +393,8 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
     {
         /* Consumers first, so nothing is handed to a thread not yet there. */
         int total = 0, cpu = 0;
-        static const int order[GR_GROUP_COUNT] = {GR_GROUP_OUT, GR_GROUP_WORKER, GR_GROUP_IN, GR_GROUP_ACCEPT};
+        static const int order[GR_GROUP_COUNT] = {GR_GROUP_OUT, GR_GROUP_UDP_OUT, GR_GROUP_WORKER,
+                                                  GR_GROUP_IN,  GR_GROUP_UDP_IN,  GR_GROUP_ACCEPT};
         for (int k = 0; k < GR_GROUP_COUNT; k++) {
             int g = order[k];
             for (int i = 0; i < s->counts[g]; i++) {
@@ -389,9 +421,10 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
         }
         s->serving.store(1, std::memory_order_release);
     }
-    GR_INFO("grocket running: module %s, %s, tcp_accept=%d tcp_in=%d worker=%d tcp_out=%d", m->name,
-            gr_poll_backend_name(), s->counts[GR_GROUP_ACCEPT], s->counts[GR_GROUP_IN], s->counts[GR_GROUP_WORKER],
-            s->counts[GR_GROUP_OUT]);
+    GR_INFO("grocket running: module %s, %s, tcp_accept=%d tcp_in=%d worker=%d tcp_out=%d udp_in=%d udp_out=%d",
+            m->name, gr_poll_backend_name(), s->counts[GR_GROUP_ACCEPT], s->counts[GR_GROUP_IN],
+            s->counts[GR_GROUP_WORKER], s->counts[GR_GROUP_OUT], s->counts[GR_GROUP_UDP_IN],
+            s->counts[GR_GROUP_UDP_OUT]);
     return GR_OK;
 fail:
     gr_server_stop(s);
@@ -426,6 +459,11 @@ void gr_server_stop(gr_server_t *s)
     if (s->running) {
         /* 1. No new connections. */
         gr_server_stop_accepting(s);
+        /* 1b. No new datagrams (udp_in hands nothing over once joined). */
+        s->stop[GR_GROUP_UDP_IN].store(1, std::memory_order_release);
+        wake_group(s, GR_GROUP_UDP_IN);
+        gr_udp_unblock_all(s); /* those that wait in a receive */
+        join_group(s, GR_GROUP_UDP_IN);
         /* 2. Owners close every connection (nothing more is read or cut). */
         s->stop[GR_GROUP_IN].store(1, std::memory_order_release);
         wake_group(s, GR_GROUP_IN);
@@ -436,8 +474,9 @@ void gr_server_stop(gr_server_t *s)
                 sleep_ms(1);
             }
         /* 3. Workers, then tcp_out, drain what is queued (dropping it: the
-         * connections are closing) and release their references. */
-        for (int g = GR_GROUP_WORKER; g <= GR_GROUP_OUT; g++) {
+         * connections are closing) and release their references; then
+         * udp_out sends the replies to the datagrams workers processed. */
+        for (int g = GR_GROUP_WORKER; g <= GR_GROUP_UDP_OUT; g++) {
             s->stop[g].store(1, std::memory_order_release);
             wake_group(s, g);
             join_group(s, g);
@@ -451,6 +490,7 @@ void gr_server_stop(gr_server_t *s)
     }
     close_listeners(s);
     destroy_contexts(s);
+    gr_udp_close(s);
     if (s->module_inited && s->module.m.term)
         s->module.m.term();
     s->module_inited = 0;

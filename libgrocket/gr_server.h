@@ -5,6 +5,10 @@
  *   tcp_accept[a] --conn--> tcp_in[i] --job--> worker[j] --chunk--> tcp_out[k]
  *                              |  (worker disabled: proc inline)      ^
  *                              +------------chunk---------------------+
+ *
+ *   udp_in[u] --udp job--> worker[j] --reply batch--> udp_out[v]   (gr_udp.h)
+ *       |  (worker disabled: proc inline)                 ^
+ *       +-----------------reply batch---------------------+
  */
 #ifndef GR_SERVER_H
 #define GR_SERVER_H
@@ -24,13 +28,24 @@
 
 #define GR_HTTP_SPARES 64 /* HTTP parsers kept per tcp_in thread for reuse */
 
-enum gr_group_t { GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT, GR_GROUP_COUNT };
+/* UDP_OUT follows OUT so the stop sequence takes worker..udp_out in one
+ * loop; UDP_IN is stopped on its own, right after accept. */
+enum gr_group_t {
+    GR_GROUP_ACCEPT,
+    GR_GROUP_IN,
+    GR_GROUP_WORKER,
+    GR_GROUP_OUT,
+    GR_GROUP_UDP_OUT,
+    GR_GROUP_UDP_IN,
+    GR_GROUP_COUNT
+};
 
 /* The event counters, named as in gr_stats_group_t (grocket.h), which
  * documents each one. */
 #define GR_COUNTER_LIST(X) \
     X(accepted) X(refused) X(refused_limit) X(accept_errors) X(closed) X(packages) X(processed) X(dropped) \
-    X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) X(read_pauses) X(bytes_in) X(bytes_out)
+    X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) X(read_pauses) X(bytes_in) X(bytes_out) \
+    X(udp_in) X(udp_out) X(udp_bad) X(udp_truncated) X(udp_dropped) X(udp_send_failed) X(udp_kernel_drops)
 
 /* Per-thread counters: each written by its own thread only (relaxed), read
  * by anyone (gr_stats.cpp). The two gauges are set by their thread too. */
@@ -94,6 +109,9 @@ typedef struct gr_thread_ctx_t {
     gr_conn_t **paused;
     int paused_count, paused_cap;
     int init_ok;                /* module thread_init succeeded: thread_term is owed */
+    /* udp_in, udp_out, and threads that process datagrams: UDP state
+     * (gr_udp.h); NULL when no udp:// listen is served. */
+    struct gr_udp_thread_t *udp;
     gr_counters_t counters;
 } gr_thread_ctx_t;
 
@@ -120,6 +138,7 @@ typedef struct gr_listener_t {
     gr_socket_t fd;
     gr_addr_t bound;
     int is_http;      /* http:// */
+    int is_udp;       /* udp://: its sockets are in server->udp, fd is unused */
 } gr_listener_t;
 
 struct gr_server_t {
@@ -150,6 +169,7 @@ struct gr_server_t {
     int stopped;                  /* a stopped server is not started again */
     int running;
     gr_stop_wait_t stop_wait;     /* gr_server_request_stop / gr_server_wait */
+    struct gr_udp_state_t *udp;   /* the sockets of udp:// listens (gr_udp.h); NULL when none */
 };
 
 /* Start-up and end of every pipeline thread: module thread_init/term for
@@ -195,11 +215,19 @@ void *gr_tcp_accept_main(void *ctx);
 void *gr_tcp_in_main(void *ctx);
 void *gr_worker_main(void *ctx);
 void *gr_tcp_out_main(void *ctx);
+void *gr_udp_in_main(void *ctx);
+void *gr_udp_out_main(void *ctx);
 
 /* Producer side of a hand-off: push item into consumer's ring for
  * producer_index, waking the consumer if it sleeps. Waits (yielding) while
  * the ring is full. */
 void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item);
+/* The same without waiting: false (nothing pushed) when the ring is full.
+ * For work that may be dropped under overload (datagrams). */
+bool gr_handoff_try(gr_thread_ctx_t *consumer, int producer_index, void *item);
+/* Block until gr_server_start says every thread started well, or the
+ * thread's group is told to stop first (then false). */
+bool gr_wait_serving(gr_thread_ctx_t *ctx);
 /* Consumer side: prepare to block in poll. Returns the timeout to use: 0
  * when an inbound ring already holds work, else wait_ms. */
 int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms);
@@ -209,7 +237,8 @@ static inline void gr_after_wait(gr_thread_ctx_t *ctx) { ctx->sleeping.store(0, 
  * writability (worker, tcp_out): poll events go to on_event, ring items to
  * on_item. Returns once its group is told to stop and the rings are empty. */
 typedef void (*gr_event_fn)(gr_thread_ctx_t *ctx, void *udata, uint32_t events);
-typedef void (*gr_item_fn)(gr_thread_ctx_t *ctx, void *item);
+/* ring: the index of the ring (= its producer) the item came from. */
+typedef void (*gr_item_fn)(gr_thread_ctx_t *ctx, int ring, void *item);
 void gr_consume_loop(gr_thread_ctx_t *ctx, gr_event_fn on_event, gr_item_fn on_item);
 
 /* Processing side: send conn->out directly, or hand it to tcp_out, or wait

@@ -68,7 +68,15 @@ static int svc_reply(gr_conn_t *c, const void *data, size_t len)
 }
 
 static void *svc_conn_get_user(gr_conn_t *c) { return c->user; }
-static void svc_conn_set_user(gr_conn_t *c, void *user) { c->user = user; }
+/* A UDP handle stands for a different sender at every datagram: it keeps
+ * no user pointer (conn_get_user stays NULL). */
+static void svc_conn_set_user(gr_conn_t *c, void *user)
+{
+    if (!c->is_udp)
+        c->user = user;
+}
+
+static int svc_conn_transport(gr_conn_t *c) { return c->is_udp ? GR_TRANSPORT_UDP : GR_TRANSPORT_TCP; }
 
 static const gr_server_info_t *svc_server_info(void)
 {
@@ -131,6 +139,7 @@ static const gr_services_t services = {
     .http_set_status = gr_http_set_status,
     .http_add_header = gr_http_add_header,
     .http_reply_text = gr_http_reply_text,
+    .conn_transport = svc_conn_transport,
     .stats = svc_stats,
 };
 

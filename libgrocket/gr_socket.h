@@ -4,6 +4,7 @@
 #define GR_SOCKET_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -34,6 +35,8 @@ int gr_addr_port(const gr_addr_t *a);
  * IPv6). Returns the socket or a negative errno; *bound gets the real
  * address (port 0 gets a port from the kernel). */
 gr_socket_t gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound);
+/* Bind s to addr; *bound (when not NULL) gets the real address. 0 or -errno. */
+int gr_socket_bind(gr_socket_t s, const gr_addr_t *addr, gr_addr_t *bound);
 /* Accept one connection, non-blocking and close-on-exec. Returns the socket
  * or a negative errno (-EAGAIN when none is waiting). */
 gr_socket_t gr_tcp_accept(gr_socket_t listener, gr_addr_t *peer);
@@ -47,5 +50,57 @@ void gr_socket_close(gr_socket_t s);
 /* recv/send without SIGPIPE; bytes (0 = peer closed for recv) or -errno. */
 long gr_socket_recv(gr_socket_t s, void *buf, size_t len);
 long gr_socket_send(gr_socket_t s, const void *buf, size_t len);
+
+/* ---- UDP (gr_dgram_linux.cpp: recvmmsg/sendmmsg, one backend file per
+ * platform like gr_poll) ---- */
+
+/* One datagram of a batch call. */
+typedef struct gr_dgram_t {
+    char *data;       /* recv: where to receive; send: the bytes */
+    uint32_t len;     /* recv: in, the room at data; out, the bytes received. send: the bytes */
+    uint32_t trunc;   /* recv: the datagram was longer than the room; the rest is lost */
+    gr_addr_t addr;   /* recv: the sender; send: the destination */
+} gr_dgram_t;
+
+/* The system's scratch for a batch call of up to max datagrams (mmsghdr and
+ * iovec arrays on Linux); one per thread. NULL when out of memory. */
+typedef struct gr_dgram_io_t gr_dgram_io_t;
+gr_dgram_io_t *gr_dgram_io_new(int max);
+void gr_dgram_io_free(gr_dgram_io_t *io);
+
+/* Non-blocking UDP socket bound to addr (IPV6_V6ONLY for IPv6).
+ * reuseport: several sockets share the address and the kernel hands each
+ * datagram to one of them chosen by a hash of the sender's address, so one
+ * sender always reaches the same socket. rcvbuf/sndbuf > 0 set the socket
+ * buffers (SO_RCVBUFFORCE where allowed, else SO_RCVBUF, capped by the
+ * system). Socket or -errno; *bound gets the real address. */
+gr_socket_t gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound);
+/* The socket's buffer sizes as the kernel reports them; 0 or -errno. */
+int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf);
+/* Receive up to n datagrams into d[0..n) without blocking: the count
+ * (>= 1), or -errno (-EAGAIN when none is waiting); 0 once the socket was
+ * shut down for reading (gr_udp_unblock) and nothing is left. */
+int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n);
+/* The same for fixed receive slots, set up once: bind io to d[0..n) (each
+ * entry's data and len = its room stay as they are while bound), then each
+ * gr_udp_recv_bound fills d[0..count) (len, trunc, addr) and sets up again
+ * only the headers the last call filled. wait: on a socket prepared with
+ * gr_udp_set_wait, block for the first datagram (up to its time-out: then
+ * -EAGAIN) and take what else is queued: one system call per batch and no
+ * poll, for a thread with one socket. */
+void gr_dgram_io_bind_recv(gr_dgram_io_t *io, gr_dgram_t *d, int n);
+int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait);
+/* Make s's receives wait, up to timeout_ms (sends stay non-blocking: they
+ * pass MSG_DONTWAIT). 0 or -errno. */
+int gr_udp_set_wait(gr_socket_t s, int timeout_ms);
+/* Shut s down for reading: a gr_udp_recv_wait blocked on it returns at
+ * once (0 when nothing is left). Sending still works. */
+void gr_udp_unblock(gr_socket_t s);
+/* Send d[0..n) in order: the count sent from the front (>= 1), or -errno
+ * when d[0] could not be sent (-EAGAIN: the send buffer is full). */
+int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n);
+/* Datagrams the kernel dropped on s because its receive buffer was full,
+ * since s was opened; -1 when the system does not say. */
+long long gr_udp_kernel_drops(gr_socket_t s);
 
 #endif

@@ -193,23 +193,29 @@ gr_socket_t gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound)
      * listen on "0.0.0.0:80" as well for IPv4. */
     if (family == AF_INET6 && (err = set_int_opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
         goto fail;
-    if (bind(s, (const struct sockaddr *)&addr->ss, addr->len) != 0 ||
-        listen(s, backlog > 0 ? backlog : SOMAXCONN) != 0) {
+    if ((err = gr_socket_bind(s, addr, bound)) != 0)
+        goto fail;
+    if (listen(s, backlog > 0 ? backlog : SOMAXCONN) != 0) {
         err = -errno;
         goto fail;
-    }
-    if (bound != NULL) {
-        memset(bound, 0, sizeof(*bound));
-        bound->len = sizeof(bound->ss);
-        if (getsockname(s, (struct sockaddr *)&bound->ss, &bound->len) != 0) {
-            err = -errno;
-            goto fail;
-        }
     }
     return s;
 fail:
     close(s);
     return err;
+}
+
+int gr_socket_bind(gr_socket_t s, const gr_addr_t *addr, gr_addr_t *bound)
+{
+    if (bind(s, (const struct sockaddr *)&addr->ss, addr->len) != 0)
+        return -errno;
+    if (bound != NULL) {
+        memset(bound, 0, sizeof(*bound));
+        bound->len = sizeof(bound->ss);
+        if (getsockname(s, (struct sockaddr *)&bound->ss, &bound->len) != 0)
+            return -errno;
+    }
+    return 0;
 }
 
 gr_socket_t gr_tcp_accept(gr_socket_t listener, gr_addr_t *peer)

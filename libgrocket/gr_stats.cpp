@@ -24,8 +24,10 @@ static void group_sum(const gr_server_t *s, int g, gr_stats_group_t *out)
 
 void gr_stats_collect(const gr_server_t *s, gr_stats_t *out)
 {
-    static const int order[] = {GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT};
-    gr_stats_group_t *groups[] = {&out->tcp_accept, &out->tcp_in, &out->worker, &out->tcp_out};
+    static const int order[] = {GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT, GR_GROUP_UDP_IN,
+                                GR_GROUP_UDP_OUT};
+    gr_stats_group_t *groups[] = {&out->tcp_accept, &out->tcp_in, &out->worker, &out->tcp_out, &out->udp_in,
+                                  &out->udp_out};
     out->uptime_ms = (uint64_t)(gr_clock_ms() - s->started_ms);
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         group_sum(s, order[i], groups[i]);

@@ -62,8 +62,8 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
             /* Accepted and closed at once: the client learns at once, and
              * the kernel's queue does not fill with connections we will
              * not serve. */
+            GR_COUNT(ctx, refused_limit, 1); /* before the client can see the close */
             gr_socket_close(fd);
-            GR_COUNT(ctx, refused_limit, 1);
             st->limit_unlogged++;
             int64_t now = gr_clock_ms();
             if (now - st->limit_logged_ms >= 1000) {

@@ -112,7 +112,7 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
     gr_conn_unref(c);
 }
 
-static void take_chunk(gr_thread_ctx_t *ctx, void *item)
+static void take_chunk(gr_thread_ctx_t *ctx, int ring, void *item)
 {
     gr_chunk_t *ch = (gr_chunk_t *)item;
     gr_conn_t *c = ch->conn;

@@ -71,31 +71,35 @@ uint64_t gr_tc_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+void gr_tc_error_line(gr_tc_thread_t *t, uint32_t id, const char *msg, const char *where)
+{
+    gr_tc_run_t *run = t->run;
+    int line = run->error_lines.fetch_add(1, std::memory_order_relaxed);
+    /* One fprintf per line: stdio locks the stream per call, so lines
+     * from several threads do not interleave. */
+    if (line < GR_TC_MAX_ERROR_LINES)
+        fprintf(stderr, "%s %" PRIu32 " (thread %d, %s): %s%s\n", run->opt->udp ? "socket" : "conn", id,
+                t->index, run->addr_text, msg, where);
+    else if (line == GR_TC_MAX_ERROR_LINES)
+        fprintf(stderr, "(more errors: counted, not printed)\n");
+    run->errors.fetch_add(1, std::memory_order_relaxed);
+}
+
 /* Print one error line (while the budget lasts), count the error and close
  * the connection. The line names the connection and, once it ran, how far
  * it got, which is what tells a dropped reply from a dead server. */
 static void gr_tc_conn_fail(gr_tc_loop_t *l, gr_tc_conn_t *c, const char *fmt, ...)
 {
-    gr_tc_run_t *run = l->t->run;
-    int line = run->error_lines.fetch_add(1, std::memory_order_relaxed);
-    if (line < GR_TC_MAX_ERROR_LINES) {
-        char msg[640];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        char where[160] = "";
-        if (c->state == GR_TC_RUNNING)
-            snprintf(where, sizeof where, " [%" PRIu64 " replies matched, %" PRIu64
-                     " requests sent]", c->rx.seq, c->send_seq + (c->send_off > 0));
-        /* One fprintf per line: stdio locks the stream per call, so lines
-         * from several threads do not interleave. */
-        fprintf(stderr, "conn %" PRIu32 " (thread %d, %s): %s%s\n",
-                c->id, l->t->index, run->addr_text, msg, where);
-    } else if (line == GR_TC_MAX_ERROR_LINES) {
-        fprintf(stderr, "(more errors: counted, not printed)\n");
-    }
-    run->errors.fetch_add(1, std::memory_order_relaxed);
+    char msg[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char where[160] = "";
+    if (c->state == GR_TC_RUNNING)
+        snprintf(where, sizeof where, " [%" PRIu64 " replies matched, %" PRIu64
+                 " requests sent]", c->rx.seq, c->send_seq + (c->send_off > 0));
+    gr_tc_error_line(l->t, c->id, msg, where);
     l->t->errors++;
     if (c->fd >= 0)
         close(c->fd);  /* close also takes it out of the epoll set */
@@ -394,20 +398,8 @@ void gr_tc_thread_run(gr_tc_thread_t *t)
         gr_tc_connect_all(l);
     }
 
-    /* Start barrier. */
     uint64_t start_ns, deadline_ns;
-    bool abort_run;
-    {
-        std::unique_lock<std::mutex> lk(run->mu);
-        run->ready++;
-        run->connect_failed += (int)t->errors;
-        run->cv.notify_all();
-        run->cv.wait(lk, [run] { return run->go; });
-        abort_run = run->abort;
-        start_ns = run->start_ns;
-        deadline_ns = run->deadline_ns;
-    }
-
+    bool abort_run = !gr_tc_wait_go(t, &start_ns, &deadline_ns);
     if (setup_ok && !abort_run)
         gr_tc_run_loop(l, start_ns, deadline_ns);
     t->end_ns = gr_tc_now_ns();
@@ -422,7 +414,25 @@ void gr_tc_thread_run(gr_tc_thread_t *t)
     free(l->stamps);
     free(l->sbuf);
     free(l->rbuf);
+    gr_tc_finished(t);
+}
 
+bool gr_tc_wait_go(gr_tc_thread_t *t, uint64_t *start_ns, uint64_t *deadline_ns)
+{
+    gr_tc_run_t *run = t->run;
+    std::unique_lock<std::mutex> lk(run->mu);
+    run->ready++;
+    run->connect_failed += (int)t->errors;
+    run->cv.notify_all();
+    run->cv.wait(lk, [run] { return run->go; });
+    *start_ns = run->start_ns;
+    *deadline_ns = run->deadline_ns;
+    return !run->abort;
+}
+
+void gr_tc_finished(gr_tc_thread_t *t)
+{
+    gr_tc_run_t *run = t->run;
     std::lock_guard<std::mutex> lk(run->mu);
     run->finished++;
     run->cv.notify_all();

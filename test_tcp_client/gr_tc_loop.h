@@ -57,6 +57,10 @@ typedef struct gr_tc_thread_t {
     uint64_t bytes_sent;             /* request bytes handed to the kernel */
     uint64_t bytes_recv;             /* reply bytes received */
     uint64_t errors;                 /* connections of this thread that failed */
+    uint64_t lost;                   /* --udp: requests without a reply within --timeout */
+    uint64_t late;                   /* --udp: replies that came after their request was counted lost */
+    uint64_t reordered;              /* --udp: replies that overtook an earlier request's */
+    uint64_t refused;                /* --udp: "port unreachable" reports (nothing listening) */
     uint64_t end_ns;                 /* monotonic time its last connection ended */
     gr_tc_hist_t hist;               /* send -> reply latency, nanoseconds */
 } gr_tc_thread_t;
@@ -67,5 +71,18 @@ uint64_t gr_tc_now_ns(void);
 /* Thread body: connect, wait for the start, run every connection to its end
  * (done or failed), then report through the struct and run->finished. */
 void gr_tc_thread_run(gr_tc_thread_t *t);
+/* The same over UDP (gr_tc_udp.cpp): each connection is a connected UDP
+ * socket, each request one datagram. */
+void gr_tc_udp_thread_run(gr_tc_thread_t *t);
+
+/* Shared by both loops. The start barrier: count this thread ready (its
+ * t->errors so far are set-up failures), wait for main()'s go; false when
+ * the run is aborted. */
+bool gr_tc_wait_go(gr_tc_thread_t *t, uint64_t *start_ns, uint64_t *deadline_ns);
+/* Count this thread finished. */
+void gr_tc_finished(gr_tc_thread_t *t);
+/* Print "conn|socket ID (thread T, ADDR): MSG WHERE" while the error-line
+ * budget lasts, and count the error run-wide. */
+void gr_tc_error_line(gr_tc_thread_t *t, uint32_t id, const char *msg, const char *where);
 
 #endif /* GR_TC_LOOP_H */

@@ -15,8 +15,8 @@ void gr_tc_options_usage(FILE *out, const char *prog)
     fprintf(out,
         "usage: %s --port P [options]\n"
         "\n"
-        "Benchmark and verify a TCP echo server: every reply is compared, byte for\n"
-        "byte, with the request it answers.\n"
+        "Benchmark and verify a TCP (or, with --udp, UDP) echo server: every reply\n"
+        "is compared, byte for byte, with the request it answers.\n"
         "\n"
         "  --host H          server address (default 127.0.0.1; IPv6 literals such as ::1)\n"
         "  --port P          server port (required)\n"
@@ -28,15 +28,26 @@ void gr_tc_options_usage(FILE *out, const char *prog)
         "                    give at most one of --count and --duration\n"
         "  --depth D         requests in flight per connection (default 1)\n"
         "  --timeout S       fail a connection that makes no progress for S seconds\n"
-        "                    (default 10)\n"
+        "                    (default 10); --udp: count a request lost when its reply\n"
+        "                    has not come in S seconds (default 1)\n"
+        "  --udp             UDP: each connection is a UDP socket, each request one\n"
+        "                    datagram (--size at most %u), each reply one datagram\n"
+        "  --max-loss PCT    --udp: pass with up to PCT %% of the requests lost\n"
+        "                    (default 0)\n"
         "  --quiet           no per-second progress lines\n"
         "  --help            show this text\n"
         "\n"
         "A request is seq (u64 LE), connection id (u32 LE), size (u32 LE), then filler\n"
         "derived from connection and seq. Byte offsets in messages count from 0.\n"
-        "Exit status: 0 every reply arrived and matched; 1 a mismatch, a connection\n"
-        "error or a timeout; 2 bad usage.\n",
-        prog, GR_TC_HEADER_SIZE);
+        "UDP replies may come in any order; one that comes after its request was\n"
+        "counted lost is counted late (it does not undo the loss), a second reply to\n"
+        "one request is an error. The summary gives the loss rate:\n"
+        "lost / (replies + lost).\n"
+        "Exit status: 0 every reply arrived and matched (--udp: every reply that came\n"
+        "matched, and at most --max-loss %% of the requests were lost); 1 a mismatch,\n"
+        "a connection error, a timeout (TCP), or more loss than allowed (UDP); 2 bad\n"
+        "usage.\n",
+        prog, GR_TC_HEADER_SIZE, GR_TC_MAX_UDP_SIZE);
 }
 
 /* Strict unsigned parse: the whole string must be a decimal number in
@@ -51,6 +62,20 @@ static int gr_tc_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *ou
     if (errno != 0 || *end != '\0' || v < lo || v > hi)
         return -1;
     *out = (uint64_t)v;
+    return 0;
+}
+
+/* Percent: a finite decimal from 0 to 100. */
+static int gr_tc_parse_percent(const char *s, double *out)
+{
+    if (s == NULL || *s == '\0')
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v) || v < 0.0 || v > 100.0)
+        return -1;
+    *out = v;
     return 0;
 }
 
@@ -77,7 +102,7 @@ int gr_tc_options_parse(gr_tc_options_t *opt, int argc, char **argv)
     opt->size = 44;
     opt->depth = 1;
     opt->timeout = 10.0;
-    int have_port = 0, have_count = 0, have_duration = 0;
+    int have_port = 0, have_count = 0, have_duration = 0, have_timeout = 0, have_max_loss = 0;
     uint64_t connections = 0; /* 0: not given, defaults to threads */
 
     for (int i = 1; i < argc; i++) {
@@ -88,6 +113,10 @@ int gr_tc_options_parse(gr_tc_options_t *opt, int argc, char **argv)
         }
         if (strcmp(arg, "--quiet") == 0) {
             opt->quiet = 1;
+            continue;
+        }
+        if (strcmp(arg, "--udp") == 0) {
+            opt->udp = 1;
             continue;
         }
         /* Every other option takes a value, as "--opt V" or "--opt=V". */
@@ -145,6 +174,10 @@ int gr_tc_options_parse(gr_tc_options_t *opt, int argc, char **argv)
             opt->depth = (uint32_t)u;
         } else if (strcmp(name, "--timeout") == 0) {
             invalid = gr_tc_parse_seconds(val, &opt->timeout);
+            have_timeout = 1;
+        } else if (strcmp(name, "--max-loss") == 0) {
+            invalid = gr_tc_parse_percent(val, &opt->max_loss);
+            have_max_loss = 1;
         } else {
             fprintf(stderr, "%s: unknown option '%s'\n", prog, name);
             goto bad;
@@ -168,6 +201,18 @@ int gr_tc_options_parse(gr_tc_options_t *opt, int argc, char **argv)
     }
     if (!have_count && !have_duration)
         opt->count = 10000;
+    if (opt->udp && opt->size > GR_TC_MAX_UDP_SIZE) {
+        fprintf(stderr, "%s: --size %u does not fit in one UDP datagram (at most %u)\n", prog, opt->size,
+                GR_TC_MAX_UDP_SIZE);
+        goto bad;
+    }
+    if (have_max_loss && !opt->udp) {
+        fprintf(stderr, "%s: --max-loss goes with --udp\n", prog);
+        goto bad;
+    }
+    /* A lost datagram is only known by its silence: wait a second, not ten. */
+    if (opt->udp && !have_timeout)
+        opt->timeout = 1.0;
     if (connections == 0)
         connections = (uint64_t)opt->threads;
     /* A thread without a connection would only skew the per-thread lines. */

@@ -17,6 +17,9 @@
  * so any size works; the cap only keeps typos (an extra zero or three) from
  * allocating a pattern of gigabytes. */
 #define GR_TC_MAX_SIZE (64u * 1024u * 1024u)
+/* Largest --size with --udp: one request is one datagram, and 65507 bytes
+ * is what an IPv4 UDP datagram can carry. */
+#define GR_TC_MAX_UDP_SIZE 65507u
 
 typedef struct gr_tc_options_t {
     char host[256];       /* server address as given, IPv6 brackets stripped */
@@ -27,8 +30,11 @@ typedef struct gr_tc_options_t {
     uint64_t count;       /* requests per connection; 0 in duration mode */
     double duration;      /* seconds to keep issuing requests; 0 in count mode */
     uint32_t depth;       /* requests in flight per connection */
-    double timeout;       /* seconds without progress before a connection fails */
+    double timeout;       /* seconds without progress before a connection fails;
+                             --udp: seconds before a request without reply counts as lost */
     int quiet;            /* 1: no per-second progress lines */
+    int udp;              /* 1: UDP, one datagram per request (--udp) */
+    double max_loss;      /* --udp: percent of requests that may be lost and still pass */
 } gr_tc_options_t;
 
 /* What gr_tc_options_parse found. */

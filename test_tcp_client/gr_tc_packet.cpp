@@ -180,3 +180,38 @@ int gr_tc_rx_feed(gr_tc_rx_t *rx, const uint8_t *data, size_t len, size_t *used,
     rx->seq++;
     return GR_TC_RX_REPLY;
 }
+
+int gr_tc_packet_check(const uint8_t *data, size_t len, uint32_t conn, uint64_t *seq, char *err, size_t errlen)
+{
+    if (len < GR_TC_HEADER_SIZE) {
+        snprintf(err, errlen, "compare failed: a reply of %zu bytes, shorter than the %d-byte header", len,
+                 GR_TC_HEADER_SIZE);
+        return -1;
+    }
+    *seq = gr_tc_le64(data);
+    uint32_t c = gr_tc_le32(data + 8), size = gr_tc_le32(data + 12);
+    if (c != conn || size != gr_tc_size) {
+        snprintf(err, errlen,
+                 "compare failed: reply header says seq %" PRIu64 " conn %" PRIu32 " size %" PRIu32
+                 ", expected conn %" PRIu32 " size %" PRIu32 " (replies crossed between sockets?)",
+                 *seq, c, size, conn, gr_tc_size);
+        return -1;
+    }
+    if (len != gr_tc_size) {
+        snprintf(err, errlen, "compare failed at seq %" PRIu64 ": a reply of %zu bytes, expected %" PRIu32, *seq,
+                 len, gr_tc_size);
+        return -1;
+    }
+    const uint8_t *want = gr_tc_filler(conn, *seq);
+    const uint8_t *got = data + GR_TC_HEADER_SIZE;
+    size_t n = gr_tc_size - GR_TC_HEADER_SIZE;
+    if (memcmp(got, want, n) != 0) {
+        size_t j = 0;
+        while (got[j] == want[j])
+            j++;
+        snprintf(err, errlen, "compare failed at seq %" PRIu64 " byte %zu (got 0x%02x, expected 0x%02x)", *seq,
+                 j + GR_TC_HEADER_SIZE, got[j], want[j]);
+        return -1;
+    }
+    return 0;
+}

@@ -53,4 +53,9 @@ typedef struct gr_tc_rx_t {
 int gr_tc_rx_feed(gr_tc_rx_t *rx, const uint8_t *data, size_t len, size_t *used,
                   char *err, size_t errlen);
 
+/* Check one reply datagram (--udp), which must be one whole request of
+ * connection conn: 0 with *seq set when it matches; -1 with the reason in
+ * err otherwise (*seq is set when the datagram holds a header). */
+int gr_tc_packet_check(const uint8_t *data, size_t len, uint32_t conn, uint64_t *seq, char *err, size_t errlen);
+
 #endif /* GR_TC_PACKET_H */

@@ -1,6 +1,7 @@
 /* test_tcp_client.cpp - benchmark and verification client for an echo
- * server: main() resolves the address, starts the threads (gr_tc_loop.cpp),
- * prints a progress line a second and the per-thread and total results.
+ * server: main() resolves the address, starts the threads (gr_tc_loop.cpp,
+ * or gr_tc_udp.cpp with --udp), prints a progress line a second and the
+ * per-thread and total results.
  *
  * Standalone on purpose: it speaks plain POSIX sockets and links nothing of
  * libgrocket, so a bug in the framework cannot hide itself in its own
@@ -32,7 +33,7 @@ static int gr_tc_resolve(gr_tc_run_t *run, const gr_tc_options_t *opt)
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = opt->udp ? SOCK_DGRAM : SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(opt->host, port, &hints, &res);
@@ -74,7 +75,11 @@ static int gr_tc_raise_fd_limit(int connections)
 
 static void *gr_tc_thread_main(void *arg)
 {
-    gr_tc_thread_run((gr_tc_thread_t *)arg);
+    gr_tc_thread_t *t = (gr_tc_thread_t *)arg;
+    if (t->run->opt->udp)
+        gr_tc_udp_thread_run(t);
+    else
+        gr_tc_thread_run(t);
     return NULL;
 }
 
@@ -142,11 +147,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    printf("test_tcp_client: %s, %d thread%s, %d connection%s, %" PRIu32 "-byte requests,"
-           " depth %" PRIu32 ", ", run.addr_text, opt.threads, opt.threads == 1 ? "" : "s",
-           opt.connections, opt.connections == 1 ? "" : "s", opt.size, opt.depth);
+    const char *conn_word = opt.udp ? "socket" : "connection";
+    printf("test_tcp_client: %s%s, %d thread%s, %d %s%s, %" PRIu32 "-byte requests,"
+           " depth %" PRIu32 ", ", opt.udp ? "udp " : "", run.addr_text, opt.threads, opt.threads == 1 ? "" : "s",
+           opt.connections, conn_word, opt.connections == 1 ? "" : "s", opt.size, opt.depth);
     if (opt.count != 0)
-        printf("%" PRIu64 " requests per connection, timeout %g s\n", opt.count, opt.timeout);
+        printf("%" PRIu64 " requests per %s, timeout %g s\n", opt.count, conn_word, opt.timeout);
     else
         printf("duration %g s, timeout %g s\n", opt.duration, opt.timeout);
 
@@ -183,6 +189,7 @@ int main(int argc, char **argv)
 
     gr_tc_hist_t *all = new gr_tc_hist_t();
     uint64_t requests = 0, sent = 0, recvd = 0, end_ns = run.start_ns;
+    uint64_t lost = 0, late = 0, reordered = 0, refused = 0;
     for (int i = 0; i < started; i++) {
         gr_tc_thread_t *t = &threads[i];
         uint64_t ns = t->end_ns - run.start_ns;
@@ -193,6 +200,13 @@ int main(int argc, char **argv)
                    gr_tc_per_ms(t->requests, ns) * 1000.0, gr_tc_ms(ns),
                    gr_tc_hist_quantile(&t->hist, 0.50) / 1e3, gr_tc_hist_quantile(&t->hist, 0.99) / 1e3,
                    t->bytes_sent, t->bytes_recv, t->nconns, t->errors);
+        if (!run.abort && opt.udp)
+            printf("thread %d: lost %" PRIu64 ", late %" PRIu64 ", reordered %" PRIu64 "\n", t->index, t->lost,
+                   t->late, t->reordered);
+        lost += t->lost;
+        late += t->late;
+        reordered += t->reordered;
+        refused += t->refused;
         gr_tc_hist_merge(all, &t->hist);
         requests += t->requests;
         sent += t->bytes_sent;
@@ -209,24 +223,41 @@ int main(int argc, char **argv)
                " p99 %.1f us max %.1f us, sent %" PRIu64 " B, recv %" PRIu64 " B, errors %" PRIu64 "\n",
                requests, gr_tc_ms(ns), per_ms, per_ms * 1000.0, p50, p99, all->max / 1e3,
                sent, recvd, errors);
+    /* UDP: a request resolves as a matched reply or as a loss. */
+    double loss_pct = requests + lost ? 100.0 * (double)lost / (double)(requests + lost) : 0.0;
+    if (!run.abort && opt.udp)
+        printf("udp: %" PRIu64 " lost (%.3f %%, after %g s each), %" PRIu64 " late, %" PRIu64 " reordered%s\n", lost,
+               loss_pct, opt.timeout, late, reordered,
+               refused ? ", and the server's port was unreachable (ICMP) at times" : "");
     printf("RESULT requests=%" PRIu64 " errors=%" PRIu64 " elapsed_ms=%.1f req_per_s=%.0f"
-           " p50_us=%.1f p99_us=%.1f\n",
+           " p50_us=%.1f p99_us=%.1f",
            requests, errors, gr_tc_ms(ns), per_ms * 1000.0, p50, p99);
+    if (opt.udp)
+        printf(" lost=%" PRIu64 " loss_pct=%.3f late=%" PRIu64, lost, loss_pct, late);
+    printf("\n");
 
     /* Success is every expected reply, matched: no errors, and in count
-     * mode exactly connections x count replies. */
+     * mode exactly connections x count replies. Over UDP a request may be
+     * lost instead, up to --max-loss percent of them. */
     uint64_t expected = opt.count * (uint64_t)opt.connections;
-    int ok = !run.abort && errors == 0 && (opt.count == 0 || requests == expected);
-    if (ok)
+    bool loss_ok = loss_pct <= opt.max_loss;
+    int ok = !run.abort && errors == 0 && loss_ok && (opt.count == 0 || requests + lost == expected);
+    if (ok && lost)
+        printf("OK: %" PRIu64 " replies arrived and matched; %" PRIu64 " requests lost (%.3f %%, at most %g %% "
+               "allowed)\n", requests, lost, loss_pct, opt.max_loss);
+    else if (ok)
         printf("OK: all %" PRIu64 " replies arrived and matched\n", requests);
     else if (run.abort)
         fprintf(stderr, "FAILED: %d connection%s could not be set up; nothing was run\n",
                 run.connect_failed, run.connect_failed == 1 ? "" : "s");
+    else if (!loss_ok && errors == 0)
+        fprintf(stderr, "FAILED: %" PRIu64 " of %" PRIu64 " requests lost (%.3f %%, more than the %g %% allowed by "
+                "--max-loss)\n", lost, requests + lost, loss_pct, opt.max_loss);
     else if (opt.count != 0)
         fprintf(stderr, "FAILED: %" PRIu64 " of %" PRIu64 " replies matched, %" PRIu64
-                " connection%s failed\n", requests, expected, errors, errors == 1 ? "" : "s");
+                " %s%s failed\n", requests, expected, errors, conn_word, errors == 1 ? "" : "s");
     else
-        fprintf(stderr, "FAILED: %" PRIu64 " connection%s failed\n", errors, errors == 1 ? "" : "s");
+        fprintf(stderr, "FAILED: %" PRIu64 " %s%s failed\n", errors, conn_word, errors == 1 ? "" : "s");
 
     delete all;
     delete[] tids;

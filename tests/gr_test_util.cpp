@@ -82,3 +82,48 @@ std::string gr_test_roundtrip(int port, const std::string &req, size_t n)
     close(fd);
     return out;
 }
+
+int gr_test_udp_connect(const char *host, int port, int timeout_ms)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        len = sizeof *v6;
+    } else {
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string gr_test_udp_exchange(int fd, const std::string &req)
+{
+    if (send(fd, req.data(), req.size(), 0) != (ssize_t)req.size())
+        return "<send failed>";
+    std::string buf(65536, '\0');
+    ssize_t r;
+    do
+        r = recv(fd, &buf[0], buf.size(), 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return "<none>";
+    buf.resize((size_t)r);
+    return buf;
+}

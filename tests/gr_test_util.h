@@ -16,4 +16,11 @@ bool gr_test_wait_eof(int fd);
 /* Send a request and read back n bytes on a fresh connection. */
 std::string gr_test_roundtrip(int port, const std::string &req, size_t n);
 
+/* A UDP socket connected to host:port (an IPv4 or IPv6 literal), whose
+ * receives give up after timeout_ms. fd or -1. */
+int gr_test_udp_connect(const char *host, int port, int timeout_ms);
+/* Send one datagram on a connected UDP socket and wait for one back: the
+ * reply, or "<none>" when none came in the socket's timeout. */
+std::string gr_test_udp_exchange(int fd, const std::string &req);
+
 #endif

@@ -57,23 +57,28 @@ static void report_request(gr_conn_t *conn, const gr_http_request_t *req)
 /* One group of the stats as a JSON object. */
 static void report_group(gr_conn_t *conn, const char *name, const gr_stats_group_t *g, int last)
 {
-    char buf[1024];
-    int n = snprintf(buf, sizeof buf,
-                     "  \"%s\": {\"threads\": %llu, \"connections_open\": %llu, \"replies_waiting\": %llu, "
-                     "\"accepted\": %llu, \"refused\": %llu, \"refused_limit\": %llu, \"accept_errors\": %llu, "
-                     "\"closed\": %llu, \"packages\": %llu, \"processed\": %llu, \"dropped\": %llu, "
-                     "\"bad\": %llu, \"too_large\": %llu, \"timeouts\": %llu, \"output_limit\": %llu, "
-                     "\"io_errors\": %llu, \"read_pauses\": %llu, \"bytes_in\": %llu, \"bytes_out\": %llu}%s\n",
-                     name, (unsigned long long)g->threads, (unsigned long long)g->connections_open,
-                     (unsigned long long)g->replies_waiting, (unsigned long long)g->accepted,
-                     (unsigned long long)g->refused, (unsigned long long)g->refused_limit,
-                     (unsigned long long)g->accept_errors, (unsigned long long)g->closed,
-                     (unsigned long long)g->packages, (unsigned long long)g->processed,
-                     (unsigned long long)g->dropped, (unsigned long long)g->bad, (unsigned long long)g->too_large,
-                     (unsigned long long)g->timeouts, (unsigned long long)g->output_limit,
-                     (unsigned long long)g->io_errors, (unsigned long long)g->read_pauses,
-                     (unsigned long long)g->bytes_in, (unsigned long long)g->bytes_out, last ? "" : ",");
-    gr->reply(conn, buf, n < (int)sizeof buf ? (size_t)n : sizeof buf - 1);
+    const struct {
+        const char *name;
+        uint64_t value;
+    } f[] = {
+        {"threads", g->threads}, {"connections_open", g->connections_open},
+        {"replies_waiting", g->replies_waiting}, {"accepted", g->accepted}, {"refused", g->refused},
+        {"refused_limit", g->refused_limit}, {"accept_errors", g->accept_errors}, {"closed", g->closed},
+        {"packages", g->packages}, {"processed", g->processed}, {"dropped", g->dropped}, {"bad", g->bad},
+        {"too_large", g->too_large}, {"timeouts", g->timeouts}, {"output_limit", g->output_limit},
+        {"io_errors", g->io_errors}, {"read_pauses", g->read_pauses}, {"bytes_in", g->bytes_in},
+        {"bytes_out", g->bytes_out}, {"udp_in", g->udp_in}, {"udp_out", g->udp_out}, {"udp_bad", g->udp_bad},
+        {"udp_truncated", g->udp_truncated}, {"udp_dropped", g->udp_dropped},
+        {"udp_send_failed", g->udp_send_failed}, {"udp_kernel_drops", g->udp_kernel_drops},
+    };
+    char buf[1536];
+    size_t n = (size_t)snprintf(buf, sizeof buf, "  \"%s\": {", name);
+    for (size_t i = 0; i < sizeof f / sizeof f[0] && n < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\"%s\": %llu", i ? ", " : "", f[i].name,
+                              (unsigned long long)f[i].value);
+    if (n < sizeof buf)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "}%s\n", last ? "" : ",");
+    gr->reply(conn, buf, n < sizeof buf ? n : sizeof buf - 1);
 }
 
 static void report_stats(gr_conn_t *conn)
@@ -92,7 +97,9 @@ static void report_stats(gr_conn_t *conn)
     report_group(conn, "tcp_accept", &st.tcp_accept, 0);
     report_group(conn, "tcp_in", &st.tcp_in, 0);
     report_group(conn, "worker", &st.worker, 0);
-    report_group(conn, "tcp_out", &st.tcp_out, 1);
+    report_group(conn, "tcp_out", &st.tcp_out, 0);
+    report_group(conn, "udp_in", &st.udp_in, 0);
+    report_group(conn, "udp_out", &st.udp_out, 1);
     gr->reply(conn, "}\n", 2);
 }
 

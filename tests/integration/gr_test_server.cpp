@@ -103,12 +103,13 @@ gr_test_run_t gr_test_run(const std::vector<std::string> &argv, int timeout_s)
 }
 
 GrocketdProcess::GrocketdProcess(const std::string &module_path, const std::string &server_keys,
-                                 const std::string &extra_sections)
+                                 const std::string &extra_sections, const std::string &extra_listens)
 {
     dir_ = make_temp_dir();
     ini_ = dir_ + "/grocketd.ini";
     log_path_ = dir_ + "/grocketd.log";
     module_path_ = module_path;
+    extra_listens_ = extra_listens;
     rewrite_config(server_keys, extra_sections);
 }
 
@@ -119,7 +120,7 @@ void GrocketdProcess::rewrite_config(const std::string &server_keys, const std::
     {
         std::ofstream f(tmp);
         f << "[server]\nmodule = " << module_path_ << "\npid_file =\n" << server_keys << "\n"
-          << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
+          << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n" << extra_listens_;
     }
     rename(tmp.c_str(), ini_.c_str());
 }
@@ -189,6 +190,13 @@ int GrocketdProcess::stop(int sig)
 std::string GrocketdProcess::log() const
 {
     return file_log_.empty() ? read_file(log_path_) : read_file(log_path_) + read_file(file_log_);
+}
+
+int GrocketdProcess::logged_port(const std::string &prefix) const
+{
+    std::string l = log(), key = "listening on " + prefix;
+    size_t at = l.find(key);
+    return at == std::string::npos ? -1 : atoi(l.c_str() + at + key.size());
 }
 
 long long gr_test_total(const std::string &log, const char *key)

@@ -20,9 +20,10 @@ gr_test_run_t gr_test_run(const std::vector<std::string> &argv, int timeout_s);
 class GrocketdProcess {
 public:
     /* server_keys: lines for [server] beyond module/pid_file/log;
-     * extra_sections: appended after [server]. */
+     * extra_sections: appended after [server]; extra_listens: lines added
+     * to [listen] (e.g. "2 = udp://127.0.0.1:0\n"). */
     explicit GrocketdProcess(const std::string &module_path, const std::string &server_keys = "",
-                             const std::string &extra_sections = "");
+                             const std::string &extra_sections = "", const std::string &extra_listens = "");
     ~GrocketdProcess();
     /* Start and wait for "listening on" (tcp and http); false (with log())
      * on failure. */
@@ -33,6 +34,9 @@ public:
     bool alive();
     int port() const { return port_; }           /* the tcp:// listen */
     int http_port() const { return http_port_; } /* the http:// listen */
+    /* The port of the listen logged as "listening on PREFIX<port>", e.g.
+     * "udp://127.0.0.1:" or "udp://[::1]:"; -1 when there is none. */
+    int logged_port(const std::string &prefix) const;
     pid_t pid() const { return pid_; }
     /* stdout and stderr together, then the log file set by set_file_log. */
     std::string log() const;
@@ -46,7 +50,7 @@ public:
     const std::string &dir() const { return dir_; }
 
 private:
-    std::string dir_, ini_, log_path_, module_path_, file_log_;
+    std::string dir_, ini_, log_path_, module_path_, file_log_, extra_listens_;
     pid_t pid_ = -1;
     int port_ = -1;
     int http_port_ = -1;

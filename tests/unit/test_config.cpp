@@ -353,6 +353,37 @@ TEST(ConfigSettings, EveryKeyParsed)
     }
 }
 
+TEST(ConfigSettings, UdpKeysParsedAndBounded)
+{
+    const char *text = "[server]\n"
+                       "udp.in.thread_count = 4\n"
+                       "udp.in.batch = 1024\n"
+                       "udp.in.datagram_max = 1\n"
+                       "udp.out.thread_count = 2\n"
+                       "udp.out.disabled = no\n"
+                       "udp.recv_buf = 1073741824\n"
+                       "udp.send_buf = 0\n"
+                       "[listen]\n"
+                       "a = udp://[::]:53\n";
+    gr_settings_t s;
+    std::string err;
+    ASSERT_EQ(settings_of(text, &s, &err), 0) << err;
+    EXPECT_EQ(s.udp_in_threads, 4);
+    EXPECT_EQ(s.udp_in_batch, 1024);
+    EXPECT_EQ(s.udp_datagram_max, 1);
+    EXPECT_EQ(s.udp_out_threads, 2);
+    EXPECT_EQ(s.udp_out_disabled, 0);
+    EXPECT_EQ(s.udp_recv_buf, 1 << 30);
+    EXPECT_EQ(s.udp_send_buf, 0);
+    EXPECT_EQ(s.listens[0].is_udp, 1);
+    EXPECT_EQ(server_error("udp.in.batch = 0\n"),
+              "test.ini:2: udp.in.batch: invalid value '0' (expected an integer 1..1024)");
+    EXPECT_EQ(server_error("udp.in.datagram_max = 65536\n"),
+              "test.ini:2: udp.in.datagram_max: invalid value '65536' (expected an integer 1..65535)");
+    EXPECT_EQ(server_error("udp.recv_buf = -1\n"),
+              "test.ini:2: udp.recv_buf: invalid value '-1' (expected an integer 0..1073741824)");
+}
+
 TEST(ConfigSettings, UnknownKeyNamesFileLineKey)
 {
     std::string err = server_error("daemon = false\ntcp.in.threads = 4\n");
@@ -615,10 +646,12 @@ TEST(ConfigShipped, DefaultFileEqualsDefaults)
     memset(d.module, 0, sizeof(d.module));
     memset(s.pid_file, 0, sizeof(s.pid_file));
     memset(d.pid_file, 0, sizeof(d.pid_file));
-    ASSERT_EQ(s.listen_count, 2);
+    ASSERT_EQ(s.listen_count, 3);
     EXPECT_STREQ(s.listens[0].url, "tcp://0.0.0.0:8000");
     EXPECT_STREQ(s.listens[1].url, "http://0.0.0.0:8080");
     EXPECT_EQ(s.listens[1].is_http, 1);
+    EXPECT_STREQ(s.listens[2].url, "udp://0.0.0.0:8000");
+    EXPECT_EQ(s.listens[2].is_udp, 1);
     s.listen_count = 0;
     memset(s.listens, 0, sizeof(s.listens));
     memset(d.listens, 0, sizeof(d.listens));
