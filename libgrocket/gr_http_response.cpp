@@ -63,28 +63,60 @@ static gr_http_resp_t *active_resp(gr_conn_t *c)
     return r && r->active ? r : NULL;
 }
 
+/* A final status: 1xx are interim answers a client reads as "another
+ * response follows" (grocket sends 100 Continue itself, and switches no
+ * protocols), so a module's 1xx would make it misread every byte after. */
+static bool final_status(int status) { return status >= 200 && status <= 999; }
+
+/* RFC 7230 3.3.2-3.3.3: a 204 or 304 ends with its head; no body, no
+ * Content-Length (a body would be read as the next response). */
+static bool bodiless_status(int status) { return status == 204 || status == 304; }
+
 int gr_http_set_status(gr_conn_t *c, int status)
 {
     gr_http_resp_t *r = active_resp(c);
-    if (!r || status < 100 || status > 999)
+    if (!r || !final_status(status))
         return GR_EINVAL;
     r->status = status;
     return GR_OK;
 }
 
-/* A header name or value must not break the head apart. */
-static bool header_text_ok(const char *s)
+/* RFC 7230 3.2: a field name is a token; a value holds no control
+ * character but HTAB (CR and LF would break the head apart, and a name
+ * with blanks or separators is read differently by different clients and
+ * proxies; fuzz/fuzz_http checks every line sent). */
+static bool header_name_ok(const char *s)
 {
-    for (; *s; s++)
-        if (*s == '\r' || *s == '\n')
+    static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch <= 32 || ch >= 127 || strchr(separators, ch))
             return false;
+    }
+    return true;
+}
+
+static bool header_value_ok(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch < 32 && ch != '\t') || ch == 127)
+            return false;
+    }
     return true;
 }
 
 int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
 {
     gr_http_resp_t *r = active_resp(c);
-    if (!r || !name || !value || !*name || !header_text_ok(name) || !header_text_ok(value) || strchr(name, ':'))
+    if (!r || !name || !value || !header_name_ok(name) || !header_value_ok(value))
+        return GR_EINVAL;
+    /* The framework frames the body (Content-Length): a second length or a
+     * Transfer-Encoding from the module would let the client read the
+     * response's end differently (found by fuzz/fuzz_http). */
+    if (strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
         return GR_EINVAL;
     size_t nl = strlen(name), vl = strlen(value);
     if (gr_buf_reserve(&r->headers, nl + vl + 4, 0) != GR_OK)
@@ -103,7 +135,7 @@ int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
 int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
 {
     gr_http_resp_t *r = active_resp(c);
-    if (!r || status < 100 || status > 999)
+    if (!r || !final_status(status))
         return GR_EINVAL;
     r->status = status;
     int rc = GR_OK;
@@ -127,11 +159,16 @@ int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
 }
 
 /* Put the head in front of the body that starts `body_at` bytes after
- * out.off; drop the body for HEAD. */
+ * out.off; drop the body for HEAD, and with its length for 204 and 304. */
 static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, int close, int keep_alive_1_0)
 {
     /* Assembled by hand: this runs once per request, and printf-style
      * formatting would cost more than the rest of the framing. */
+    int bodiless = bodiless_status(r->status);
+    if (bodiless) {
+        c->out.len = c->out.off + body_at;
+        is_head = 1;
+    }
     size_t body_len = c->out.len - c->out.off - body_at;
     char digits[24];
     if (r->status != r->line_status) { /* almost always the same as last time */
@@ -158,8 +195,8 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     static const char conn_keep[] = "Connection: keep-alive\r\n";
     const char *conn = close ? conn_close : keep_alive_1_0 ? conn_keep : "";
     size_t conn_len = close ? sizeof conn_close - 1 : keep_alive_1_0 ? sizeof conn_keep - 1 : 0;
-    size_t head = r->line_len + sizeof server - 1 + date_len + sizeof length - 1 + cl_len + 2 +
-                  r->headers.len + conn_len + 2;
+    size_t length_len = bodiless ? 0 : sizeof length - 1 + cl_len + 2;
+    size_t head = r->line_len + sizeof server - 1 + date_len + length_len + r->headers.len + conn_len + 2;
     if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
         return GR_ENOMEM;
     char *body = c->out.data + c->out.off + body_at;
@@ -169,9 +206,11 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     p = put(p, r->line, r->line_len);
     p = put(p, server, sizeof server - 1);
     p = put(p, date, date_len);
-    p = put(p, length, sizeof length - 1);
-    p = put(p, cl, cl_len);
-    p = put(p, "\r\n", 2);
+    if (!bodiless) {
+        p = put(p, length, sizeof length - 1);
+        p = put(p, cl, cl_len);
+        p = put(p, "\r\n", 2);
+    }
     p = put(p, r->headers.data, r->headers.len);
     p = put(p, conn, conn_len);
     put(p, "\r\n", 2);
