@@ -53,7 +53,8 @@ static char *format_u64(char *end, uint64_t v)
 
 static char *put(char *p, const char *s, size_t n)
 {
-    memcpy(p, s, n);
+    if (n) /* s may be NULL then (no module header lines yet): memcpy's UB */
+        memcpy(p, s, n);
     return p + n;
 }
 
