@@ -437,7 +437,13 @@ static void check_msg(const char *data, size_t len, long rc, const gr_http_msg_t
     }
     /* The head ends with an empty line. */
     CHECK(data[m->head_len - 1] == '\n');
-    if (m->chunked) {
+    if (m->method == HTTP_CONNECT) {
+        /* http-parser ends a CONNECT with its head, whatever its framing
+         * headers say (what follows would be the tunnel). grocket answers
+         * 405 and closes, so those bytes are never read as requests (the
+         * keep/close checks in process and on_bytes hold it to that). */
+        CHECK(m->total_len == m->head_len && m->body_len == 0);
+    } else if (m->chunked) {
         std::string body;
         long end = strict_chunked(data, len, m->head_len, &body);
         if (end != rc)

@@ -56,6 +56,9 @@ HTTP_SEEDS = [
     http('options_star', b'OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n'),
     http('module_close', GET + GET, flags=CLOSE),
     http('connect', b'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com\r\n\r\n'),
+    # http-parser reads no body for CONNECT: the "body" must never be served
+    http('connect_with_body', b'CONNECT h:443 HTTP/1.1\r\nHost: h\r\nContent-Length: 27\r\n\r\n'
+         b'GET /smuggled HTTP/1.1\r\n\r\n', read=3),
     http('no_host', b'GET / HTTP/1.1\r\n\r\n'),
     http('two_hosts', b'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'),
     # limits
