@@ -14,15 +14,19 @@
 #         clients (scripts/soak_clients.py chaos: disconnect mid-request,
 #         with a close or a reset; garbage to both listens; heads that stall
 #         past http.header_timeout; late readers; idle echo connections).
-#         "Start" RSS is taken after a warm-up of WARMUP_S (10; 5 short) of
-#         the same load and SETTLE_S (3) of quiet - tcmalloc keeps its
-#         caches, so the process's first RSS is not the baseline. RSS,
+#         "Start" RSS is taken after a warm-up of WARMUP_S (a tenth of the
+#         run, at least 10 s; 15 short) of the same load and SETTLE_S (3) of
+#         quiet: tcmalloc's caches fill as the load touches more size
+#         classes (a long run climbs about 15% over its first minutes, then
+#         stays flat), so the process's first RSS is not the baseline. RSS,
 #         descriptors, threads and CPU are sampled every SAMPLE_S (10; 2
 #         short) into soak-rss.csv. Passes when: every client reports zero
 #         errors, the server never died, RSS comes back within RSS_TOL
-#         (0.10) of the start within SETTLE_MAX_S (30) after the load, its
-#         descriptors come back to the start, it idles (< 5% of a core) once
-#         the load is gone, and it stops cleanly on SIGTERM.
+#         (0.10) of the start within SETTLE_MAX_S (30) after the load, runs
+#         of 300 s or more stay flat (mean RSS of the last third of the
+#         samples within RSS_FLAT_TOL, 0.02, of the middle third's: no
+#         leak), descriptors come back to the start, the server idles (< 5%
+#         of a core) once the load is gone, and it stops cleanly on SIGTERM.
 # storm   grocketd under `prlimit --nofile=STORM_NOFILE` (256), STORM_COUNT
 #         (1000) connections opened at once and held STORM_HOLD_S (10; 4
 #         short): the server must stay up, not spin while out of descriptors
@@ -53,12 +57,17 @@ if [ "${1:-}" = --short ]; then
 fi
 DURATION_S=${1:-$([ $short = 1 ] && echo 30 || echo 600)}
 case $DURATION_S in ''|*[!0-9]*) die "DURATION_S must be whole seconds, not '$DURATION_S'" ;; esac
-if [ $short = 1 ]; then d_warm=5 d_sample=2 d_hold=4 d_noread=8; else d_warm=10 d_sample=10 d_hold=10 d_noread=20; fi
+if [ $short = 1 ]; then
+    d_warm=15 d_sample=2 d_hold=4 d_noread=8
+else
+    d_warm=$((DURATION_S / 10 > 10 ? DURATION_S / 10 : 10)) d_sample=10 d_hold=10 d_noread=20
+fi
 WARMUP_S=${WARMUP_S:-$d_warm}
 SAMPLE_S=${SAMPLE_S:-$d_sample}
 SETTLE_S=${SETTLE_S:-3}
 SETTLE_MAX_S=${SETTLE_MAX_S:-30}
 RSS_TOL=${RSS_TOL:-0.10}
+RSS_FLAT_TOL=${RSS_FLAT_TOL:-0.02}
 SOAK_PARTS=${SOAK_PARTS:-soak storm noread}
 SOAK_MODE=${SOAK_MODE:-worker+out}
 STORM_NOFILE=${STORM_NOFILE:-256}
@@ -283,6 +292,16 @@ part_soak() {
     say "  RSS under load: $stats"
     check "$([ "$rss1" -le "$limit" ] && echo 1 || echo 0)" \
         "soak: RSS after the load ${rss1} KiB, start ${rss0} KiB ($(awk -v a="$rss1" -v b="$rss0" 'BEGIN { printf "%+.1f%%", (a - b) * 100 / b }'), limit +$(awk -v t="$RSS_TOL" 'BEGIN { print t * 100 }')%; $((SETTLE_S + waited)) s after)"
+    if [ "$DURATION_S" -ge 300 ]; then
+        local flat
+        flat=$(awk -F, 'NR > 1 { v[++n] = $2 }
+                        END { a = int(n / 3); for (i = a + 1; i <= 2 * a; i++) m += v[i]
+                              for (i = 2 * a + 1; i <= n; i++) l += v[i]
+                              m /= a; l /= n - 2 * a; printf "%d %d %.4f\n", m, l, (l - m) / m }' "$csv")
+        read -r flat_mid flat_last flat_growth <<<"$flat"
+        check "$(fcmp "$flat_growth" "$RSS_FLAT_TOL" '<=')" \
+            "soak: RSS flat under load (no leak): mean ${flat_last} KiB over the last third, ${flat_mid} KiB over the middle third ($(awk -v g="$flat_growth" 'BEGIN { printf "%+.1f%%", g * 100 }'), limit +$(awk -v t="$RSS_FLAT_TOL" 'BEGIN { print t * 100 }')%)"
+    fi
     check "$([ "$fds1" -le "$fds0" ] && echo 1 || echo 0)" "soak: descriptors after the load ${fds1}, start ${fds0}"
     local idle
     idle=$(cpu_core "$SERVER_PID" 3)

@@ -216,6 +216,11 @@ def chaos_garbage(a, cnt, deadline, rnd):
             if rnd.random() < 0.5:
                 s = connect(a.http_port)
                 junk = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 300)))
+                if not junk.strip(b'\r\n'):
+                    # Only CR and LF: blank lines a server skips before a
+                    # request (RFC 7230 3.5), so no answer is due; a stalled
+                    # head is closed silently after http.header_timeout.
+                    junk = b'\x01' + junk
                 if rnd.random() < 0.3:
                     junk = b'GET /' + junk  # garbage inside a request line
                 s.sendall(junk + b'\r\n\r\n')
