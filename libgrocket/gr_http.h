@@ -23,7 +23,7 @@ typedef struct gr_http_resp_t {
     int text_plain;         /* http_reply_text chose text/plain */
     int prefix_status;      /* the status `prefix` was made for */
     int64_t prefix_sec;     /* the second `prefix` was made for */
-    char prefix[192];       /* status line, Server, Date, "Content-Length: " */
+    char prefix[192];       /* status line, Server and Date lines */
     size_t prefix_len;
 } gr_http_resp_t;
 

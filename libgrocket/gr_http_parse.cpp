@@ -90,17 +90,40 @@ static int gr_bare_cr(const char *s, size_t n)
     return 0;
 }
 
+/* A LF not preceded by CR in s[0..n). */
+static int gr_bare_lf(const char *s, size_t n)
+{
+    const char *end = s + n;
+    for (const char *p = s; (p = (const char *)memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        if (p == s || p[-1] != '\r')
+            return 1;
+    return 0;
+}
+
 /* Chunked: the framing bytes [frame_end, end) between two chunks' data,
- * or after the last (size line, extensions, trailers). */
+ * or after the last (size line, extensions, trailers). Every line of it
+ * must end in CRLF: http-parser skips a bare LF inside a chunk extension
+ * ("3;a\nb\r\n"), where a reader that ends lines at LF sees other chunk
+ * boundaries (found by fuzz/fuzz_http). */
 static int gr_chunk_gap(const gr_http_parser_t *hp, uint32_t end)
 {
     const char *g = hp->base + hp->frame_end;
     uint32_t n = end - hp->frame_end;
     if (n > hp->limits->max_header_size)
         return 431; /* endless extensions or trailers: http-parser has no bound */
-    if (hp->frame_end != hp->msg.head_len && (n < 2 || g[0] != '\r' || g[1] != '\n'))
+    int after_data = hp->frame_end != hp->msg.head_len;
+    if (after_data && (n < 2 || g[0] != '\r' || g[1] != '\n'))
         return 400; /* chunk data must end with CRLF; non-strict takes any 2 bytes */
-    return gr_bare_cr(g, n) ? 400 : 0;
+    /* The size line: hex digits, then an extension, a blank or its end.
+     * http-parser reads every byte >= 0x80 as the digit 0 (its hex table
+     * covers ASCII only): "\xff5" would be 5 bytes here and nothing, or
+     * something else, to a proxy in front (found by fuzz/fuzz_http). */
+    const char *d = g + (after_data ? 2 : 0), *end_g = g + n, *digits = d;
+    while (d < end_g && ((*d >= '0' && *d <= '9') || ((*d | 0x20) >= 'a' && (*d | 0x20) <= 'f')))
+        d++;
+    if (d == digits || d == end_g || (*d != ';' && *d != ' ' && *d != '\r'))
+        return 400;
+    return gr_bare_cr(g, n) || gr_bare_lf(g, n) ? 400 : 0;
 }
 
 static int gr_grow_headers(gr_http_parser_t *hp)

@@ -39,7 +39,8 @@ static char *format_u64(char *end, uint64_t v)
 
 static char *put(char *p, const char *s, size_t n)
 {
-    memcpy(p, s, n);
+    if (n) /* s may be NULL then (no module header lines yet): memcpy's UB */
+        memcpy(p, s, n);
     return p + n;
 }
 
@@ -49,28 +50,60 @@ static gr_http_resp_t *active_resp(gr_conn_t *c)
     return r && r->active ? r : NULL;
 }
 
+/* A final status: 1xx are interim answers a client reads as "another
+ * response follows" (grocket sends 100 Continue itself, and switches no
+ * protocols), so a module's 1xx would make it misread every byte after. */
+static bool final_status(int status) { return status >= 200 && status <= 999; }
+
+/* RFC 7230 3.3.2-3.3.3: a 204 or 304 ends with its head; no body, no
+ * Content-Length (a body would be read as the next response). */
+static bool bodiless_status(int status) { return status == 204 || status == 304; }
+
 int gr_http_set_status(gr_conn_t *c, int status)
 {
     gr_http_resp_t *r = active_resp(c);
-    if (!r || status < 100 || status > 999)
+    if (!r || !final_status(status))
         return GR_EINVAL;
     r->status = status;
     return GR_OK;
 }
 
-/* A header name or value must not break the head apart. */
-static bool header_text_ok(const char *s)
+/* RFC 7230 3.2: a field name is a token; a value holds no control
+ * character but HTAB (CR and LF would break the head apart, and a name
+ * with blanks or separators is read differently by different clients and
+ * proxies; fuzz/fuzz_http checks every line sent). */
+static bool header_name_ok(const char *s)
 {
-    for (; *s; s++)
-        if (*s == '\r' || *s == '\n')
+    static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch <= 32 || ch >= 127 || strchr(separators, ch))
             return false;
+    }
+    return true;
+}
+
+static bool header_value_ok(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch < 32 && ch != '\t') || ch == 127)
+            return false;
+    }
     return true;
 }
 
 int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
 {
     gr_http_resp_t *r = active_resp(c);
-    if (!r || !name || !value || !*name || !header_text_ok(name) || !header_text_ok(value) || strchr(name, ':'))
+    if (!r || !name || !value || !header_name_ok(name) || !header_value_ok(value))
+        return GR_EINVAL;
+    /* The framework frames the body (Content-Length): a second length or a
+     * Transfer-Encoding from the module would let the client read the
+     * response's end differently (found by fuzz/fuzz_http). */
+    if (strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
         return GR_EINVAL;
     size_t nl = strlen(name), vl = strlen(value);
     if (gr_buf_reserve(&r->headers, nl + vl + 4, 0) != GR_OK)
@@ -89,7 +122,7 @@ int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
 int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
 {
     gr_http_resp_t *r = active_resp(c);
-    if (!r || status < 100 || status > 999)
+    if (!r || !final_status(status))
         return GR_EINVAL;
     r->status = status;
     if (!r->has_content_type) /* frame() adds the constant line */
@@ -104,8 +137,8 @@ int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
     return GR_OK;
 }
 
-/* The head up to the Content-Length value: "HTTP/1.1 200 OK\r\nServer:
- * grocket\r\nDate: ...\r\nContent-Length: ", made again only when the
+/* The head's first lines: "HTTP/1.1 200 OK\r\nServer: grocket\r\nDate:
+ * ...\r\n", made again only when the
  * status or the second changes (time() is a vDSO read), so that most
  * requests copy it in one piece. */
 static void head_prefix(gr_http_resp_t *r)
@@ -128,19 +161,22 @@ static void head_prefix(gr_http_resp_t *r)
     struct tm tm;
     gmtime_r(&now, &tm);
     p += strftime(p, sizeof r->prefix - (size_t)(p - r->prefix), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-    static const char length[] = "Content-Length: ";
-    p = put(p, length, sizeof length - 1);
     r->prefix_len = (size_t)(p - r->prefix);
     r->prefix_status = r->status;
     r->prefix_sec = (int64_t)now;
 }
 
 /* Put the head in front of the body that starts `body_at` bytes after
- * out.off; drop the body for HEAD. */
+ * out.off; drop the body for HEAD, and with its length for 204 and 304. */
 static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, int close, int keep_alive_1_0)
 {
     /* Assembled by hand: this runs once per request, and printf-style
      * formatting would cost more than the rest of the framing. */
+    int bodiless = bodiless_status(r->status);
+    if (bodiless) {
+        c->out.len = c->out.off + body_at;
+        is_head = 1;
+    }
     size_t body_len = c->out.len - c->out.off - body_at;
     char digits[24];
     head_prefix(r);
@@ -152,16 +188,21 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     size_t ct_len = r->text_plain ? sizeof text_plain - 1 : 0;
     const char *conn = close ? conn_close : keep_alive_1_0 ? conn_keep : "";
     size_t conn_len = close ? sizeof conn_close - 1 : keep_alive_1_0 ? sizeof conn_keep - 1 : 0;
-    size_t head = r->prefix_len + cl_len + 2 + r->headers.len + ct_len + conn_len + 2;
+    static const char length[] = "Content-Length: ";
+    size_t length_len = bodiless ? 0 : sizeof length - 1 + cl_len + 2;
+    size_t head = r->prefix_len + length_len + r->headers.len + ct_len + conn_len + 2;
     if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
         return GR_ENOMEM;
     char *body = c->out.data + c->out.off + body_at;
     if (!is_head && body_len)
         memmove(body + head, body, body_len);
     char *p = put(body, r->prefix, r->prefix_len);
-    while (cl < digits + sizeof digits) /* a few digits: cheaper than a call */
-        *p++ = *cl++;
-    p = put(p, "\r\n", 2);
+    if (!bodiless) {
+        p = put(p, length, sizeof length - 1);
+        while (cl < digits + sizeof digits) /* a few digits: cheaper than a call */
+            *p++ = *cl++;
+        p = put(p, "\r\n", 2);
+    }
     if (r->headers.len) /* none added: no buffer, and memcpy from NULL is undefined */
         p = put(p, r->headers.data, r->headers.len);
     if (ct_len)

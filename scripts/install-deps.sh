@@ -6,7 +6,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libgoogle-perftools-dev libhttp-parser-dev libinih-dev
       libgtest-dev googletest
-      curl apache2-utils wrk python3 gdb)
+      curl apache2-utils wrk python3 gdb
+      clang libclang-rt-14-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # test.sh - install what is missing, then build and run the whole suite
-# three times: Release, ASan+UBSan, and TSan (every test crosses threads).
-# Set GR_TEST_CONFIGS to a subset ("release asan tsan") to run fewer.
+# three times: Release, ASan+UBSan, and TSan (every test crosses threads);
+# then the short soak and fault runs on the Release build (scripts/soak.sh
+# --short, about a minute) and each libFuzzer target for GR_FUZZ_SECONDS
+# (60) (scripts/fuzz.sh, clang, build-fuzz).
+# Set GR_TEST_CONFIGS to a subset ("release asan tsan soak fuzz") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
-configs=${GR_TEST_CONFIGS:-release asan tsan}
+configs=${GR_TEST_CONFIGS:-release asan tsan soak fuzz}
 jobs=$(nproc)
 for c in $configs; do
     case $c in
+        soak)
+            echo "=== soak: short soak and fault runs on the Release build (build)"
+            BUILD_DIR=build scripts/soak.sh --short
+            continue ;;
+        fuzz)
+            echo "=== fuzz: ${GR_FUZZ_SECONDS:-60} s per target"
+            scripts/fuzz.sh "${GR_FUZZ_SECONDS:-60}"
+            continue ;;
         release) dir=build;      args=(-DCMAKE_BUILD_TYPE=Release) ;;
         asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DGR_SANITIZE=address) ;;
         tsan)    dir=build-tsan; args=(-DCMAKE_BUILD_TYPE=Debug -DGR_SANITIZE=thread) ;;

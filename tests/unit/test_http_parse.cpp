@@ -330,6 +330,11 @@ TEST_F(HttpParse, Malformed)
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\rXhello\r\n0\r\n\r\n",
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\rX",
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nT: 1\rX\r\n\r\n",
+        /* A bare LF in chunk framing: http-parser skips it inside an
+         * extension, a reader ending lines at LF would not. */
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;a\nb\r\nxyz\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0;x\n\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\nT: 1\n\r\n",
     };
     for (const char *b : bad) {
         gr_http_parser_next(&hp);
@@ -355,6 +360,10 @@ TEST_F(HttpParse, Smuggling)
         "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        /* http-parser reads a byte >= 0x80 in a chunk size as the digit 0. */
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\xff" "5\r\nhello\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\x80\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\xff\r\nxxxxxxxxxxxxxxxx\r\n0\r\n\r\n", /* 0x10 */
     };
     for (const char *b : bad) {
         gr_http_parser_next(&hp);

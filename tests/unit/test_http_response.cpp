@@ -1,0 +1,149 @@
+/* test_http_response.cpp - unit tests of the HTTP response side
+ * (libgrocket/gr_http_response.cpp) without sockets or threads: a request
+ * parsed by the glue is answered by gr_http_process with a test proc_http,
+ * and the reply bytes are read back from the connection's buffer. Covers
+ * what the services refuse (header lines that would break the head or its
+ * framing, interim statuses) and bodiless statuses - the fixes that
+ * fuzz/fuzz_http led to. */
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <functional>
+#include <string>
+
+#include "gr_error.h"
+#include "gr_http.h"
+#include "gr_server.h"
+
+static std::function<int(gr_conn_t *, const gr_http_request_t *)> test_handler;
+
+static int test_proc_http(gr_conn_t *c, const gr_http_request_t *req) { return test_handler(c, req); }
+
+/* A processing thread's world: one server, its only tcp_in context (the
+ * worker is disabled, so it processes), one connection. */
+class HttpResponse : public ::testing::Test {
+protected:
+    gr_server_t *server = NULL;
+    gr_thread_ctx_t *ctx = NULL;
+    gr_conn_t *conn = NULL;
+    const gr_services_t *svc = gr_services_get();
+
+    void SetUp() override
+    {
+        server = (gr_server_t *)calloc(1, sizeof *server);
+        ctx = (gr_thread_ctx_t *)calloc(1, sizeof *ctx);
+        ASSERT_TRUE(server && ctx);
+        server->settings.worker_disabled = 1;
+        server->groups[GR_GROUP_IN] = ctx;
+        server->counts[GR_GROUP_IN] = 1;
+        server->module.m.proc_http = test_proc_http;
+        ctx->server = server;
+        ctx->group = GR_GROUP_IN;
+        ctx->http_resp = gr_http_resp_new();
+        ASSERT_TRUE(ctx->http_resp);
+        conn = gr_conn_new(server, GR_INVALID_SOCKET, NULL);
+        ASSERT_TRUE(conn);
+        conn->is_http = 1;
+    }
+
+    void TearDown() override
+    {
+        gr_buf_free(&conn->out);
+        conn->~gr_conn_t();
+        free(conn);
+        gr_http_resp_free(ctx->http_resp);
+        free(ctx);
+        free(server);
+        test_handler = nullptr;
+    }
+
+    /* Answer one request with handler; returns the reply bytes. */
+    std::string answer(const std::string &request, std::function<int(gr_conn_t *, const gr_http_request_t *)> handler)
+    {
+        test_handler = handler;
+        gr_http_limits_t lim = {8192, 64, 1 << 20};
+        gr_http_parser_t hp;
+        gr_http_parser_init(&hp);
+        long rc = gr_http_parser_feed(&hp, request.data(), request.size(), &lim);
+        EXPECT_EQ(rc, (long)request.size());
+        if (rc > 0)
+            gr_http_process(ctx, conn, request.data(), &hp.msg);
+        gr_http_parser_free(&hp);
+        std::string out(conn->out.data ? conn->out.data + conn->out.off : "", conn->out.len - conn->out.off);
+        conn->out.off = conn->out.len = 0;
+        return out;
+    }
+
+    static std::string get() { return "GET / HTTP/1.1\r\nHost: h\r\n\r\n"; }
+};
+
+static bool has_line(const std::string &reply, const std::string &line)
+{
+    return reply.find("\r\n" + line + "\r\n") != std::string::npos;
+}
+
+TEST_F(HttpResponse, AddHeaderRefusesWhatWouldBreakTheHead)
+{
+    std::string reply = answer(get(), [this](gr_conn_t *c, const gr_http_request_t *) {
+        EXPECT_EQ(svc->http_add_header(c, "X-Ok", "a value\twith tab"), GR_OK);
+        EXPECT_EQ(svc->http_add_header(c, "X!#$%&'*+-.^_`|~9", "v"), GR_OK); /* every tchar */
+        EXPECT_EQ(svc->http_add_header(c, "", "v"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "Bad Name", "v"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "Bad:Name", "v"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "Bad(Name)", "v"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "Caf\xc3\xa9", "v"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "X-Inject", "a\r\nSet-Cookie: x"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "X-Ctl", "a\x01"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "X-Del", "a\x7f"), GR_EINVAL);
+        /* The body's framing is grocket's. */
+        EXPECT_EQ(svc->http_add_header(c, "Content-Length", "5"), GR_EINVAL);
+        EXPECT_EQ(svc->http_add_header(c, "transfer-encoding", "chunked"), GR_EINVAL);
+        return svc->http_reply_text(c, 200, "ok") == GR_OK ? GR_PROC_OK : GR_PROC_CLOSE;
+    });
+    EXPECT_TRUE(has_line(reply, "X-Ok: a value\twith tab")) << reply;
+    EXPECT_TRUE(has_line(reply, "X!#$%&'*+-.^_`|~9: v")) << reply;
+    EXPECT_EQ(reply.find("Bad"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("Set-Cookie"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("chunked"), std::string::npos) << reply;
+    EXPECT_TRUE(has_line(reply, "Content-Length: 2")) << reply;
+    EXPECT_EQ(reply.find("Content-Length", reply.find("Content-Length") + 1), std::string::npos) << reply;
+}
+
+TEST_F(HttpResponse, InterimStatusesRefused)
+{
+    std::string reply = answer(get(), [this](gr_conn_t *c, const gr_http_request_t *) {
+        EXPECT_EQ(svc->http_set_status(c, 100), GR_EINVAL);
+        EXPECT_EQ(svc->http_set_status(c, 101), GR_EINVAL);
+        EXPECT_EQ(svc->http_set_status(c, 199), GR_EINVAL);
+        EXPECT_EQ(svc->http_set_status(c, 1000), GR_EINVAL);
+        EXPECT_EQ(svc->http_reply_text(c, 103, "early"), GR_EINVAL);
+        EXPECT_EQ(svc->http_set_status(c, 999), GR_OK);
+        EXPECT_EQ(svc->http_set_status(c, 201), GR_OK);
+        return GR_PROC_OK;
+    });
+    EXPECT_EQ(reply.compare(0, 13, "HTTP/1.1 201 "), 0) << reply;
+    EXPECT_TRUE(has_line(reply, "Content-Length: 0")) << reply;
+}
+
+TEST_F(HttpResponse, NoBodyNoLengthFor204And304)
+{
+    for (int status : {204, 304}) {
+        std::string reply = answer(get() + "", [this, status](gr_conn_t *c, const gr_http_request_t *) {
+            EXPECT_EQ(svc->http_reply_text(c, status, "dropped"), GR_OK);
+            return GR_PROC_OK;
+        });
+        EXPECT_EQ(reply.compare(0, 13, "HTTP/1.1 " + std::to_string(status) + " "), 0) << reply;
+        EXPECT_EQ(reply.find("Content-Length"), std::string::npos) << reply;
+        ASSERT_GE(reply.size(), 4u);
+        EXPECT_EQ(reply.substr(reply.size() - 4), "\r\n\r\n") << reply; /* ends with the head */
+        EXPECT_EQ(reply.find("dropped"), std::string::npos) << reply;
+    }
+    /* The next reply is framed as usual. */
+    std::string reply = answer(get(), [this](gr_conn_t *c, const gr_http_request_t *) {
+        return svc->http_reply_text(c, 200, "body") == GR_OK ? GR_PROC_OK : GR_PROC_CLOSE;
+    });
+    EXPECT_TRUE(has_line(reply, "Content-Length: 4")) << reply;
+    EXPECT_EQ(reply.substr(reply.size() - 8), "\r\n\r\nbody") << reply;
+}
