@@ -186,12 +186,13 @@ static void model(const unsigned char *s, size_t n, model_t *m)
                 m->exact = false;
             return;
         }
-        /* Past recv_buf.max the package never fits the connection's
-         * buffer; it is still cut when it arrives in one read (tcp_in's
-         * scratch buffer), so both ends are allowed: the connection is
-         * closed, or it goes on as the model does. */
-        if (pkg > GR_FUZZ_RECV_MAX)
+        /* Past recv_buf.max a package is refused however it arrives (in
+         * one read or gathered): the connection closes before answering
+         * it, so nothing from here on may come back. */
+        if (pkg > GR_FUZZ_RECV_MAX) {
             m->exact = false;
+            return;
+        }
         int op = pkg >= HDR ? s[pos] % OP_COUNT : -1;
         m->replies.append((const char *)s + pos, pkg);
         if (op == OP_BIG && bigs < GR_FUZZ_BIG_PER_CONN) {

@@ -246,6 +246,14 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
     return gr_http_parser_feed(c->http, data, avail, &gr_server_live(ctx->server)->http_limits);
 }
 
+static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", c->fd,
+            (long long)gr_settings_live(ctx->server)->recv_buf_max);
+    GR_COUNT(ctx, too_large, 1);
+    in_close(ctx, c);
+}
+
 /* What cut_packages leaves behind. */
 enum gr_cut_result_t {
     GR_CUT_MORE,    /* reading may go on */
@@ -263,7 +271,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
     int inline_proc = ctx->server->settings.worker_disabled;
     size_t pos = 0;
     uint32_t n = 0;
-    int tail = 0;
+    int tail = 0, too_big = 0;
     *need = 0;
     *consumed = 0;
     ctx->meta.len = 0;
@@ -289,6 +297,19 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
             GR_DEBUG("fd %d: bad HTTP request: answering %ld", c->fd, -rc);
             tail = (int)-rc;
             c->in_stopped = 1;
+            break;
+        }
+        /* The module's own protocol: a package (or a size hint) past
+         * tcp.in.recv_buf.max is refused however the bytes arrived, not only
+         * when they had to be gathered (HTTP has its own 413/431 limits). */
+        if (!c->is_http && rc > gr_settings_live(ctx->server)->recv_buf_max) {
+            /* Replies to the packages before it still go out, then the
+             * connection closes (like a peer's EOF). */
+            GR_WARN("fd %d: package of %ld bytes, past tcp.in.recv_buf.max (%lld); closing it", c->fd, rc,
+                    (long long)gr_settings_live(ctx->server)->recv_buf_max);
+            GR_COUNT(ctx, too_large, 1);
+            c->in_stopped = 1;
+            too_big = 1;
             break;
         }
         if ((size_t)rc > avail) { /* a size hint: the package is rc bytes */
@@ -331,22 +352,17 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
             gr_http_error(ctx, c, tail);
             c->close_after_flush = GR_CAF_ASKED;
         }
-        if (n || tail)
+        if (too_big && c->close_after_flush == GR_CAF_NONE)
+            c->close_after_flush = GR_CAF_ASKED;
+        if (n || tail || too_big)
             gr_reply_flush(ctx, c);
-    } else if (n || tail) {
-        send_job(ctx, c, data, cut_end, n, tail, 0);
+    } else if (n || tail || too_big) {
+        send_job(ctx, c, data, cut_end, n, tail, too_big); /* too big: flush, then close */
     }
     *consumed = pos;
     return c->in_stopped ? GR_CUT_STOP : GR_CUT_MORE;
 }
 
-static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
-{
-    GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", c->fd,
-            (long long)gr_settings_live(ctx->server)->recv_buf_max);
-    GR_COUNT(ctx, too_large, 1);
-    in_close(ctx, c);
-}
 
 /* Room to receive into. A connection with nothing pending receives into the
  * thread's scratch buffer, so a burst is taken in one large read while an

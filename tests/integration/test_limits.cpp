@@ -275,6 +275,24 @@ TEST(LimitsTcp, IdleConnectionClosedActiveOneKept)
     stop_and_check(srv);
 }
 
+/* A package past tcp.in.recv_buf.max is refused even when it arrives in
+ * one read (the fixture takes all it has as one package); the replies
+ * before it still arrive. */
+TEST(LimitsTcp, PackagePastRecvBufMaxClosedAfterEarlierReplies)
+{
+    GrocketdProcess srv(gr_test_fixture("gr_fixture_c"), "tcp.in.recv_buf.max = 1024\n");
+    ASSERT_TRUE(srv.start()) << srv.log();
+    int fd = gr_test_connect("127.0.0.1", srv.port());
+    ASSERT_TRUE(echo_ok(fd, "small"));
+    ASSERT_TRUE(gr_test_send(fd, std::string(4000, 'x')));
+    EXPECT_TRUE(gr_test_wait_eof(fd));
+    close(fd);
+    EXPECT_TRUE(served_within(srv.port(), 1, 0));
+    ASSERT_EQ(0, srv.stop()) << srv.log();
+    EXPECT_EQ(gr_test_total(srv.log(), "too_large"), 1) << srv.log();
+    EXPECT_NE(srv.log().find("past tcp.in.recv_buf.max (1024)"), std::string::npos) << srv.log();
+}
+
 /* Out of descriptors: accept backs off (no busy loop), logs the errno
  * text, and serves again once descriptors are free. */
 TEST(LimitsTcp, OutOfDescriptorsBacksOffAndRecovers)
