@@ -223,13 +223,20 @@ static void gr_tc_usock_read(gr_tc_uloop_t *l, gr_tc_usock_t *c)
 }
 
 /* Requests past their time count as lost; their places in the window go to
- * new requests. */
+ * new requests. Replies already waiting in the socket are read first: after
+ * this thread was not scheduled for a while they are there, unread, and
+ * are not lost. */
 static void gr_tc_check_lost(gr_tc_uloop_t *l, uint64_t now)
 {
     for (int i = 0; i < l->t->nconns; i++) {
         gr_tc_usock_t *c = &l->socks[i];
         if (c->state != GR_TC_UDP_RUNNING)
             continue;
+        if (c->low < c->next && now - c->sent_ns[c->low % l->opt->depth] >= l->timeout_ns) {
+            gr_tc_usock_read(l, c);
+            if (c->state != GR_TC_UDP_RUNNING)
+                continue;
+        }
         bool any = false;
         while (c->low < c->next) {
             uint64_t sent = c->sent_ns[c->low % l->opt->depth];
