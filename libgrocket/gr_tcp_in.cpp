@@ -271,7 +271,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
     int inline_proc = ctx->server->settings.worker_disabled;
     size_t pos = 0;
     uint32_t n = 0;
-    int tail = 0, too_big = 0;
+    int tail = 0, close_after = 0; /* close_after: bad data or too large: flush, then close */
     *need = 0;
     *consumed = 0;
     ctx->meta.len = 0;
@@ -288,9 +288,12 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
         if (rc < 0) {
             GR_COUNT(ctx, bad, 1);
             if (!c->is_http) {
+                /* The packages before it are still answered, then the
+                 * connection closes. */
                 GR_DEBUG("module check: bad data on fd %d; closing it", c->fd);
-                in_close(ctx, c);
-                return GR_CUT_CLOSED;
+                c->in_stopped = 1;
+                close_after = 1;
+                break;
             }
             /* Answered after the replies owed, then closed; nothing more is
              * cut from this connection. */
@@ -309,7 +312,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
                     (long long)gr_settings_live(ctx->server)->recv_buf_max);
             GR_COUNT(ctx, too_large, 1);
             c->in_stopped = 1;
-            too_big = 1;
+            close_after = 1;
             break;
         }
         if ((size_t)rc > avail) { /* a size hint: the package is rc bytes */
@@ -352,12 +355,12 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
             gr_http_error(ctx, c, tail);
             c->close_after_flush = GR_CAF_ASKED;
         }
-        if (too_big && c->close_after_flush == GR_CAF_NONE)
+        if (close_after && c->close_after_flush == GR_CAF_NONE)
             c->close_after_flush = GR_CAF_ASKED;
-        if (n || tail || too_big)
+        if (n || tail || close_after)
             gr_reply_flush(ctx, c);
-    } else if (n || tail || too_big) {
-        send_job(ctx, c, data, cut_end, n, tail, too_big); /* too big: flush, then close */
+    } else if (n || tail || close_after) {
+        send_job(ctx, c, data, cut_end, n, tail, close_after); /* eof: flush, then close */
     }
     *consumed = pos;
     return c->in_stopped ? GR_CUT_STOP : GR_CUT_MORE;
