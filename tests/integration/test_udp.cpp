@@ -281,8 +281,14 @@ TEST(UdpOverload, FullWorkerRingsDropAndCount)
     EXPECT_EQ("?sleep 300", gr_test_udp_exchange(slow, "x").substr(0, 10));
     close(slow);
     close(fd);
-    fd = gr_test_udp_connect("127.0.0.1", port, 5000);
-    EXPECT_EQ("recovered", gr_test_udp_exchange(fd, "recovered"));
+    /* Recovered: a datagram is answered again. The rings may still be full
+     * for a moment (a slow sanitizer build), and a datagram dropped then is
+     * correct, so a few tries. */
+    fd = gr_test_udp_connect("127.0.0.1", port, 500);
+    std::string got;
+    for (int i = 0; i < 20 && got != "recovered"; i++)
+        got = gr_test_udp_exchange(fd, "recovered");
+    EXPECT_EQ("recovered", got);
     close(fd);
     stop_and_check(srv);
     EXPECT_GT(gr_test_total(srv.log(), "udp_dropped"), 0) << srv.log();
