@@ -640,6 +640,47 @@ static const gr_config_entry_t *entry_repeated(const gr_config_t *cfg, int i)
     return NULL;
 }
 
+/* One entry checked and applied the way a file's is, with the same
+ * message naming file:line:key: a listen address into *l, a [server] key
+ * into s (*key_out: its table entry, else NULL). Entries of a module's
+ * section pass untouched (the module checks them). Used by a file's load
+ * and by embedding's set calls, so both say exactly the same. */
+static int entry_apply(const gr_config_t *cfg, const char *section, const char *key, const char *value, int line,
+                       gr_settings_t *s, gr_listen_t *l, const gr_cfg_key_t **key_out, char *err, size_t errlen)
+{
+    const char *name = cfg->name;
+    *key_out = NULL;
+    if (section[0] == '\0') {
+        /* Most likely a [server] key whose header was forgotten; it would
+         * otherwise be silently ignored. */
+        cfg_err(err, errlen, "%s:%d: %s: key outside any section", name, line, key);
+        return GR_ECONFIG;
+    }
+    if (strcmp(section, "listen") == 0) {
+        if (listen_parse(value, l) != 0) {
+            cfg_err(err, errlen,
+                    "%s:%d: %s: invalid listen address '%s' (expected tcp://, http:// or udp://HOST:PORT)", name,
+                    line, key, value);
+            return GR_ECONFIG;
+        }
+        return 0;
+    }
+    if (strcmp(section, "server") != 0)
+        return 0;
+    const gr_cfg_key_t *k = key_find(key);
+    if (k == NULL) {
+        cfg_err(err, errlen, "%s:%d: %s: unknown key in [server]", name, line, key);
+        return GR_ECONFIG;
+    }
+    char expect[128];
+    if (key_apply(k, value, cfg->dir, s, expect, sizeof(expect)) != 0) {
+        cfg_err(err, errlen, "%s:%d: %s: invalid value '%s' (expected %s)", name, line, key, value, expect);
+        return GR_ECONFIG;
+    }
+    *key_out = k;
+    return 0;
+}
+
 int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen)
 {
     const char *name = cfg->name;
@@ -651,49 +692,32 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
 
     for (int i = 0; i < cfg->count; i++) {
         const gr_config_entry_t *e = &cfg->entries[i];
-        int server = strcmp(e->section, "server") == 0;
         int listen = strcmp(e->section, "listen") == 0;
-        if (e->section[0] == '\0') {
-            /* Most likely a [server] key whose header was forgotten; it
-             * would otherwise be silently ignored. */
-            cfg_err(err, errlen, "%s:%d: %s: key outside any section", name, e->line, e->key);
-            return GR_ECONFIG;
-        }
-        if (!server && !listen)
+        if (e->section[0] != '\0' && !listen && strcmp(e->section, "server") != 0)
             continue; /* a module's section: the module checks it */
-        /* Last-wins is right for a module's look-ups, but in the server's
-         * own sections a repeat is almost always an edit gone wrong. */
-        const gr_config_entry_t *first = entry_repeated(cfg, i);
-        if (first != NULL) {
-            cfg_err(err, errlen, "%s:%d: %s: repeated (first on line %d)", name, e->line, e->key, first->line);
-            return GR_ECONFIG;
-        }
-        if (listen) {
-            if (s->listen_count == GR_MAX_LISTEN) {
+        if (e->section[0] != '\0') {
+            /* Last-wins is right for a module's look-ups, but in the
+             * server's own sections a repeat is almost always an edit gone
+             * wrong. */
+            const gr_config_entry_t *first = entry_repeated(cfg, i);
+            if (first != NULL) {
+                cfg_err(err, errlen, "%s:%d: %s: repeated (first on line %d)", name, e->line, e->key, first->line);
+                return GR_ECONFIG;
+            }
+            if (listen && s->listen_count == GR_MAX_LISTEN) {
                 cfg_err(err, errlen, "%s:%d: %s: too many listen addresses (at most %d)", name, e->line, e->key,
                         GR_MAX_LISTEN);
                 return GR_ECONFIG;
             }
-            if (listen_parse(e->value, &s->listens[s->listen_count]) != 0) {
-                cfg_err(err, errlen,
-                        "%s:%d: %s: invalid listen address '%s' (expected tcp://, http:// or udp://HOST:PORT)",
-                        name, e->line, e->key, e->value);
-                return GR_ECONFIG;
-            }
+        }
+        int rc = entry_apply(cfg, e->section, e->key, e->value, e->line, s,
+                             listen ? &s->listens[s->listen_count] : NULL, &k, err, errlen);
+        if (rc != 0)
+            return rc;
+        if (listen)
             s->listen_count++;
-            continue;
-        }
-        k = key_find(e->key);
-        if (k == NULL) {
-            cfg_err(err, errlen, "%s:%d: %s: unknown key in [server]", name, e->line, e->key);
-            return GR_ECONFIG;
-        }
-        if (key_apply(k, e->value, cfg->dir, s, expect, sizeof(expect)) != 0) {
-            cfg_err(err, errlen, "%s:%d: %s: invalid value '%s' (expected %s)", name, e->line, e->key, e->value,
-                    expect);
-            return GR_ECONFIG;
-        }
-        set[k - gr_server_keys] = e->line;
+        else
+            set[k - gr_server_keys] = e->line;
     }
 
     /* Default paths not overridden resolve against the same directory. */
@@ -815,43 +839,18 @@ gr_config_t *gr_config_copy(const gr_config_t *src)
 int gr_settings_check_entry(const gr_config_t *cfg, const char *section, const char *key, const char *value,
                             int line, char *err, size_t errlen)
 {
-    const char *name = cfg->name;
-    if (section[0] == '\0') {
-        cfg_err(err, errlen, "%s:%d: %s: key outside any section", name, line, key);
-        return GR_ECONFIG;
-    }
-    if (strcmp(section, "listen") == 0) {
-        gr_listen_t l;
-        if (listen_parse(value, &l) != 0) {
-            cfg_err(err, errlen,
-                    "%s:%d: %s: invalid listen address '%s' (expected tcp://, http:// or udp://HOST:PORT)", name,
-                    line, key, value);
-            return GR_ECONFIG;
-        }
-        return 0;
-    }
-    if (strcmp(section, "server") != 0)
-        return 0; /* a module's section: the module checks it */
-    const gr_cfg_key_t *k = key_find(key);
-    if (k == NULL) {
-        cfg_err(err, errlen, "%s:%d: %s: unknown key in [server]", name, line, key);
-        return GR_ECONFIG;
-    }
     /* Applied to scratch settings: only the value's own check matters here;
      * cross-checks between keys wait for gr_settings_from_config. */
     gr_settings_t *s = (gr_settings_t *)malloc(sizeof(*s));
     if (s == NULL) {
-        cfg_err(err, errlen, "%s: out of memory", name);
+        cfg_err(err, errlen, "%s: out of memory", cfg->name);
         return GR_ENOMEM;
     }
-    char expect[128];
-    int rc = key_apply(k, value, cfg->dir, s, expect, sizeof(expect));
+    gr_listen_t l;
+    const gr_cfg_key_t *k;
+    int rc = entry_apply(cfg, section, key, value, line, s, &l, &k, err, errlen);
     free(s);
-    if (rc != 0) {
-        cfg_err(err, errlen, "%s:%d: %s: invalid value '%s' (expected %s)", name, line, key, value, expect);
-        return GR_ECONFIG;
-    }
-    return 0;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- keys */
