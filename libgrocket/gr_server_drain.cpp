@@ -37,13 +37,6 @@ int gr_server_drain_left(const gr_server_t *s)
     return left;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int gr_server_stop_graceful(gr_server_t *s, int grace_ms)
 {
     if (grace_ms < 0)
@@ -51,8 +44,8 @@ int gr_server_stop_graceful(gr_server_t *s, int grace_ms)
     int left = 0;
     if (s->running && grace_ms > 0) {
         gr_server_drain(s);
-        int64_t end = now_ms() + grace_ms;
-        while ((left = gr_server_drain_left(s)) != 0 && now_ms() < end) {
+        int64_t end = gr_clock_ms() + grace_ms;
+        while ((left = gr_server_drain_left(s)) != 0 && gr_clock_ms() < end) {
             struct timespec ts = {0, 5 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
