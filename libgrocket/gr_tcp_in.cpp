@@ -269,6 +269,9 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
                          size_t *need)
 {
     int inline_proc = ctx->server->settings.worker_disabled;
+    /* Read once per call, not per package. */
+    int64_t package_max = gr_settings_live(ctx->server)->recv_buf_max;
+    bool draining = gr_server_draining(ctx->server);
     size_t pos = 0;
     uint32_t n = 0;
     int tail = 0, close_after = 0; /* close_after: bad data or too large: flush, then close */
@@ -305,11 +308,11 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
         /* The module's own protocol: a package (or a size hint) past
          * tcp.in.recv_buf.max is refused however the bytes arrived, not only
          * when they had to be gathered (HTTP has its own 413/431 limits). */
-        if (!c->is_http && rc > gr_settings_live(ctx->server)->recv_buf_max) {
+        if (!c->is_http && rc > package_max) {
             /* Replies to the packages before it still go out, then the
              * connection closes (like a peer's EOF). */
             GR_WARN("fd %d: package of %ld bytes, past tcp.in.recv_buf.max (%lld); closing it", c->fd, rc,
-                    (long long)gr_settings_live(ctx->server)->recv_buf_max);
+                    (long long)package_max);
             GR_COUNT(ctx, too_large, 1);
             c->in_stopped = 1;
             close_after = 1;
@@ -330,7 +333,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
         }
         /* The reply closes (also in a graceful stop, where it says
          * Connection: close): later requests are not served. */
-        if (msg && (!msg->keep_alive || gr_server_draining(ctx->server)))
+        if (msg && (!msg->keep_alive || draining))
             c->in_stopped = 1;
         if (c->is_http)
             gr_http_parser_next(c->http);
