@@ -437,6 +437,14 @@ static void check_msg(const char *data, size_t len, long rc, const gr_http_msg_t
     }
     /* The head ends with an empty line. */
     CHECK(data[m->head_len - 1] == '\n');
+    /* No bare CR (a proxy may end a line there, or not) and no folded
+     * line (a line that starts with a blank continues the one before). */
+    for (uint32_t i = 0; i + 1 < m->head_len; i++) {
+        if (data[i] == '\r' && data[i + 1] != '\n')
+            FAIL("accepted a head with a bare CR at byte %u", i);
+        if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t'))
+            FAIL("accepted a head with a folded line at byte %u", i + 1);
+    }
     if (m->method == HTTP_CONNECT) {
         /* http-parser ends a CONNECT with its head, whatever its framing
          * headers say (what follows would be the tunnel). grocket answers

@@ -25,6 +25,13 @@ typedef struct gr_http_resp_t {
     int64_t prefix_sec;     /* the second `prefix` was made for */
     char prefix[192];       /* status line, Server and Date lines */
     size_t prefix_len;
+    /* The last whole head without module header lines, sent again as it
+     * is while its prefix, body length and flags stay the same (most
+     * responses of a busy server are alike). head_len 0: none. */
+    char head[320];
+    size_t head_len;
+    size_t head_body_len;
+    unsigned head_key;
 } gr_http_resp_t;
 
 gr_http_resp_t *gr_http_resp_new(void);

@@ -62,6 +62,18 @@ static int gr_ieq(const char *s, size_t n, const char *lit)
     return lit[i] == '\0';
 }
 
+/* A header name (a token, so never a control character) equals a
+ * lower-case literal of n letters and '-', ignoring case: OR-ing in 0x20
+ * lower-cases a letter, and turns no token character into a letter or
+ * '-' (only CR would become '-'). */
+static int gr_name_is(const char *s, const char *lit, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] | 0x20) != lit[i])
+            return 0;
+    return 1;
+}
+
 /* Strict decimal: at least one digit, nothing else, no overflow. */
 static int gr_parse_decimal(const char *s, size_t n, uint64_t *out)
 {
@@ -163,6 +175,20 @@ static int gr_value_done(gr_http_parser_t *hp)
     return ok ? 0 : gr_fail(hp, 400);
 }
 
+/* Between a name's ':' and the first byte of its value: blanks only, and
+ * for an empty value the line's end (CRLF or LF). Non-strict http-parser
+ * takes any byte after a CR here as the LF, and a blank after the line's
+ * end as a folded value ("A:\r\n b"): both refused. */
+static bool gr_value_lead_ok(const char *s, const char *at, size_t len)
+{
+    if (len == 0 && at[-1] == '\n')
+        at -= at - 1 > s && at[-2] == '\r' ? 2 : 1;
+    for (; s < at; s++)
+        if (*s != ' ' && *s != '\t')
+            return false;
+    return true;
+}
+
 static int gr_on_message_begin(http_parser *p)
 {
     (void)p; /* init/next already cleared the message */
@@ -191,6 +217,10 @@ static int gr_on_header_field(http_parser *p, const char *at, size_t len)
     /* A new header starts: the previous value is complete. */
     if (m->header_count > 0 && gr_value_done(hp) != 0)
         return -1;
+    /* A name starts a line. Non-strict http-parser takes any byte after
+     * the CR that ends an empty value as its LF ("A:\rXB: c" is A and B). */
+    if (at[-1] != '\n')
+        return gr_fail(hp, 400);
     if (m->header_count >= hp->limits->max_headers)
         return gr_fail(hp, 431);
     if (m->header_count == m->header_cap && gr_grow_headers(hp) != 0)
@@ -216,27 +246,36 @@ static int gr_on_header_value(http_parser *p, const char *at, size_t len)
     /* The name is complete now, however many pieces it came in. */
     const gr_http_span_t *n = &m->names[m->header_count - 1];
     const char *name = hp->base + n->off;
-    /* RFC 7230 3.2.4: no blanks in or around a name. Non-strict
-     * http-parser lets only the space through (a tab is an error there). */
-    if (memchr(name, ' ', n->len) != NULL)
+    if (!gr_value_lead_ok(name + n->len + 1, at, len))
         return gr_fail(hp, 400);
     /* The few names that matter, told apart by length first: one compare
      * per header instead of one per name we look for. */
+    int known = 1;
     switch (n->len) {
     case 4:
-        if (gr_ieq(name, 4, "host") && m->host_count < 2)
+        known = gr_name_is(name, "host", 4);
+        if (known && m->host_count < 2)
             m->host_count++;
         break;
     case 6:
-        hp->cur_is_expect = (uint8_t)gr_ieq(name, 6, "expect");
+        known = hp->cur_is_expect = (uint8_t)gr_name_is(name, "expect", 6);
         break;
     case 14:
-        hp->cur_is_cl = (uint8_t)gr_ieq(name, 14, "content-length");
+        known = hp->cur_is_cl = (uint8_t)gr_name_is(name, "content-length", 14);
         break;
     case 17:
-        hp->cur_is_te = (uint8_t)gr_ieq(name, 17, "transfer-encoding");
+        known = hp->cur_is_te = (uint8_t)gr_name_is(name, "transfer-encoding", 17);
         break;
+    default:
+        known = 0;
     }
+    /* RFC 7230 3.2.4: no blanks in or around a name. Non-strict
+     * http-parser lets only the space through (a tab is an error there);
+     * a name just matched has none. Names are short: a loop costs less
+     * than a memchr call. */
+    for (uint32_t i = 0; !known && i < n->len; i++)
+        if (name[i] == ' ')
+            return gr_fail(hp, 400);
     /* No smuggling: one framing header, once. A repeated Content-Length is
      * refused even with the same value (simplest, and http-parser 2.9.4
      * refuses it anyway); so is a repeated Transfer-Encoding. */
@@ -353,10 +392,15 @@ static const http_parser_settings gr_settings = {
 
 /* Everything but the allocations (and limits) back to "no request yet":
  * the per-request parts only, as this runs once per request. */
-static void gr_reset(gr_http_parser_t *hp)
+static void gr_clear_request(gr_http_parser_t *hp)
 {
     memset(&hp->msg, 0, offsetof(gr_http_msg_t, header_cap));
     memset(&hp->fed, 0, sizeof *hp - offsetof(gr_http_parser_t, fed));
+}
+
+static void gr_reset(gr_http_parser_t *hp)
+{
+    gr_clear_request(hp);
     /* Also clears a pause; http_parser_pause(p, 0) would assert on a
      * parser left in an error state. */
     http_parser_init(&hp->p, HTTP_REQUEST);
@@ -380,7 +424,19 @@ void gr_http_parser_free(gr_http_parser_t *hp)
     memset(&hp->msg, 0, sizeof(hp->msg));
 }
 
-void gr_http_parser_next(gr_http_parser_t *hp) { gr_reset(hp); }
+void gr_http_parser_next(gr_http_parser_t *hp)
+{
+    /* After a complete keep-alive request http-parser is at the start of
+     * the next one by itself (it clears its flags and length on the next
+     * request's first byte): only the pause is lifted. After an error, a
+     * request cut short or a last request, it starts over. */
+    if (hp->complete && hp->msg.keep_alive && HTTP_PARSER_ERRNO(&hp->p) == HPE_PAUSED) {
+        gr_clear_request(hp);
+        http_parser_pause(&hp->p, 0);
+        return;
+    }
+    gr_reset(hp);
+}
 
 int gr_http_parser_wants_continue(const gr_http_parser_t *hp)
 {
@@ -397,9 +453,19 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
     if (head_len > hp->limits->max_header_size)
         return 431;
     /* The request line must say exactly " HTTP/1.x" after the target. */
+    const char *h = hp->base;
     uint32_t v = m->url.off + m->url.len;
-    if (gr_bare_cr(hp->base, head_len) || m->version_major != 1 || head_len - v < 6 ||
-        memcmp(hp->base + v, " HTTP/", 6) != 0)
+    if (m->version_major != 1 || head_len - v < 6 || memcmp(h + v, " HTTP/", 6) != 0)
+        return 400;
+    /* A bare CR: http-parser reads the byte after a CR as LF without
+     * looking where a head ends, after an empty value, and in the empty
+     * lines it skips before a request; the callbacks check the middle of
+     * the head (a name starts a line, gr_value_lead_ok), this the rest.
+     * Everywhere else it wants a real LF after a CR. The head ends with
+     * an empty line: "\n\n" or "\n\r\n". */
+    if (h[head_len - 1] != '\n' || (h[head_len - 2] != '\n' && (h[head_len - 2] != '\r' || h[head_len - 3] != '\n')))
+        return 400;
+    if ((h[0] == '\r' || h[0] == '\n') && gr_bare_cr(h, m->url.off))
         return 400;
     /* Refuse a large body before it arrives; spans must also fit 32 bits. */
     if (hp->seen_cl && (hp->cl_value > hp->limits->max_body_size || hp->cl_value > UINT32_MAX - head_len))

@@ -164,8 +164,9 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
             t = slash;
         }
     }
-    while (q < tlen && t[q] != '?')
-        q++;
+    int path_escaped = 0; /* one pass finds the '?' and any escape before it */
+    for (; q < tlen && t[q] != '?'; q++)
+        path_escaped |= t[q] == '%';
     req->query_string.ptr = q < tlen ? t + q + 1 : t + tlen;
     req->query_string.len = q < tlen ? tlen - q - 1 : 0;
 
@@ -179,12 +180,11 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
     }
     int form = req->body.len && is_form(r->pairs, msg->header_count); /* no body, no form to look for */
     size_t nf = form ? count_fields(req->body.ptr, req->body.len) : 0;
-    if (pairs_reserve(r, msg->header_count + nq + nf) != GR_OK)
+    if (nf && pairs_reserve(r, msg->header_count + nq + nf) != GR_OK)
         return GR_ENOMEM;
     /* Decoding never lengthens, so this much room means no realloc (and no
      * dangling views) while decoding. */
     r->decoded.off = r->decoded.len = 0;
-    int path_escaped = memchr(t, '%', q) != NULL;
     size_t decoded = (path_escaped ? q : 0) + req->query_string.len + (form ? req->body.len : 0);
     if (decoded && gr_buf_reserve(&r->decoded, decoded, 0) != GR_OK)
         return GR_ENOMEM;

@@ -164,40 +164,23 @@ static void head_prefix(gr_http_resp_t *r)
     r->prefix_len = (size_t)(p - r->prefix);
     r->prefix_status = r->status;
     r->prefix_sec = (int64_t)now;
+    r->head_len = 0; /* made with the old prefix */
 }
 
-/* Put the head in front of the body that starts `body_at` bytes after
- * out.off; drop the body for HEAD, and with its length for 204 and 304. */
-static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, int close, int keep_alive_1_0)
+static const char text_plain[] = "Content-Type: text/plain; charset=utf-8\r\n";
+static const char conn_close[] = "Connection: close\r\n";
+static const char conn_keep[] = "Connection: keep-alive\r\n";
+static const char length[] = "Content-Length: ";
+
+/* Write the head at p (it is exactly `head` bytes, as head_size says). */
+static void write_head(const gr_http_resp_t *r, char *p, size_t body_len, int bodiless, int close, int keep_alive_1_0)
 {
-    /* Assembled by hand: this runs once per request, and printf-style
-     * formatting would cost more than the rest of the framing. */
-    int bodiless = bodiless_status(r->status);
-    if (bodiless) {
-        c->out.len = c->out.off + body_at;
-        is_head = 1;
-    }
-    size_t body_len = c->out.len - c->out.off - body_at;
-    char digits[24];
-    head_prefix(r);
-    char *cl = format_u64(digits + sizeof digits, (uint64_t)body_len);
-    size_t cl_len = (size_t)(digits + sizeof digits - cl);
-    static const char text_plain[] = "Content-Type: text/plain; charset=utf-8\r\n";
-    static const char conn_close[] = "Connection: close\r\n";
-    static const char conn_keep[] = "Connection: keep-alive\r\n";
-    size_t ct_len = r->text_plain ? sizeof text_plain - 1 : 0;
-    const char *conn = close ? conn_close : keep_alive_1_0 ? conn_keep : "";
-    size_t conn_len = close ? sizeof conn_close - 1 : keep_alive_1_0 ? sizeof conn_keep - 1 : 0;
-    static const char length[] = "Content-Length: ";
-    size_t length_len = bodiless ? 0 : sizeof length - 1 + cl_len + 2;
-    size_t head = r->prefix_len + length_len + r->headers.len + ct_len + conn_len + 2;
-    if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
-        return GR_ENOMEM;
-    char *body = c->out.data + c->out.off + body_at;
-    if (!is_head && body_len)
-        memmove(body + head, body, body_len);
-    char *p = put(body, r->prefix, r->prefix_len);
+    /* Assembled by hand: printf-style formatting would cost more than the
+     * rest of the framing. */
+    p = put(p, r->prefix, r->prefix_len);
     if (!bodiless) {
+        char digits[24];
+        char *cl = format_u64(digits + sizeof digits, (uint64_t)body_len);
         p = put(p, length, sizeof length - 1);
         while (cl < digits + sizeof digits) /* a few digits: cheaper than a call */
             *p++ = *cl++;
@@ -205,11 +188,63 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     }
     if (r->headers.len) /* none added: no buffer, and memcpy from NULL is undefined */
         p = put(p, r->headers.data, r->headers.len);
-    if (ct_len)
+    if (r->text_plain)
         p = put(p, text_plain, sizeof text_plain - 1);
-    if (conn_len)
-        p = put(p, conn, conn_len);
+    if (close)
+        p = put(p, conn_close, sizeof conn_close - 1);
+    else if (keep_alive_1_0)
+        p = put(p, conn_keep, sizeof conn_keep - 1);
     put(p, "\r\n", 2);
+}
+
+static size_t head_size(const gr_http_resp_t *r, size_t body_len, int bodiless, int close, int keep_alive_1_0)
+{
+    size_t n = r->prefix_len + r->headers.len + 2;
+    if (!bodiless) {
+        char digits[24];
+        n += sizeof length - 1 + (size_t)(digits + sizeof digits - format_u64(digits + sizeof digits, body_len)) + 2;
+    }
+    if (r->text_plain)
+        n += sizeof text_plain - 1;
+    if (close)
+        n += sizeof conn_close - 1;
+    else if (keep_alive_1_0)
+        n += sizeof conn_keep - 1;
+    return n;
+}
+
+/* Put the head in front of the body that starts `body_at` bytes after
+ * out.off; drop the body for HEAD, and with its length for 204 and 304. */
+static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, int close, int keep_alive_1_0)
+{
+    int bodiless = bodiless_status(r->status);
+    if (bodiless) {
+        c->out.len = c->out.off + body_at;
+        is_head = 1;
+    }
+    size_t body_len = c->out.len - c->out.off - body_at;
+    head_prefix(r);
+    /* The rest of what the head depends on (the prefix covers the status). */
+    unsigned key = (unsigned)r->text_plain | (unsigned)close << 1 | (unsigned)keep_alive_1_0 << 2;
+    int cacheable = r->headers.len == 0;
+    int cached = cacheable && r->head_len && r->head_body_len == body_len && r->head_key == key;
+    size_t head = cached ? r->head_len : head_size(r, body_len, bodiless, close, keep_alive_1_0);
+    if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
+        return GR_ENOMEM;
+    char *body = c->out.data + c->out.off + body_at;
+    if (!is_head && body_len)
+        memmove(body + head, body, body_len);
+    if (cached) {
+        memcpy(body, r->head, head);
+    } else {
+        write_head(r, body, body_len, bodiless, close, keep_alive_1_0);
+        if (cacheable && head <= sizeof r->head) {
+            memcpy(r->head, body, head);
+            r->head_len = head;
+            r->head_body_len = body_len;
+            r->head_key = key;
+        }
+    }
     c->out.len = c->out.off + body_at + head + (is_head ? 0 : body_len);
     return GR_OK;
 }

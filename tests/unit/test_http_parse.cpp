@@ -322,6 +322,13 @@ TEST_F(HttpParse, Malformed)
         "GET / HTTP/2.0\r\n\r\n",
         "GET /  HTTP/1.1\r\n\r\n",
         "GET / HTTP/1.1\r\nA: b\r\n\rX", /* bare CR ends the head */
+        "GET / HTTP/1.1\r\nA: b\rX\r\n",  /* ... ends the last line */
+        "GET / HTTP/1.1\r\nA:\rXB: c\r\n\r\n", /* ... ends an empty value */
+        "GET / HTTP/1.1\r\nA:\rX b\r\n\r\n",   /* ... before a folded value */
+        "GET / HTTP/1.1\r\nA:\r\n b\r\n\r\n",   /* an empty value continued on the next line */
+        "GET / HTTP/1.1\r\nA:\r\n \r\nB: c\r\n\r\n",
+        "\rXGET / HTTP/1.1\r\n\r\n",    /* bare CR in the empty lines before a request */
+        "\rGET / HTTP/1.1\r\n\r\n",
         "GET / HTTP/1.1\r\n A: b\r\n\r\n",
         "GET / HTTP/1.1\r\nA : b\r\n\r\n",
         "POST / HTTP/1.1\r\nContent-Length : 3\r\n\r\nabc",
