@@ -30,8 +30,7 @@ typedef struct gr_http_resp_t {
      * responses of a busy server are alike). head_len 0: none. */
     char head[320];
     size_t head_len;
-    size_t head_body_len;
-    unsigned head_key;
+    uint64_t head_key;      /* body length << 3 | Connection line | Content-Type line */
 } gr_http_resp_t;
 
 gr_http_resp_t *gr_http_resp_new(void);

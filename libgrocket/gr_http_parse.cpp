@@ -189,12 +189,6 @@ static bool gr_value_lead_ok(const char *s, const char *at, size_t len)
     return true;
 }
 
-static int gr_on_message_begin(http_parser *p)
-{
-    (void)p; /* init/next already cleared the message */
-    return 0;
-}
-
 static int gr_on_url(http_parser *p, const char *at, size_t len)
 {
     gr_http_parser_t *hp = gr_hp(p);
@@ -378,7 +372,7 @@ static int gr_on_message_complete(http_parser *p)
 }
 
 static const http_parser_settings gr_settings = {
-    gr_on_message_begin,    /* on_message_begin */
+    NULL,                   /* on_message_begin: init/next cleared the message already */
     gr_on_url,              /* on_url */
     NULL,                   /* on_status: responses only */
     gr_on_header_field,     /* on_header_field */

@@ -225,9 +225,9 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
     size_t body_len = c->out.len - c->out.off - body_at;
     head_prefix(r);
     /* The rest of what the head depends on (the prefix covers the status). */
-    unsigned key = (unsigned)r->text_plain | (unsigned)close << 1 | (unsigned)keep_alive_1_0 << 2;
+    uint64_t key = (uint64_t)body_len << 3 | (uint64_t)r->text_plain | (uint64_t)close << 1 | (uint64_t)keep_alive_1_0 << 2;
     int cacheable = r->headers.len == 0;
-    int cached = cacheable && r->head_len && r->head_body_len == body_len && r->head_key == key;
+    int cached = cacheable && r->head_len && r->head_key == key;
     size_t head = cached ? r->head_len : head_size(r, body_len, bodiless, close, keep_alive_1_0);
     if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
         return GR_ENOMEM;
@@ -241,7 +241,6 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, i
         if (cacheable && head <= sizeof r->head) {
             memcpy(r->head, body, head);
             r->head_len = head;
-            r->head_body_len = body_len;
             r->head_key = key;
         }
     }

@@ -147,3 +147,53 @@ TEST_F(HttpResponse, NoBodyNoLengthFor204And304)
     EXPECT_TRUE(has_line(reply, "Content-Length: 4")) << reply;
     EXPECT_EQ(reply.substr(reply.size() - 8), "\r\n\r\nbody") << reply;
 }
+
+/* frame() sends the last head again while nothing in it changes: every
+ * part that can change must make a new one. */
+TEST_F(HttpResponse, HeadReusedOnlyWhileNothingInItChanges)
+{
+    auto text = [this](int status, const char *body, const char *header = nullptr) {
+        return [this, status, body, header](gr_conn_t *c, const gr_http_request_t *) {
+            if (header) {
+                EXPECT_EQ(svc->http_add_header(c, header, "1"), GR_OK);
+            }
+            return svc->http_reply_text(c, status, body) == GR_OK ? GR_PROC_OK : GR_PROC_CLOSE;
+        };
+    };
+    std::string first = answer(get(), text(200, "abc"));
+    EXPECT_TRUE(has_line(first, "Content-Length: 3")) << first;
+    EXPECT_EQ(first.substr(first.size() - 7), "\r\n\r\nabc") << first;
+    auto without_date = [](std::string s) { /* the second may turn between two replies */
+        size_t d = s.find("\r\nDate: ");
+        EXPECT_NE(d, std::string::npos) << s;
+        return d == std::string::npos ? s : s.erase(d, s.find("\r\n", d + 2) - d);
+    };
+    EXPECT_EQ(without_date(answer(get(), text(200, "abc"))), without_date(first));
+
+    std::string longer = answer(get(), text(200, "abcdef"));
+    EXPECT_TRUE(has_line(longer, "Content-Length: 6")) << longer;
+    EXPECT_EQ(longer.substr(longer.size() - 10), "\r\n\r\nabcdef") << longer;
+
+    std::string one_oh = answer("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", text(200, "abcdef"));
+    EXPECT_TRUE(has_line(one_oh, "Connection: keep-alive")) << one_oh;
+    std::string closing = answer("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", text(200, "abcdef"));
+    EXPECT_TRUE(has_line(closing, "Connection: close")) << closing;
+    EXPECT_FALSE(has_line(closing, "Connection: keep-alive")) << closing;
+    std::string plain = answer(get(), text(200, "abcdef"));
+    EXPECT_EQ(plain.find("Connection:"), std::string::npos) << plain;
+
+    std::string with_header = answer(get(), text(200, "abcdef", "X-A"));
+    EXPECT_TRUE(has_line(with_header, "X-A: 1")) << with_header;
+    std::string without = answer(get(), text(200, "abcdef"));
+    EXPECT_EQ(without.find("X-A"), std::string::npos) << without;
+
+    std::string missing = answer(get(), text(404, "abcdef"));
+    EXPECT_EQ(missing.compare(0, 13, "HTTP/1.1 404 "), 0) << missing;
+    std::string found = answer(get(), text(200, "abcdef"));
+    EXPECT_EQ(found.compare(0, 13, "HTTP/1.1 200 "), 0) << found;
+
+    std::string head = answer("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", text(200, "abcdef"));
+    EXPECT_TRUE(has_line(head, "Content-Length: 6")) << head;
+    EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << head;
+    EXPECT_EQ(head.find("abcdef"), std::string::npos) << head;
+}
