@@ -12,7 +12,7 @@
  * and, separately, in one piece; both must cut the same requests.
  *
  * Checked on every request: the verdict is a request length, "more", or
- * 400/413/431; a request is never accepted past a limit; every offset lies
+ * 400/413/414/431/501/505; a request is never accepted past a limit; every offset lies
  * within the request and the framing agrees with an independent strict
  * reading (Content-Length, chunked); a request description survives the
  * packing for a worker; every view the module gets points into the request,
@@ -567,7 +567,7 @@ static void on_bytes(conn_state_t *st, const char *bytes, size_t n, const gr_htt
         }
         st->verdicts.push_back(rc);
         if (rc < 0) {
-            if (rc != -400 && rc != -413 && rc != -431)
+            if (rc != -400 && rc != -413 && rc != -414 && rc != -431 && rc != -501 && rc != -505)
                 FAIL("feed returned %ld", rc);
             if (answer) {
                 gr_http_error(ctx, st->c, (int)-rc);

@@ -444,13 +444,16 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
     const gr_http_msg_t *m = &hp->msg;
     hp->msg.head_len = head_len;
     hp->frame_end = head_len;
-    if (head_len > hp->limits->max_header_size)
-        return 431;
-    /* The request line must say exactly " HTTP/1.x" after the target. */
-    const char *h = hp->base;
     uint32_t v = m->url.off + m->url.len;
-    if (m->version_major != 1 || head_len - v < 6 || memcmp(h + v, " HTTP/", 6) != 0)
+    if (head_len > hp->limits->max_header_size)
+        return v > hp->limits->max_header_size ? 414 : 431;
+    /* The request line must say exactly " HTTP/1.x" after the target;
+     * RFC 7231 6.6.6: another major version is answered 505. */
+    const char *h = hp->base;
+    if (head_len - v < 6 || memcmp(h + v, " HTTP/", 6) != 0 || m->version_major == 0)
         return 400;
+    if (m->version_major != 1)
+        return 505;
     /* A bare CR: http-parser reads the byte after a CR as LF without
      * looking where a head ends, after an empty value, and in the empty
      * lines it skips before a request; the callbacks check the middle of
@@ -465,6 +468,46 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
     if (hp->seen_cl && (hp->cl_value > hp->limits->max_body_size || hp->cl_value > UINT32_MAX - head_len))
         return 413;
     return 0;
+}
+
+/* RFC 7230 3.2.6: a token character. */
+static bool gr_tchar(unsigned char ch)
+{
+    static const char other[] = "!#$%&'*+-.^_`|~";
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch && strchr(other, ch));
+}
+
+/* http-parser knows a fixed list of methods. RFC 7231 4.1: a well-formed
+ * request with a method the server does not know is answered 501; anything
+ * else is 400, or 414 when the request line does not end within
+ * max_header_size. Decided on the first max_header_size + 1 bytes only, so
+ * that every way of splitting the bytes into reads gets the same answer:
+ * 0 (wait) while fewer have come and the line is not complete. */
+static long gr_method_error(const char *data, size_t len, uint32_t max)
+{
+    size_t n = len < (size_t)max + 1 ? len : (size_t)max + 1, i = 0;
+    for (; i < n && (data[i] == '\r' || data[i] == '\n'); i++) { /* empty lines before a request */
+        if (data[i] == '\r' && i + 1 == n)
+            return n == len && len <= max ? 0 : -400;
+        if (data[i] == '\r' && data[i + 1] != '\n')
+            return -400; /* a bare CR */
+    }
+    size_t start = i;
+    while (i < n && gr_tchar((unsigned char)data[i]))
+        i++;
+    if (i < n && (data[i] != ' ' || i == start))
+        return -400; /* no token, then a space: not a method */
+    const char *lf = i < n ? (const char *)memchr(data + i, '\n', n - i) : NULL;
+    if (lf == NULL)
+        return n == len && len <= max ? 0 : -414;
+    /* The rest of the line: SP target SP "HTTP/" DIGIT "." DIGIT [CR] LF. */
+    const char *p = data + i + 1, *end = lf > p && lf[-1] == '\r' ? lf - 1 : lf, *target = p;
+    while (p < end && (unsigned char)*p > ' ' && *p != 0x7f)
+        p++;
+    static const char version[] = " HTTP/";
+    bool ok = p > target && end - p == 9 && memcmp(p, version, 6) == 0 && p[6] >= '0' && p[6] <= '9' &&
+              p[7] == '.' && p[8] >= '0' && p[8] <= '9';
+    return ok ? -501 : -400;
 }
 
 long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, const gr_http_limits_t *limits)
@@ -484,6 +527,8 @@ long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, con
         if (e == HPE_HEADER_OVERFLOW)
             return -431;
         if (e != HPE_PAUSED) {
+            if (e == HPE_INVALID_METHOD)
+                return gr_method_error(data, len, limits->max_header_size); /* 501, 400, 414 or 0: wait */
             if (e != HPE_OK)
                 return -400; /* includes CL+TE, repeated or bad CL, bad TE */
             break;
@@ -504,8 +549,8 @@ long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, con
         hp->msg.total_len = hp->fed;
         return (long)hp->fed;
     }
-    if (!hp->msg.headers_done && len > limits->max_header_size)
-        return -431; /* do not wait for the end of a head already too big */
+    if (!hp->msg.headers_done && len > limits->max_header_size) /* do not wait for the end */
+        return hp->msg.header_count == 0 ? -414 : -431; /* no header yet: the request line is too long */
     if (hp->msg.chunked && hp->fed - hp->frame_end > limits->max_header_size)
         return -431;
     if (hp->fed == UINT32_MAX)

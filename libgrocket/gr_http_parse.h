@@ -7,7 +7,8 @@
  * Limits are enforced here and reported as the HTTP status to answer before
  * closing: 400 malformed (including both Content-Length and
  * Transfer-Encoding, or conflicting Content-Lengths: no request smuggling),
- * 413 body too large, 431 header section too large. */
+ * 413 body too large, 414 request line too long, 431 header section too
+ * large, 501 unknown method, 505 HTTP version other than 1.x. */
 #ifndef GR_HTTP_PARSE_H
 #define GR_HTTP_PARSE_H
 
@@ -86,8 +87,10 @@ void gr_http_parser_free(gr_http_parser_t *hp);
  * there, including the ones fed before (only bytes past hp->fed are parsed).
  * Returns N > 0 when the first N bytes are one complete request (hp->msg
  * describes it until gr_http_parser_next), 0 when more bytes are needed, or
- * -STATUS (-400, -413, -431; -500 when memory runs out) for a request that
- * must be answered with that status and the connection closed. Bytes after a complete request are not
+ * -STATUS (-400; -413 body too large; -414 request line too long; -431
+ * header section too large; -501 a method http-parser does not know; -505
+ * an HTTP major version other than 1; -500 when memory runs out) for a
+ * request that must be answered with that status and the connection closed. Bytes after a complete request are not
  * consumed: they belong to the next one. */
 long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, const gr_http_limits_t *limits);
 

@@ -1,7 +1,7 @@
 /* test_http_limits.cpp - grocketd's HTTP under bad input and slow or idle
  * clients, in each of the four pipeline modes: malformed requests,
- * smuggling-shaped framing and every limit are answered (400, 413, 431) and
- * the connection closed while others keep being served; idle keep-alive
+ * smuggling-shaped framing and every limit are answered (400, 413, 414,
+ * 431, 501, 505) and the connection closed while others keep being served; idle keep-alive
  * connections and slow request heads are closed after their timeouts; slow
  * readers get every reply. Every test ends by checking the books. */
 #include "gr_http_test.h"
@@ -46,6 +46,13 @@ TEST_P(HttpLimits, BadInputAnsweredThenClosedOthersServed)
     expect_refused(port, "GET / HTTX/1.1\r\nHost: x\r\n\r\n", 400);
     expect_refused(port, "GET / HTTP/1.1 junk\r\nHost: x\r\n\r\n", 400);
     expect_refused(port, "GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    /* RFC 7231 4.1 and 6.6.6: a method grocket does not know is 501, another
+     * HTTP major version 505; RFC 7230 3.1.1: a request line past
+     * http.max_header_size is 414, ended or not. */
+    expect_refused(port, "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", 501);
+    expect_refused(port, "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505);
+    expect_refused(port, get_req("/" + std::string(1100, 'u')), 414);
+    expect_refused(port, "GET /" + std::string(1100, 'u'), 414);
     /* Header section over http.max_header_size (1024): ended or not. */
     expect_refused(port, get_req("/", "X-Big: " + std::string(1100, 'a') + "\r\n"), 431);
     expect_refused(port, "GET / HTTP/1.1\r\nX-Big: " + std::string(1100, 'a'), 431);
@@ -129,7 +136,7 @@ TEST_P(HttpLimits, BadInputAnsweredThenClosedOthersServed)
     /* tcp:// on the same server is untouched by all this. */
     EXPECT_EQ("ping", gr_test_roundtrip(srv.port(), "ping", 4));
     stop_and_check(srv);
-    EXPECT_EQ(19, gr_test_total(srv.log(), "bad")) << srv.log();
+    EXPECT_EQ(23, gr_test_total(srv.log(), "bad")) << srv.log();
 }
 
 /* The timeouts are checked by a once-a-second sweep, so a 1 s timeout

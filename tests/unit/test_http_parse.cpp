@@ -319,7 +319,6 @@ TEST_F(HttpParse, Malformed)
         /* What non-strict http-parser lets through: */
         "GET / HTTX/1.1\r\n\r\n",
         "GET /\r\n\r\n",               /* HTTP/0.9 */
-        "GET / HTTP/2.0\r\n\r\n",
         "GET /  HTTP/1.1\r\n\r\n",
         "GET / HTTP/1.1\r\nA: b\r\n\rX", /* bare CR ends the head */
         "GET / HTTP/1.1\r\nA: b\rX\r\n",  /* ... ends the last line */
@@ -349,6 +348,47 @@ TEST_F(HttpParse, Malformed)
         gr_http_parser_next(&hp);
         EXPECT_EQ(feed_until_decided(b), -400) << b;
     }
+}
+
+/* RFC 7231: an unknown method in an otherwise well-formed request is 501,
+ * another HTTP major version 505; RFC 7230 3.1.1: a request line too long
+ * to parse is 414. Each the same however the bytes are split. */
+TEST_F(HttpParse, NotImplementedVersionAndUriTooLong)
+{
+    const std::pair<std::string, long> cases[] = {
+        {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", -505},
+        {"GET / HTTP/3.0\r\n\r\n", -505},
+        {"BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", -501},
+        {"get / HTTP/1.1\r\nHost: a\r\n\r\n", -501}, /* methods are case-sensitive */
+        {"\r\nX-CUSTOM /x?y HTTP/1.0\n\n", -501},
+        {"HELLO WORLD\r\n\r\n", -400}, /* no version: not a request line */
+        {"FOO  / HTTP/1.1\r\n\r\n", -400},
+        {"FOO / HTTP/1.1 x\r\n\r\n", -400},
+        {"FOO / HTTP/1.1\rX\n\r\n", -400},
+        {"FOO\t/ HTTP/1.1\r\n\r\n", -400},
+        {std::string("\x16\x03\x01\x02\x00\x01\x00", 7), -400}, /* a TLS hello */
+    };
+    for (const auto &c : cases) {
+        gr_http_parser_next(&hp);
+        EXPECT_EQ(feed(c.first), c.second) << c.first;
+        gr_http_parser_next(&hp);
+        EXPECT_EQ(feed_until_decided(c.first), c.second) << c.first;
+    }
+    gr_http_parser_next(&hp);
+    EXPECT_EQ(feed("BREW /po"), 0); /* the rest of the line decides */
+
+    lim.max_header_size = 64;
+    const std::string long_target = "/" + std::string(100, 'a');
+    for (const std::string &r : {"GET " + long_target + " HTTP/1.1\r\nHost: a\r\n\r\n", "GET " + long_target,
+                                 "BREW " + long_target + " HTTP/1.1\r\n\r\n"}) {
+        gr_http_parser_next(&hp);
+        EXPECT_EQ(feed(r), -414) << r;
+        gr_http_parser_next(&hp);
+        EXPECT_EQ(feed_until_decided(r), -414) << r;
+    }
+    /* A long header section after a short request line stays 431. */
+    gr_http_parser_next(&hp);
+    EXPECT_EQ(feed("GET / HTTP/1.1\r\nA: " + std::string(100, 'x')), -431);
 }
 
 TEST_F(HttpParse, Smuggling)
@@ -487,7 +527,7 @@ TEST_F(HttpParse, RandomInputNeverCrashes)
             if (r == 0)
                 continue;
             if (r < 0) {
-                ASSERT_TRUE(r == -400 || r == -413 || r == -431) << r;
+                ASSERT_TRUE(r == -400 || r == -413 || r == -414 || r == -431 || r == -501 || r == -505) << r;
                 errors++;
                 break;
             }
