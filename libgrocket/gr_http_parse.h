@@ -90,8 +90,9 @@ void gr_http_parser_free(gr_http_parser_t *hp);
  * -STATUS (-400; -413 body too large; -414 request line too long; -431
  * header section too large; -501 a method http-parser does not know; -505
  * an HTTP major version other than 1; -500 when memory runs out) for a
- * request that must be answered with that status and the connection closed. Bytes after a complete request are not
- * consumed: they belong to the next one. */
+ * request that must be answered with that status and the connection
+ * closed. Bytes after a complete request are not consumed: they belong to
+ * the next one. */
 long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, const gr_http_limits_t *limits);
 
 /* True when the head of a request with Expect: 100-continue is complete,
