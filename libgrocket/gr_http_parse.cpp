@@ -74,6 +74,13 @@ static int gr_name_is(const char *s, const char *lit, size_t n)
     return 1;
 }
 
+/* RFC 7230 3.2.6: a token character. */
+static bool gr_tchar(unsigned char ch)
+{
+    static const char other[] = "!#$%&'*+-.^_`|~";
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch && strchr(other, ch));
+}
+
 /* Strict decimal: at least one digit, nothing else, no overflow. */
 static int gr_parse_decimal(const char *s, size_t n, uint64_t *out)
 {
@@ -156,6 +163,37 @@ static int gr_grow_headers(gr_http_parser_t *hp)
     return 0;
 }
 
+/* A Transfer-Encoding list "c1, c2, ..., chunked": well-formed codings
+ * before a final chunked. RFC 7230 3.3.1: such a request has a length we
+ * could find but a coding we do not decode, 501; a list that does not end
+ * in chunked leaves the length unknown (3.3.3), and a malformed one is
+ * malformed: 400. */
+static bool gr_codings_then_chunked(const char *s, size_t n)
+{
+    size_t tokens = 0, i = 0;
+    bool last_chunked = false;
+    while (i <= n) {
+        size_t b = i;
+        while (i < n && s[i] != ',')
+            i++;
+        size_t e = i++;
+        while (b < e && (s[b] == ' ' || s[b] == '\t'))
+            b++;
+        while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+            e--;
+        if (b == e)
+            return false;
+        for (size_t k = b; k < e; k++)
+            if (!gr_tchar((unsigned char)s[k]))
+                return false;
+        if (last_chunked)
+            return false; /* chunked twice, or not last */
+        last_chunked = gr_ieq(s + b, e - b, "chunked");
+        tokens++;
+    }
+    return tokens > 1 && last_chunked;
+}
+
 /* The value of the last header is complete: trim it and judge it. */
 static int gr_value_done(gr_http_parser_t *hp)
 {
@@ -164,15 +202,15 @@ static int gr_value_done(gr_http_parser_t *hp)
     while (v->len > 0 && (hp->base[v->off + v->len - 1] == ' ' || hp->base[v->off + v->len - 1] == '\t'))
         v->len--;
     const char *s = hp->base + v->off;
-    int ok = 1;
-    if (hp->cur_is_cl)
-        ok = gr_parse_decimal(s, v->len, &hp->cl_value) == 0;
-    else if (hp->cur_is_te)
-        ok = gr_ieq(s, v->len, "chunked"); /* the only coding we decode; "gzip, chunked" too is refused */
+    int status = 0;
+    if (hp->cur_is_cl && gr_parse_decimal(s, v->len, &hp->cl_value) != 0)
+        status = 400;
+    else if (hp->cur_is_te && !gr_ieq(s, v->len, "chunked")) /* the only coding we decode */
+        status = gr_codings_then_chunked(s, v->len) ? 501 : 400;
     else if (hp->cur_is_expect && gr_ieq(s, v->len, "100-continue"))
         hp->msg.expect_continue = 1; /* kept only for HTTP/1.1, at the end of the head */
     hp->cur_is_cl = hp->cur_is_te = hp->cur_is_expect = 0;
-    return ok ? 0 : gr_fail(hp, 400);
+    return status ? gr_fail(hp, status) : 0;
 }
 
 /* Between a name's ':' and the first byte of its value: blanks only, and
@@ -468,13 +506,6 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
     if (hp->seen_cl && (hp->cl_value > hp->limits->max_body_size || hp->cl_value > UINT32_MAX - head_len))
         return 413;
     return 0;
-}
-
-/* RFC 7230 3.2.6: a token character. */
-static bool gr_tchar(unsigned char ch)
-{
-    static const char other[] = "!#$%&'*+-.^_`|~";
-    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch && strchr(other, ch));
 }
 
 /* http-parser knows a fixed list of methods. RFC 7231 4.1: a well-formed

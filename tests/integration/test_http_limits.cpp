@@ -47,10 +47,12 @@ TEST_P(HttpLimits, BadInputAnsweredThenClosedOthersServed)
     expect_refused(port, "GET / HTTP/1.1 junk\r\nHost: x\r\n\r\n", 400);
     expect_refused(port, "GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 400);
     /* RFC 7231 4.1 and 6.6.6: a method grocket does not know is 501, another
-     * HTTP major version 505; RFC 7230 3.1.1: a request line past
-     * http.max_header_size is 414, ended or not. */
+     * HTTP major version 505; RFC 7230 3.3.1: a transfer coding it does not
+     * decode is 501; 3.1.1: a request line past http.max_header_size is 414,
+     * ended or not. */
     expect_refused(port, "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", 501);
     expect_refused(port, "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505);
+    expect_refused(port, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501);
     expect_refused(port, get_req("/" + std::string(1100, 'u')), 414);
     expect_refused(port, "GET /" + std::string(1100, 'u'), 414);
     /* Header section over http.max_header_size (1024): ended or not. */
@@ -136,7 +138,7 @@ TEST_P(HttpLimits, BadInputAnsweredThenClosedOthersServed)
     /* tcp:// on the same server is untouched by all this. */
     EXPECT_EQ("ping", gr_test_roundtrip(srv.port(), "ping", 4));
     stop_and_check(srv);
-    EXPECT_EQ(23, gr_test_total(srv.log(), "bad")) << srv.log();
+    EXPECT_EQ(24, gr_test_total(srv.log(), "bad")) << srv.log();
 }
 
 /* The timeouts are checked by a once-a-second sweep, so a 1 s timeout

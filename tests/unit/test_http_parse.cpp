@@ -351,14 +351,18 @@ TEST_F(HttpParse, Malformed)
 }
 
 /* RFC 7231: an unknown method in an otherwise well-formed request is 501,
- * another HTTP major version 505; RFC 7230 3.1.1: a request line too long
- * to parse is 414. Each the same however the bytes are split. */
+ * another HTTP major version 505; RFC 7230: a transfer coding not decoded
+ * (before a final chunked) 501, a request line too long to parse 414. Each
+ * the same however the bytes are split. */
 TEST_F(HttpParse, NotImplementedVersionAndUriTooLong)
 {
     const std::pair<std::string, long> cases[] = {
         {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", -505},
         {"GET / HTTP/3.0\r\n\r\n", -505},
         {"BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", -501},
+        /* A coding grocket does not decode before a final chunked. */
+        {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", -501},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: x-custom , Chunked\r\nHost: a\r\n\r\n0\r\n\r\n", -501},
         {"get / HTTP/1.1\r\nHost: a\r\n\r\n", -501}, /* methods are case-sensitive */
         {"\r\nX-CUSTOM /x?y HTTP/1.0\n\n", -501},
         {"HELLO WORLD\r\n\r\n", -400}, /* no version: not a request line */
@@ -404,7 +408,9 @@ TEST_F(HttpParse, Smuggling)
         "POST / HTTP/1.1\r\nContent-Length:\r\n\r\n",
         "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
         "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nabc",
-        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip,, chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked,\r\n\r\n0\r\n\r\n",
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         /* http-parser reads a byte >= 0x80 in a chunk size as the digit 0. */
