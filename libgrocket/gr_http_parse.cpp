@@ -205,8 +205,15 @@ static int gr_value_done(gr_http_parser_t *hp)
     int status = 0;
     if (hp->cur_is_cl && gr_parse_decimal(s, v->len, &hp->cl_value) != 0)
         status = 400;
-    else if (hp->cur_is_te && !gr_ieq(s, v->len, "chunked")) /* the only coding we decode */
-        status = gr_codings_then_chunked(s, v->len) ? 501 : 400;
+    else if (hp->cur_is_te && !gr_ieq(s, v->len, "chunked")) { /* the only coding we decode */
+        /* The 501 waits for the end of the head (gr_head_done): a byte
+         * http-parser refuses later in it, or a head too large, must win
+         * however the bytes were split into reads. */
+        if (gr_codings_then_chunked(s, v->len))
+            hp->te_not_decoded = 1;
+        else
+            status = 400;
+    }
     else if (hp->cur_is_expect && gr_ieq(s, v->len, "100-continue"))
         hp->msg.expect_continue = 1; /* kept only for HTTP/1.1, at the end of the head */
     hp->cur_is_cl = hp->cur_is_te = hp->cur_is_expect = 0;
@@ -476,6 +483,16 @@ int gr_http_parser_wants_continue(const gr_http_parser_t *hp)
     return m->headers_done && m->expect_continue && !hp->continue_sent && m->total_len == 0;
 }
 
+/* A head past max_header_size: 414 when no header line starts within it
+ * (the request line is what is too long), else 431. One rule whether the
+ * head has ended or not, so that how the bytes were split into reads does
+ * not change the answer. */
+static int gr_head_too_large(const gr_http_parser_t *hp)
+{
+    const gr_http_msg_t *m = &hp->msg;
+    return m->header_count == 0 || m->names[0].off > hp->limits->max_header_size ? 414 : 431;
+}
+
 /* The head ended at head_len: check what only its end can tell. */
 static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
 {
@@ -484,14 +501,11 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
     hp->frame_end = head_len;
     uint32_t v = m->url.off + m->url.len;
     if (head_len > hp->limits->max_header_size)
-        return v > hp->limits->max_header_size ? 414 : 431;
-    /* The request line must say exactly " HTTP/1.x" after the target;
-     * RFC 7231 6.6.6: another major version is answered 505. */
+        return gr_head_too_large(hp);
+    /* The request line must say exactly " HTTP/1.x" after the target. */
     const char *h = hp->base;
     if (head_len - v < 6 || memcmp(h + v, " HTTP/", 6) != 0 || m->version_major == 0)
         return 400;
-    if (m->version_major != 1)
-        return 505;
     /* A bare CR: http-parser reads the byte after a CR as LF without
      * looking where a head ends, after an empty value, and in the empty
      * lines it skips before a request; the callbacks check the middle of
@@ -502,6 +516,10 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
         return 400;
     if ((h[0] == '\r' || h[0] == '\n') && gr_bare_cr(h, m->url.off))
         return 400;
+    if (m->version_major != 1)
+        return 505; /* RFC 7231 6.6.6 */
+    if (hp->te_not_decoded)
+        return 501; /* RFC 7230 3.3.1 (http-parser takes it as chunked) */
     /* Refuse a large body before it arrives; spans must also fit 32 bits. */
     if (hp->seen_cl && (hp->cl_value > hp->limits->max_body_size || hp->cl_value > UINT32_MAX - head_len))
         return 413;
@@ -509,20 +527,20 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
 }
 
 /* http-parser knows a fixed list of methods. RFC 7231 4.1: a well-formed
- * request with a method the server does not know is answered 501; anything
- * else is 400, or 414 when the request line does not end within
- * max_header_size. Decided on the first max_header_size + 1 bytes only, so
+ * request with a method the server does not know is answered 501 (505 for
+ * another HTTP major version); anything else is 400, or 414 when the
+ * request line does not end within max_header_size. Decided on the first max_header_size + 1 bytes only, so
  * that every way of splitting the bytes into reads gets the same answer:
  * 0 (wait) while fewer have come and the line is not complete. */
 static long gr_method_error(const char *data, size_t len, uint32_t max)
 {
     size_t n = len < (size_t)max + 1 ? len : (size_t)max + 1, i = 0;
-    for (; i < n && (data[i] == '\r' || data[i] == '\n'); i++) { /* empty lines before a request */
-        if (data[i] == '\r' && i + 1 == n)
-            return n == len && len <= max ? 0 : -400;
-        if (data[i] == '\r' && data[i + 1] != '\n')
-            return -400; /* a bare CR */
-    }
+    while (i < n && (data[i] == '\r' || data[i] == '\n')) /* empty lines before a request */
+        i++;
+    if (i == n)
+        return n == len && len <= max ? 0 : -414; /* nothing but empty lines up to the limit */
+    if (gr_bare_cr(data, i))
+        return -400;
     size_t start = i;
     while (i < n && gr_tchar((unsigned char)data[i]))
         i++;
@@ -536,9 +554,9 @@ static long gr_method_error(const char *data, size_t len, uint32_t max)
     while (p < end && (unsigned char)*p > ' ' && *p != 0x7f)
         p++;
     static const char version[] = " HTTP/";
-    bool ok = p > target && end - p == 9 && memcmp(p, version, 6) == 0 && p[6] >= '0' && p[6] <= '9' &&
+    bool ok = p > target && end - p == 9 && memcmp(p, version, 6) == 0 && p[6] >= '1' && p[6] <= '9' &&
               p[7] == '.' && p[8] >= '0' && p[8] <= '9';
-    return ok ? -501 : -400;
+    return !ok ? -400 : p[6] == '1' ? -501 : -505; /* "PRI * HTTP/2.0": the version decides */
 }
 
 long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, const gr_http_limits_t *limits)
@@ -581,7 +599,7 @@ long gr_http_parser_feed(gr_http_parser_t *hp, const char *data, size_t len, con
         return (long)hp->fed;
     }
     if (!hp->msg.headers_done && len > limits->max_header_size) /* do not wait for the end */
-        return hp->msg.header_count == 0 ? -414 : -431; /* no header yet: the request line is too long */
+        return -gr_head_too_large(hp);
     if (hp->msg.chunked && hp->fed - hp->frame_end > limits->max_header_size)
         return -431;
     if (hp->fed == UINT32_MAX)

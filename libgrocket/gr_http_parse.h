@@ -70,6 +70,7 @@ typedef struct gr_http_parser_t {
     uint8_t seen_cl;         /* Content-Length headers seen */
     uint8_t seen_te;         /* Transfer-Encoding headers seen */
     uint8_t complete;        /* on_message_complete ran: the pause is the request's end */
+    uint8_t te_not_decoded;  /* Transfer-Encoding "x, chunked": 501 at the end of the head (gr_head_done) */
     uint64_t cl_value;       /* the first Content-Length value */
     uint32_t frame_end;      /* chunked: end of the head or of the last chunk
                               * data; the framing after it (chunk-size line,
