@@ -502,10 +502,16 @@ static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
     uint32_t v = m->url.off + m->url.len;
     if (head_len > hp->limits->max_header_size)
         return gr_head_too_large(hp);
-    /* The request line must say exactly " HTTP/1.x" after the target. */
+    /* The request line must say exactly " HTTP/1.x" after the target, and
+     * one space before it. Non-strict http-parser also takes more spaces
+     * there, and a tab or form feed inside the target, where a reader that
+     * splits the line on whitespace (RFC 7230 3.5) sees another target. */
     const char *h = hp->base;
-    if (head_len - v < 6 || memcmp(h + v, " HTTP/", 6) != 0 || m->version_major == 0)
+    if (head_len - v < 6 || memcmp(h + v, " HTTP/", 6) != 0 || m->version_major == 0 || h[m->url.off - 2] == ' ')
         return 400;
+    for (uint32_t i = m->url.off; i < v; i++)
+        if (h[i] == '\t' || h[i] == '\f')
+            return 400;
     /* A bare CR: http-parser reads the byte after a CR as LF without
      * looking where a head ends, after an empty value, and in the empty
      * lines it skips before a request; the callbacks check the middle of

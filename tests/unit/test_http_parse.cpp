@@ -320,6 +320,9 @@ TEST_F(HttpParse, Malformed)
         "GET / HTTX/1.1\r\n\r\n",
         "GET /\r\n\r\n",               /* HTTP/0.9 */
         "GET /  HTTP/1.1\r\n\r\n",
+        "GET  / HTTP/1.1\r\n\r\n",
+        "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /a\fb HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET / HTTP/1.1\r\nA: b\r\n\rX", /* bare CR ends the head */
         "GET / HTTP/1.1\r\nA: b\rX\r\n",  /* ... ends the last line */
         "GET / HTTP/1.1\r\nA:\rXB: c\r\n\r\n", /* ... ends an empty value */
