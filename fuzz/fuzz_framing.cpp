@@ -40,6 +40,7 @@
 
 #include "grocket.h"
 #include "libgrocket.h"
+#include "fuzz_rng.h"
 
 #define GR_FUZZ_RECV_MAX 4096   /* tcp.in.recv_buf.max of the server */
 #define GR_FUZZ_BIG_REPLY 65536 /* bytes of filler after a BIG package's echo */
@@ -256,15 +257,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint32_t rng_next(uint32_t *s)
-{
-    uint32_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x ? x : 0x9e3779b9u;
 }
 
 static int client_connect(void)

@@ -37,6 +37,7 @@
 #include "gr_http.h"
 #include "gr_log.h"
 #include "gr_server.h"
+#include "fuzz_rng.h"
 
 #define FAIL(...) fail(__LINE__, __VA_ARGS__)
 #define CHECK(cond)                      \
@@ -327,15 +328,6 @@ struct conn_state_t {
     bool stopped;          /* nothing more is cut (error, close) */
     verdicts_t verdicts;
 };
-
-static uint32_t rng_next(uint32_t *s)
-{
-    uint32_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x ? x : 0x9e3779b9u;
-}
 
 /* The earlier replies in c->out must be untouched; the new bytes follow. */
 static std::string take_new_reply(conn_state_t *st)

@@ -74,13 +74,6 @@ static int gr_name_is(const char *s, const char *lit, size_t n)
     return 1;
 }
 
-/* RFC 7230 3.2.6: a token character. */
-static bool gr_tchar(unsigned char ch)
-{
-    static const char other[] = "!#$%&'*+-.^_`|~";
-    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch && strchr(other, ch));
-}
-
 /* Strict decimal: at least one digit, nothing else, no overflow. */
 static int gr_parse_decimal(const char *s, size_t n, uint64_t *out)
 {
@@ -184,7 +177,7 @@ static bool gr_codings_then_chunked(const char *s, size_t n)
         if (b == e)
             return false;
         for (size_t k = b; k < e; k++)
-            if (!gr_tchar((unsigned char)s[k]))
+            if (!gr_http_tchar((unsigned char)s[k]))
                 return false;
         if (last_chunked)
             return false; /* chunked twice, or not last */
@@ -548,7 +541,7 @@ static long gr_method_error(const char *data, size_t len, uint32_t max)
     if (gr_bare_cr(data, i))
         return -400;
     size_t start = i;
-    while (i < n && gr_tchar((unsigned char)data[i]))
+    while (i < n && gr_http_tchar((unsigned char)data[i]))
         i++;
     if (i < n && (data[i] != ' ' || i == start))
         return -400; /* no token, then a space: not a method */

@@ -15,6 +15,7 @@
 #include <http_parser.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A piece of the request: off bytes from the request's first byte. */
 typedef struct gr_http_span_t {
@@ -78,6 +79,13 @@ typedef struct gr_http_parser_t {
                               * max_header_size, which http-parser leaves unbounded */
     int error_status;        /* status decided by a callback (413, 431, 400) */
 } gr_http_parser_t;
+
+/* RFC 7230 3.2.6: a token character (methods, header names, codings). */
+static inline bool gr_http_tchar(unsigned char ch)
+{
+    static const char other[] = "!#$%&'*+-.^_`|~";
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch && strchr(other, ch));
+}
 
 /* Ready for the first request of a connection. */
 void gr_http_parser_init(gr_http_parser_t *hp);

@@ -74,14 +74,11 @@ int gr_http_set_status(gr_conn_t *c, int status)
  * proxies; fuzz/fuzz_http checks every line sent). */
 static bool header_name_ok(const char *s)
 {
-    static const char separators[] = "()<>@,;:\\\"/[]?={} \t";
     if (!*s)
         return false;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch <= 32 || ch >= 127 || strchr(separators, ch))
+    for (; *s; s++)
+        if (!gr_http_tchar((unsigned char)*s))
             return false;
-    }
     return true;
 }
 
