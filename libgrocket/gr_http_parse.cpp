@@ -62,16 +62,34 @@ static int gr_ieq(const char *s, size_t n, const char *lit)
     return lit[i] == '\0';
 }
 
-/* A header name (a token, so never a control character) equals a
- * lower-case literal of n letters and '-', ignoring case: OR-ing in 0x20
- * lower-cases a letter, and turns no token character into a letter or
- * '-' (only CR would become '-'). */
-static int gr_name_is(const char *s, const char *lit, size_t n)
+static inline uint32_t gr_load32(const char *s)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((s[i] | 0x20) != lit[i])
+    uint32_t v;
+    memcpy(&v, s, sizeof v); /* unaligned load */
+    return v;
+}
+
+static inline uint64_t gr_load64(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, sizeof v);
+    return v;
+}
+
+/* A header name of n >= 4 bytes (a token, so never a control character)
+ * equals a lower-case literal of n letters and '-', ignoring case: OR-ing
+ * in 0x20 lower-cases a letter, and turns no token character into a letter
+ * or '-' (only CR would become '-'). A word at a time, the last word
+ * overlapping the one before: n is a constant where this is inlined. */
+static inline int gr_name_is(const char *s, const char *lit, size_t n)
+{
+    if (n < 8)
+        return (gr_load32(s) | 0x20202020u) == gr_load32(lit) &&
+               (gr_load32(s + n - 4) | 0x20202020u) == gr_load32(lit + n - 4);
+    for (size_t i = 0; i + 8 < n; i += 8)
+        if ((gr_load64(s + i) | 0x2020202020202020ull) != gr_load64(lit + i))
             return 0;
-    return 1;
+    return (gr_load64(s + n - 8) | 0x2020202020202020ull) == gr_load64(lit + n - 8);
 }
 
 /* Strict decimal: at least one digit, nothing else, no overflow. */
@@ -187,38 +205,48 @@ static bool gr_codings_then_chunked(const char *s, size_t n)
     return tokens > 1 && last_chunked;
 }
 
-/* The value of the last header is complete: trim it and judge it. */
-static int gr_value_done(gr_http_parser_t *hp)
+/* The value of a framing or Expect header is complete: judge it. */
+static int gr_special_value_done(gr_http_parser_t *hp, const char *s, uint32_t len)
 {
-    gr_http_span_t *v = &hp->msg.values[hp->msg.header_count - 1];
-    /* http-parser skips leading blanks but keeps trailing ones. */
-    while (v->len > 0 && (hp->base[v->off + v->len - 1] == ' ' || hp->base[v->off + v->len - 1] == '\t'))
-        v->len--;
-    const char *s = hp->base + v->off;
     int status = 0;
-    if (hp->cur_is_cl && gr_parse_decimal(s, v->len, &hp->cl_value) != 0)
+    if (hp->cur_kind == GR_HDR_CL && gr_parse_decimal(s, len, &hp->cl_value) != 0)
         status = 400;
-    else if (hp->cur_is_te && !gr_ieq(s, v->len, "chunked")) { /* the only coding we decode */
+    else if (hp->cur_kind == GR_HDR_TE && !gr_ieq(s, len, "chunked")) { /* the only coding we decode */
         /* The 501 waits for the end of the head (gr_head_done): a byte
          * http-parser refuses later in it, or a head too large, must win
          * however the bytes were split into reads. */
-        if (gr_codings_then_chunked(s, v->len))
+        if (gr_codings_then_chunked(s, len))
             hp->te_not_decoded = 1;
         else
             status = 400;
     }
-    else if (hp->cur_is_expect && gr_ieq(s, v->len, "100-continue"))
+    else if (hp->cur_kind == GR_HDR_EXPECT && gr_ieq(s, len, "100-continue"))
         hp->msg.expect_continue = 1; /* kept only for HTTP/1.1, at the end of the head */
-    hp->cur_is_cl = hp->cur_is_te = hp->cur_is_expect = 0;
+    hp->cur_kind = GR_HDR_OTHER;
     return status ? gr_fail(hp, status) : 0;
+}
+
+/* The value of the last header is complete: trim it and judge it. */
+static inline int gr_value_done(gr_http_parser_t *hp)
+{
+    gr_http_span_t *v = &hp->msg.values[hp->msg.header_count - 1];
+    const char *s = hp->base + v->off;
+    uint32_t len = v->len;
+    /* http-parser skips leading blanks but keeps trailing ones. */
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    v->len = len;
+    return hp->cur_kind == GR_HDR_OTHER ? 0 : gr_special_value_done(hp, s, len);
 }
 
 /* Between a name's ':' and the first byte of its value: blanks only, and
  * for an empty value the line's end (CRLF or LF). Non-strict http-parser
  * takes any byte after a CR here as the LF, and a blank after the line's
  * end as a folded value ("A:\r\n b"): both refused. */
-static bool gr_value_lead_ok(const char *s, const char *at, size_t len)
+static inline bool gr_value_lead_ok(const char *s, const char *at, size_t len)
 {
+    if (at == s + 1 && *s == ' ') /* "Name: value", the usual */
+        return true;
     if (len == 0 && at[-1] == '\n')
         at -= at - 1 > s && at[-2] == '\r' ? 2 : 1;
     for (; s < at; s++)
@@ -282,7 +310,8 @@ static int gr_on_header_value(http_parser *p, const char *at, size_t len)
         return gr_fail(hp, 400);
     /* The few names that matter, told apart by length first: one compare
      * per header instead of one per name we look for. */
-    int known = 1;
+    uint8_t kind = GR_HDR_OTHER;
+    int known = 0;
     switch (n->len) {
     case 4:
         known = gr_name_is(name, "host", 4);
@@ -290,16 +319,17 @@ static int gr_on_header_value(http_parser *p, const char *at, size_t len)
             m->host_count++;
         break;
     case 6:
-        known = hp->cur_is_expect = (uint8_t)gr_name_is(name, "expect", 6);
+        known = gr_name_is(name, "expect", 6);
+        kind = known ? GR_HDR_EXPECT : GR_HDR_OTHER;
         break;
     case 14:
-        known = hp->cur_is_cl = (uint8_t)gr_name_is(name, "content-length", 14);
+        known = gr_name_is(name, "content-length", 14);
+        kind = known ? GR_HDR_CL : GR_HDR_OTHER;
         break;
     case 17:
-        known = hp->cur_is_te = (uint8_t)gr_name_is(name, "transfer-encoding", 17);
+        known = gr_name_is(name, "transfer-encoding", 17);
+        kind = known ? GR_HDR_TE : GR_HDR_OTHER;
         break;
-    default:
-        known = 0;
     }
     /* RFC 7230 3.2.4: no blanks in or around a name. Non-strict
      * http-parser lets only the space through (a tab is an error there);
@@ -311,14 +341,15 @@ static int gr_on_header_value(http_parser *p, const char *at, size_t len)
     /* No smuggling: one framing header, once. A repeated Content-Length is
      * refused even with the same value (simplest, and http-parser 2.9.4
      * refuses it anyway); so is a repeated Transfer-Encoding. */
-    if (hp->cur_is_cl || hp->cur_is_te) {
+    if (kind == GR_HDR_CL || kind == GR_HDR_TE) {
         if (hp->seen_cl || hp->seen_te)
             return gr_fail(hp, 400);
-        if (hp->cur_is_cl)
+        if (kind == GR_HDR_CL)
             hp->seen_cl = 1;
         else
             hp->seen_te = 1;
     }
+    hp->cur_kind = kind;
     v->off = gr_off(hp, at);
     v->len = (uint32_t)len;
     hp->in_value = 1;
@@ -487,7 +518,7 @@ static int gr_head_too_large(const gr_http_parser_t *hp)
 }
 
 /* The head ended at head_len: check what only its end can tell. */
-static int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
+static inline int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
 {
     const gr_http_msg_t *m = &hp->msg;
     hp->msg.head_len = head_len;

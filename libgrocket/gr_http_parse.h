@@ -53,6 +53,9 @@ typedef struct gr_http_msg_t {
     size_t body_cap;
 } gr_http_msg_t;
 
+/* The headers whose values the glue judges (gr_http_parser_t.cur_kind). */
+enum { GR_HDR_OTHER, GR_HDR_CL, GR_HDR_TE, GR_HDR_EXPECT };
+
 /* Per-connection parse state while requests arrive. Everything from fed on
  * is per request and cleared between requests. */
 typedef struct gr_http_parser_t {
@@ -65,9 +68,7 @@ typedef struct gr_http_parser_t {
     /* internal bookkeeping for the callbacks (which span grows, duplicate
      * Content-Length / Transfer-Encoding detection, errors) */
     uint8_t in_value;        /* last header callback was a value */
-    uint8_t cur_is_cl;       /* the header being read is Content-Length */
-    uint8_t cur_is_te;       /* ... Transfer-Encoding */
-    uint8_t cur_is_expect;   /* ... Expect */
+    uint8_t cur_kind;        /* the header being read: GR_HDR_OTHER, _CL, _TE, _EXPECT */
     uint8_t seen_cl;         /* Content-Length headers seen */
     uint8_t seen_te;         /* Transfer-Encoding headers seen */
     uint8_t complete;        /* on_message_complete ran: the pause is the request's end */
