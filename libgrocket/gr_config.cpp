@@ -444,6 +444,7 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "tcp.idle_timeout", GR_KEY_INT | GR_RELOAD, "300", 0, 86400, GR_FIELD(tcp_idle_timeout) },
     { "tcp.out.pause_bytes", GR_KEY_INT64 | GR_RELOAD, "1048576", 1024, GR_GIB, GR_FIELD(out_pause_bytes) },
     { "tcp.out.close_bytes", GR_KEY_INT64 | GR_RELOAD, "16777216", 1024, 64 * GR_GIB, GR_FIELD(out_close_bytes) },
+    { "tcp.out.send_timeout", GR_KEY_INT | GR_RELOAD, "60", 0, 86400, GR_FIELD(send_timeout) },
     { "tcp.out.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(tcp_out_threads) },
     { "tcp.out.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(tcp_out_disabled) },
     { "worker.thread_count", GR_KEY_INT, "1", 1, 256, GR_FIELD(worker_threads) },

@@ -73,6 +73,7 @@ typedef struct gr_settings_t {
     int tcp_idle_timeout;          /* tcp.idle_timeout: s a tcp:// connection may stay silent; 0: forever */
     int64_t out_pause_bytes;       /* tcp.out.pause_bytes: queued for one connection: stop reading it */
     int64_t out_close_bytes;       /* tcp.out.close_bytes: queued for one connection: close it */
+    int send_timeout;              /* tcp.out.send_timeout: s replies may wait without a byte going out; 0: forever */
     int tcp_out_threads;           /* tcp.out.thread_count */
     int tcp_out_disabled;          /* tcp.out.disabled */
     int worker_threads;            /* worker.thread_count */

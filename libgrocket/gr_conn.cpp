@@ -58,6 +58,7 @@ gr_conn_t *gr_conn_new(gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer)
     new (&c->close_requested) std::atomic<int>(0);
     new (&c->chunks_done) std::atomic<uint64_t>(0);
     new (&c->held) std::atomic<int64_t>(0);
+    new (&c->send_blocked_ms) std::atomic<int64_t>(0);
     if (fd != GR_INVALID_SOCKET) /* a connection, not a UDP handle: tcp.max_connections */
         s->conns_open.fetch_add(1, std::memory_order_relaxed);
     c->fd = fd;

@@ -106,6 +106,12 @@ struct gr_conn_t {
      * owner pauses reading past tcp.out.pause_bytes; the processing thread
      * closes the connection past tcp.out.close_bytes (gr_reply.cpp). */
     std::atomic<int64_t> held;
+
+    /* gr_clock_ms() when the replies last stopped going out, or last moved
+     * while still blocked; 0 while nothing waits for the socket. Written by
+     * whichever thread is sending (gr_conn_send_progress), read by the
+     * owner's once-a-second sweep for tcp.out.send_timeout. */
+    std::atomic<int64_t> send_blocked_ms;
 };
 
 /* Monotonic milliseconds, coarse: timeouts need seconds, not a costly read. */
@@ -114,6 +120,20 @@ static inline int64_t gr_clock_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* After a send attempt on c: `blocked`, bytes still wait for the socket;
+ * `moved`, some went out. The clock restarts whenever bytes move (like
+ * nginx's send_timeout, between two writes), so only a client that reads
+ * nothing at all times out. A send that empties the queue costs one load. */
+static inline void gr_conn_send_progress(gr_conn_t *c, bool blocked, bool moved)
+{
+    if (!blocked) {
+        if (c->send_blocked_ms.load(std::memory_order_relaxed) != 0)
+            c->send_blocked_ms.store(0, std::memory_order_relaxed);
+    } else if (moved || c->send_blocked_ms.load(std::memory_order_relaxed) == 0) {
+        c->send_blocked_ms.store(gr_clock_ms(), std::memory_order_relaxed);
+    }
 }
 
 /* A batch of packages cut from one read, copied for a worker. */

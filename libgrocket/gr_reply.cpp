@@ -178,8 +178,10 @@ static bool send_some(gr_thread_ctx_t *ctx, gr_conn_t *c)
         return true;
     long r = gr_socket_send(c->fd, c->out.data + c->out.off, n);
     if (r < 0) {
-        if (r == -EAGAIN || r == -EWOULDBLOCK)
+        if (r == -EAGAIN || r == -EWOULDBLOCK) {
+            gr_conn_send_progress(c, true, false);
             return true;
+        }
         GR_DEBUG("send on fd %d: %s", c->fd, gr_strerror((int)r));
         GR_COUNT(ctx, io_errors, 1);
         discard_out(c);
@@ -189,7 +191,9 @@ static bool send_some(gr_thread_ctx_t *ctx, gr_conn_t *c)
     GR_COUNT(ctx, bytes_out, (uint64_t)r);
     held_gone(c, (size_t)r);
     c->out.off += (size_t)r;
-    if (c->out.off == c->out.len)
+    bool blocked = c->out.off != c->out.len;
+    gr_conn_send_progress(c, blocked, true);
+    if (!blocked)
         discard_out(c);
     return true;
 }

@@ -504,17 +504,27 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
 {
     const gr_settings_t *st = gr_settings_live(ctx->server);
     int64_t keepalive = (int64_t)st->http_keepalive_timeout * 1000, header = (int64_t)st->http_header_timeout * 1000;
-    int64_t tcp_idle = (int64_t)st->tcp_idle_timeout * 1000;
+    int64_t tcp_idle = (int64_t)st->tcp_idle_timeout * 1000, send = (int64_t)st->send_timeout * 1000;
     for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
         next = c->next;
+        /* Replies that could not go out for tcp.out.send_timeout: the
+         * client reads nothing (a slow reader moves the clock on). */
+        int64_t blocked = c->send_blocked_ms.load(std::memory_order_relaxed);
+        if (send && blocked && ctx->now_ms - blocked > send) {
+            GR_DEBUG("fd %d: replies not read for %d s; closing it", c->fd, st->send_timeout);
+            GR_COUNT(ctx, timeouts, 1);
+            in_close(ctx, c);
+            continue;
+        }
         if (!c->is_http && tcp_idle == 0)
             continue;
         /* Not idle while the server still owes it something: packages at a
          * worker or replies waiting to be sent (every such hold is a
          * reference; inline, the wait is this thread's own flag; a paused
          * connection is owed its held bytes). A reader slower than the
-         * kernel's buffers can hide is not cut off, and no timer runs until
-         * the server is ready to read again. */
+         * kernel's buffers can hide is not cut off (only one that reads
+         * nothing, above), and no idle timer runs until the server is
+         * ready to read again. */
         if (c->refs.load(std::memory_order_relaxed) > 1 || (ctx->proc_id >= 0 && c->out_waiting) || c->read_paused) {
             c->last_active_ms = ctx->now_ms;
             if (c->req_start_ms)

@@ -90,6 +90,7 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
             if (r > 0) /* a chunk's bytes were all counted as held (gr_reply.cpp) */
                 c->held.fetch_sub(r, std::memory_order_relaxed);
             if (r < 0 || (size_t)r < n) {
+                gr_conn_send_progress(c, true, r > 0);
                 if (r > 0) {
                     ch->buf.off += (size_t)r;
                     GR_COUNT(ctx, bytes_out, (uint64_t)r);
@@ -107,8 +108,10 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
             gr_conn_close(c);
         chunk_done(ch);
     }
-    if (!c->chunk_head)
+    if (!c->chunk_head) {
+        gr_conn_send_progress(c, false, false);
         set_registered(ctx, c, false);
+    }
     gr_conn_unref(c);
 }
 

@@ -2,7 +2,8 @@
  * counters that report them (services->stats, served by the demo module on
  * /debug/stats): tcp.max_connections, backpressure (tcp.out.pause_bytes)
  * and the output limit (tcp.out.close_bytes) with a client that never
- * reads, tcp.idle_timeout, and running out of file descriptors. */
+ * reads, tcp.out.send_timeout, tcp.idle_timeout, and running out of file
+ * descriptors. */
 #include "gr_http_test.h"
 
 #include <fcntl.h>
@@ -252,7 +253,66 @@ TEST_P(Limits, OutputLimitClosesAClientThatDoesNotRead)
     EXPECT_EQ(gr_test_total(srv.log(), "output_limit"), 1) << srv.log();
 }
 
+/* A client that reads nothing of a reply (32 MiB, more than the kernel's
+ * buffers take) is closed after tcp.out.send_timeout and counted as a
+ * timeout; close_bytes is set above the reply so that only the timeout
+ * can end it. */
+TEST_P(Limits, SendTimeoutClosesAClientThatReadsNothing)
+{
+    GrocketdProcess srv(gr_test_fixture("gr_fixture_c"),
+                        http_mode_keys(GetParam()) + "tcp.out.close_bytes = 67108864\ntcp.out.send_timeout = 1\n");
+    ASSERT_TRUE(srv.start()) << srv.log();
+    int fd = gr_test_connect("127.0.0.1", srv.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(gr_test_send(fd, "?big"));
+    sleep_ms(3500); /* 1 s timeout + the once-a-second sweep, with room */
+    /* What the kernel took before the close still arrives, then EOF. */
+    uint64_t got = 0;
+    for (;;) {
+        std::string part = gr_test_recv(fd, 1 << 20);
+        if (part.empty())
+            break;
+        got += part.size();
+    }
+    EXPECT_LT(got, 32ull << 20) << "the whole reply went out";
+    close(fd);
+    int ok = gr_test_connect("127.0.0.1", srv.port());
+    EXPECT_TRUE(echo_ok(ok, "still here"));
+    close(ok);
+    ASSERT_EQ(0, srv.stop()) << srv.log();
+    EXPECT_EQ(gr_test_total(srv.log(), "timeouts"), 1) << srv.log();
+    EXPECT_EQ(gr_test_total(srv.log(), "output_limit"), 0) << srv.log();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModes, Limits, GR_HTTP_ALL_MODES);
+
+/* A slow reader is not a silent one: every byte read restarts the send
+ * clock, so a client pausing less than tcp.out.send_timeout between
+ * reads gets the whole 32 MiB reply. */
+TEST(LimitsTcp, SendTimeoutSparesASlowReader)
+{
+    GrocketdProcess srv(gr_test_fixture("gr_fixture_c"), "tcp.out.close_bytes = 67108864\ntcp.out.send_timeout = 2\n");
+    ASSERT_TRUE(srv.start()) << srv.log();
+    int fd = gr_test_connect("127.0.0.1", srv.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(gr_test_send(fd, "?big"));
+    uint64_t got = 0;
+    bool all_b = true;
+    while (got < (32ull << 20)) {
+        sleep_ms(500);
+        std::string part = gr_test_recv(fd, 4 << 20);
+        if (part.empty())
+            break;
+        all_b = all_b && part.find_first_not_of('b') == std::string::npos;
+        got += part.size();
+    }
+    EXPECT_EQ(got, 32ull << 20);
+    EXPECT_TRUE(all_b);
+    EXPECT_TRUE(echo_ok(fd, "after"));
+    close(fd);
+    ASSERT_EQ(0, srv.stop()) << srv.log();
+    EXPECT_EQ(gr_test_total(srv.log(), "timeouts"), 0) << srv.log();
+}
 
 TEST(LimitsTcp, IdleConnectionClosedActiveOneKept)
 {
