@@ -533,9 +533,23 @@ static inline int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
     const char *h = hp->base;
     if (head_len - v < 6 || memcmp(h + v, " HTTP/", 6) != 0 || m->version_major == 0 || h[m->url.off - 2] == ' ')
         return 400;
-    for (uint32_t i = m->url.off; i < v; i++)
+    /* The same pass finds where the query starts and whether the path
+     * holds an escape, so that the request view need not look again. */
+    uint32_t q = m->url.off;
+    uint8_t escaped = 0;
+    for (; q < v && h[q] != '?'; q++) {
+        unsigned char ch = (unsigned char)h[q];
+        if (ch > '?') /* letters and most of a path: none of the four below */
+            continue;
+        if (ch == '\t' || ch == '\f')
+            return 400;
+        escaped |= ch == '%';
+    }
+    for (uint32_t i = q; i < v; i++)
         if (h[i] == '\t' || h[i] == '\f')
             return 400;
+    hp->msg.path_len = q - m->url.off;
+    hp->msg.path_escaped = escaped;
     /* A bare CR: http-parser reads the byte after a CR as LF without
      * looking where a head ends, after an empty value, and in the empty
      * lines it skips before a request; the callbacks check the middle of

@@ -40,7 +40,9 @@ typedef struct gr_http_msg_t {
     uint8_t chunked;         /* the body came chunked: decoded bytes are in body_buf */
     uint8_t headers_done;    /* the head is complete */
     uint8_t host_count;      /* Host headers seen (counting stops at 2) */
+    uint8_t path_escaped;    /* a '%' before path_len */
     gr_http_span_t url;      /* the request-target as sent */
+    uint32_t path_len;       /* bytes of url before its first '?' (all when none) */
     uint32_t header_count;
     gr_http_span_t body;     /* not chunked: the body within the request bytes */
     size_t body_len;         /* decoded body length (either case) */

@@ -152,7 +152,8 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
      * absolute form (RFC 7230 5.3.2, "http://host/path") has its scheme and
      * authority skipped: the path is what follows. */
     const char *t = req->target.ptr;
-    size_t tlen = req->target.len, q = 0;
+    size_t tlen = req->target.len, q = msg->path_len;
+    int path_escaped = msg->path_escaped; /* found while parsing */
     if (tlen && t[0] != '/' && t[0] != '*') {
         const char *scheme_end = (const char *)memchr(t, ':', tlen);
         if (scheme_end && (size_t)(scheme_end - t) + 3 <= tlen && scheme_end[1] == '/' && scheme_end[2] == '/') {
@@ -163,10 +164,12 @@ int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char 
             tlen -= (size_t)(slash - t);
             t = slash;
         }
+        /* One pass finds the '?' and any escape before it, after the
+         * authority (which may not hold a '?'; a scheme could). */
+        path_escaped = 0;
+        for (q = 0; q < tlen && t[q] != '?'; q++)
+            path_escaped |= t[q] == '%';
     }
-    int path_escaped = 0; /* one pass finds the '?' and any escape before it */
-    for (; q < tlen && t[q] != '?'; q++)
-        path_escaped |= t[q] == '%';
     req->query_string.ptr = q < tlen ? t + q + 1 : t + tlen;
     req->query_string.len = q < tlen ? tlen - q - 1 : 0;
 

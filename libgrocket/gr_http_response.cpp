@@ -210,33 +210,51 @@ static size_t head_size(const gr_http_resp_t *r, size_t body_len, int bodiless, 
     return n;
 }
 
-/* Put the head in front of the body that starts `body_at` bytes after
- * out.off; drop the body for HEAD, and with its length for 204 and 304. */
-static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, int is_head, int close, int keep_alive_1_0)
+/* Room for the head in front of the body about to be written from
+ * `body_at` bytes after out.off: as large as the last head kept for reuse,
+ * which most replies get again, so the body need not move (0 when there is
+ * none yet or no memory). Returns the room made. */
+static size_t head_room(gr_http_resp_t *r, gr_conn_t *c)
+{
+    size_t gap = r->head_len;
+    if (gap == 0 || gr_buf_reserve(&c->out, gap, 0) != GR_OK)
+        return 0;
+    c->out.len += gap;
+    return gap;
+}
+
+/* Put the head at `body_at` bytes after out.off, where `gap` bytes of room
+ * (head_room) come before the body; move the body only when the head is
+ * not exactly that long. Drop the body for HEAD, and with its length for
+ * 204 and 304. On failure nothing of this reply is left in out. */
+static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, size_t gap, int is_head, int close,
+                 int keep_alive_1_0)
 {
     int bodiless = bodiless_status(r->status);
     if (bodiless) {
-        c->out.len = c->out.off + body_at;
+        c->out.len = c->out.off + body_at + gap;
         is_head = 1;
     }
-    size_t body_len = c->out.len - c->out.off - body_at;
+    size_t body_len = c->out.len - c->out.off - body_at - gap;
     head_prefix(r);
     /* The rest of what the head depends on (the prefix covers the status). */
     uint64_t key = (uint64_t)body_len << 3 | (uint64_t)r->text_plain | (uint64_t)close << 1 | (uint64_t)keep_alive_1_0 << 2;
     int cacheable = r->headers.len == 0;
     int cached = cacheable && r->head_len && r->head_key == key;
     size_t head = cached ? r->head_len : head_size(r, body_len, bodiless, close, keep_alive_1_0);
-    if (gr_buf_reserve(&c->out, head, 0) != GR_OK)
+    if (head > gap && gr_buf_reserve(&c->out, head - gap, 0) != GR_OK) {
+        c->out.len = c->out.off + body_at;
         return GR_ENOMEM;
-    char *body = c->out.data + c->out.off + body_at;
-    if (!is_head && body_len)
-        memmove(body + head, body, body_len);
+    }
+    char *at = c->out.data + c->out.off + body_at;
+    if (head != gap && !is_head && body_len)
+        memmove(at + head, at + gap, body_len);
     if (cached) {
-        memcpy(body, r->head, head);
+        memcpy(at, r->head, head);
     } else {
-        write_head(r, body, body_len, bodiless, close, keep_alive_1_0);
+        write_head(r, at, body_len, bodiless, close, keep_alive_1_0);
         if (cacheable && head <= sizeof r->head) {
-            memcpy(r->head, body, head);
+            memcpy(r->head, at, head);
             r->head_len = head;
             r->head_key = key;
         }
@@ -277,6 +295,7 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
     resp_begin(r, 200);
     /* Relative to out.off: growing the buffer may compact it. */
     size_t body_at = c->out.len - c->out.off;
+    size_t gap = head_room(r, c);
     int rc;
     if (m->proc_http) {
         rc = m->proc_http(c, &req);
@@ -288,7 +307,7 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
     /* In a graceful stop the reply tells the client not to send more. */
     int close = rc != GR_PROC_OK || !msg->keep_alive || gr_server_draining(ctx->server);
     int keep_alive_1_0 = !close && msg->version_major == 1 && msg->version_minor == 0;
-    if (frame(r, c, body_at, req.is_head, close, keep_alive_1_0) != GR_OK)
+    if (frame(r, c, body_at, gap, req.is_head, close, keep_alive_1_0) != GR_OK)
         return GR_PROC_CLOSE;
     return close ? GR_PROC_CLOSE : GR_PROC_OK;
 }
@@ -302,7 +321,7 @@ void gr_http_error(gr_thread_ctx_t *ctx, gr_conn_t *c, int status)
     snprintf(text, sizeof text, "%d %s\n", status, http_status_str((enum http_status)status));
     gr_http_reply_text(c, status, text);
     r->active = 0;
-    frame(r, c, body_at, 0, 1, 0);
+    frame(r, c, body_at, 0, 0, 1, 0);
 }
 
 void gr_http_continue(gr_conn_t *c)

@@ -197,3 +197,42 @@ TEST_F(HttpResponse, HeadReusedOnlyWhileNothingInItChanges)
     EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n") << head;
     EXPECT_EQ(head.find("abcdef"), std::string::npos) << head;
 }
+
+/* The body is written after room for the last reusable head; a head of
+ * another length moves it (either way), a dropped body leaves nothing of
+ * it, and replies after earlier ones in the buffer stay intact. */
+TEST_F(HttpResponse, BodyLandsRightWhateverTheHeadLength)
+{
+    auto text = [this](int status, const char *body) {
+        return [this, status, body](gr_conn_t *c, const gr_http_request_t *) {
+            return svc->http_reply_text(c, status, body) == GR_OK ? GR_PROC_OK : GR_PROC_CLOSE;
+        };
+    };
+    std::string expected;
+    const char *bodies[] = {"123456789", "1234567890", "12345678", "1234567890", "1234567890"};
+    gr_http_limits_t lim = {8192, 64, 1 << 20};
+    for (const char *b : bodies) {
+        test_handler = text(200, b);
+        gr_http_parser_t hp;
+        gr_http_parser_init(&hp);
+        std::string req = get();
+        ASSERT_EQ(gr_http_parser_feed(&hp, req.data(), req.size(), &lim), (long)req.size());
+        size_t before = conn->out.len - conn->out.off;
+        gr_http_process(ctx, conn, req.data(), &hp.msg);
+        gr_http_parser_free(&hp);
+        std::string reply(conn->out.data + conn->out.off + before, conn->out.len - conn->out.off - before);
+        EXPECT_TRUE(has_line(reply, "Content-Length: " + std::to_string(strlen(b)))) << reply;
+        EXPECT_EQ(reply.substr(reply.size() - strlen(b) - 4), "\r\n\r\n" + std::string(b)) << reply;
+        EXPECT_EQ(reply.compare(0, 17, "HTTP/1.1 200 OK\r\n"), 0) << reply;
+        expected += reply;
+    }
+    /* All five replies, back to back, as each was when it was made. */
+    EXPECT_EQ(std::string(conn->out.data + conn->out.off, conn->out.len - conn->out.off), expected);
+    conn->out.off = conn->out.len = 0;
+    std::string none = answer(get(), text(204, "dropped"));
+    EXPECT_EQ(none.find("dropped"), std::string::npos) << none;
+    EXPECT_EQ(none.find("Content-Length"), std::string::npos) << none;
+    EXPECT_EQ(none.substr(none.size() - 4), "\r\n\r\n") << none;
+    std::string after = answer(get(), text(200, "abc"));
+    EXPECT_EQ(after.substr(after.size() - 7), "\r\n\r\nabc") << after;
+}
