@@ -143,6 +143,18 @@ static int fake_proc_http(gr_conn_t *c, const gr_http_request_t *req)
     if (!(req->path.len == 1 && req->path.ptr[0] == '/')) /* "/" may be a literal */
         check_view(req->path, "path");
     CHECK(req->query_string.len <= req->target.len);
+    /* An origin-form target splits at its first '?'; the path is the part
+     * before it, as sent when it holds no escape, no longer when decoded. */
+    if (req->target.len && req->target.ptr[0] == '/') {
+        std::string t(req->target.ptr, req->target.len);
+        size_t q = t.find('?');
+        std::string raw_path = t.substr(0, q);
+        CHECK(std::string(req->query_string.ptr, req->query_string.len) == (q == std::string::npos ? "" : t.substr(q + 1)));
+        if (raw_path.find('%') == std::string::npos)
+            CHECK(std::string(req->path.ptr, req->path.len) == raw_path);
+        else
+            CHECK(req->path.len <= raw_path.size()); /* a broken escape stays as sent */
+    }
     CHECK(req->header_count == cur_msg->header_count);
     for (size_t i = 0; i < req->header_count; i++) {
         check_view(req->headers[i].name, "header name");
