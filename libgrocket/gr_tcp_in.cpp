@@ -508,9 +508,10 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
     for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
         next = c->next;
         /* Replies that could not go out for tcp.out.send_timeout: the
-         * client reads nothing (a slow reader moves the clock on). */
+         * client reads nothing (a slow reader moves the clock on). One
+         * closing already (its replies dropped) is not a timeout. */
         int64_t blocked = c->send_blocked_ms.load(std::memory_order_relaxed);
-        if (send && blocked && ctx->now_ms - blocked > send) {
+        if (send && blocked && ctx->now_ms - blocked > send && !gr_conn_closing(c)) {
             GR_DEBUG("fd %d: replies not read for %d s; closing it", c->fd, st->send_timeout);
             GR_COUNT(ctx, timeouts, 1);
             in_close(ctx, c);
