@@ -71,6 +71,7 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     GR_CHECK_SENDER(ctx, c);
     gr_conn_ref(c); /* completing the last chunk must not free c under us */
+    bool moved = false; /* bytes went out in this call, maybe a whole chunk before the one that blocks */
     while (c->chunk_head) {
         if (gr_conn_closing(c)) {
             drop_all(ctx, c);
@@ -89,8 +90,9 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
             }
             if (r > 0) /* a chunk's bytes were all counted as held (gr_reply.cpp) */
                 c->held.fetch_sub(r, std::memory_order_relaxed);
+            moved = moved || r > 0;
             if (r < 0 || (size_t)r < n) {
-                gr_conn_send_progress(c, true, r > 0);
+                gr_conn_send_progress(c, true, moved);
                 if (r > 0) {
                     ch->buf.off += (size_t)r;
                     GR_COUNT(ctx, bytes_out, (uint64_t)r);

@@ -284,14 +284,14 @@ TEST_P(Limits, SendTimeoutClosesAClientThatReadsNothing)
     EXPECT_EQ(gr_test_total(srv.log(), "output_limit"), 0) << srv.log();
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModes, Limits, GR_HTTP_ALL_MODES);
-
-/* A slow reader is not a silent one: every byte read restarts the send
- * clock, so a client pausing less than tcp.out.send_timeout between
- * reads gets the whole 32 MiB reply. */
-TEST(LimitsTcp, SendTimeoutSparesASlowReader)
+/* A slow reader is not a silent one: what it reads makes room, the next
+ * send moves bytes and restarts the clock, so a client pausing less than
+ * tcp.out.send_timeout between reads gets the whole 32 MiB reply, in
+ * every mode (tcp_out stamps the clock itself). */
+TEST_P(Limits, SendTimeoutSparesASlowReader)
 {
-    GrocketdProcess srv(gr_test_fixture("gr_fixture_c"), "tcp.out.close_bytes = 67108864\ntcp.out.send_timeout = 2\n");
+    GrocketdProcess srv(gr_test_fixture("gr_fixture_c"),
+                        http_mode_keys(GetParam()) + "tcp.out.close_bytes = 67108864\ntcp.out.send_timeout = 2\n");
     ASSERT_TRUE(srv.start()) << srv.log();
     int fd = gr_test_connect("127.0.0.1", srv.port());
     ASSERT_GE(fd, 0);
@@ -313,6 +313,9 @@ TEST(LimitsTcp, SendTimeoutSparesASlowReader)
     ASSERT_EQ(0, srv.stop()) << srv.log();
     EXPECT_EQ(gr_test_total(srv.log(), "timeouts"), 0) << srv.log();
 }
+
+INSTANTIATE_TEST_SUITE_P(AllModes, Limits, GR_HTTP_ALL_MODES);
+
 
 TEST(LimitsTcp, IdleConnectionClosedActiveOneKept)
 {
