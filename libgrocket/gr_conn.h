@@ -124,8 +124,9 @@ static inline int64_t gr_clock_ms(void)
 
 /* After a send attempt on c: `blocked`, bytes still wait for the socket;
  * `moved`, some went out. The clock restarts whenever bytes move (like
- * nginx's send_timeout, between two writes), so only a client that reads
- * nothing at all times out. A send that empties the queue costs one load. */
+ * nginx's send_timeout, between two writes): a client that keeps reading
+ * makes room for the next send and does not time out. A send that empties
+ * the queue costs one load. */
 static inline void gr_conn_send_progress(gr_conn_t *c, bool blocked, bool moved)
 {
     if (!blocked) {
