@@ -573,9 +573,10 @@ static inline int gr_head_done(gr_http_parser_t *hp, uint32_t head_len)
 /* http-parser knows a fixed list of methods. RFC 7231 4.1: a well-formed
  * request with a method the server does not know is answered 501 (505 for
  * another HTTP major version); anything else is 400, or 414 when the
- * request line does not end within max_header_size. Decided on the first max_header_size + 1 bytes only, so
- * that every way of splitting the bytes into reads gets the same answer:
- * 0 (wait) while fewer have come and the line is not complete. */
+ * request line does not end within max_header_size. Decided on the first
+ * max_header_size + 1 bytes only, so that every way of splitting the bytes
+ * into reads gets the same answer: 0 (wait) while fewer have come and the
+ * line is not complete. */
 static long gr_method_error(const char *data, size_t len, uint32_t max)
 {
     size_t n = len < (size_t)max + 1 ? len : (size_t)max + 1, i = 0;
