@@ -15,11 +15,14 @@
  * The stream is read by check() as packages of: op byte, 4-byte
  * little-endian value v, payload (see fake_check). The replies are
  * predictable from the stream alone, whatever the write sizes: a model
- * walks it and the client compares. A connection that ends normally (the
- * client's EOF) must have received exactly the replies the model says; one
- * the server closed (bad data, a package past the limit, proc asked) a
- * prefix of them, and nothing past the close. A connection that makes no
- * progress for GR_FUZZ_STALL_S seconds is a hang: an abort, like a crash. */
+ * walks it and the client compares. Whether the connection ends by the
+ * client's EOF or by the server's close (bad data, a package or a size
+ * hint past the limit, proc asked), the client - which goes on writing
+ * the rest of the stream - must receive exactly the replies owed up to
+ * that point and nothing past it (the lingering close). Only a stream with
+ * an OP_ALL package is loose: where a write ends decides that package. A
+ * connection that makes no progress for GR_FUZZ_STALL_S seconds is a hang:
+ * an abort, like a crash. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -143,7 +146,7 @@ static const gr_module_t fake_module = {
 
 struct model_t {
     std::string replies; /* what the client must receive */
-    bool exact;          /* the connection ends by the client's EOF: exactly replies */
+    bool exact;          /* exactly replies (no OP_ALL) */
     bool loose_tail;     /* OP_ALL: the packages' ends depend on the writes; past
                           * replies, the rest of the stream may be echoed too */
     size_t loose_from;   /* stream offset where that starts */
@@ -165,35 +168,33 @@ static void model(const unsigned char *s, size_t n, model_t *m)
             case OP_NEED_MORE:
                 break;
             case OP_BAD:
-                m->exact = false;
-                return;
+                return; /* the server closes after the replies owed */
             case OP_ALL:
                 m->loose_tail = true;
                 m->loose_from = pos;
                 m->exact = false; /* where the last write ends decides, and the rest may exceed the limit */
                 return;
             case OP_CLAIM:
-                pkg = v == UINT32_MAX ? 0 : v <= avail && v > 0 ? v : 0;
+                /* A size hint past the limit (LONG_MAX for ~0) is refused
+                 * at once, like a package past it: the server closes. */
+                if (v == UINT32_MAX || v > GR_FUZZ_RECV_MAX)
+                    return;
+                pkg = v <= avail ? v : 0;
                 break;
             default:
                 pkg = v > 0 && v <= avail ? v : 0;
                 break;
             }
         }
-        if (pkg == 0) {
-            /* Incomplete to the end: pending until EOF, unless it fills
-             * the receive buffer (closed as too large). */
-            if (avail >= GR_FUZZ_RECV_MAX)
-                m->exact = false;
+        /* Incomplete to the end: pending until the client's EOF, unless it
+         * fills the receive buffer: then the server closes (too large). */
+        if (pkg == 0)
             return;
-        }
         /* Past recv_buf.max a package is refused however it arrives (in
          * one read or gathered): the connection closes before answering
-         * it, so nothing from here on may come back. */
-        if (pkg > GR_FUZZ_RECV_MAX) {
-            m->exact = false;
+         * it, so nothing from here on comes back. */
+        if (pkg > GR_FUZZ_RECV_MAX)
             return;
-        }
         int op = pkg >= HDR ? s[pos] % OP_COUNT : -1;
         m->replies.append((const char *)s + pos, pkg);
         if (op == OP_BIG && bigs < GR_FUZZ_BIG_PER_CONN) {
@@ -202,10 +203,8 @@ static void model(const unsigned char *s, size_t n, model_t *m)
                 m->replies.push_back(filler_byte(i));
         }
         pos += pkg;
-        if (op == OP_CLOSE) {
-            m->exact = false; /* closed with the client's bytes unread: a reset may cut the tail */
-            return;
-        }
+        if (op == OP_CLOSE)
+            return; /* closed after its reply */
     }
 }
 

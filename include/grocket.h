@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define GR_ABI_MAJOR 1
-#define GR_ABI_MINOR 4
+#define GR_ABI_MINOR 5
 #define GR_ABI_VERSION ((GR_ABI_MAJOR << 16) | GR_ABI_MINOR)
 #define GR_ABI_VERSION_MAJOR(v) ((int)((uint32_t)(v) >> 16))
 #define GR_ABI_VERSION_MINOR(v) ((int)((uint32_t)(v) & 0xffffu))
@@ -160,7 +160,8 @@ typedef struct gr_stats_group_t {
     uint64_t udp_kernel_drops; /* dropped by the kernel on a full receive buffer (udp.recv_buf) */
 } gr_stats_group_t;
 
-/* A snapshot of the running server's counters (ABI 1.4). */
+/* A snapshot of the running server's counters (ABI 1.4; the lingering
+ * counters at the end, 1.5). */
 typedef struct gr_stats_t {
     uint32_t size;             /* set by the caller: sizeof(gr_stats_t) */
     uint64_t uptime_ms;        /* since the server started */
@@ -170,6 +171,14 @@ typedef struct gr_stats_t {
     gr_stats_group_t tcp_out;
     gr_stats_group_t udp_in;   /* udp:// receiving threads */
     gr_stats_group_t udp_out;  /* udp:// sending threads (0 threads when udp.out.disabled) */
+    /* ---- ABI 1.5 ---- */
+    /* Lingering closes (tcp_in; tcp.lingering_time): a connection the
+     * server closes after answering has its write side shut down and its
+     * input read and discarded until the client closes. */
+    uint64_t lingering;        /* connections lingering now */
+    uint64_t lingered;         /* lingering closes begun */
+    uint64_t linger_cut;       /* ended by tcp.lingering_time, tcp.lingering_timeout or a stop, not by the client */
+    uint64_t linger_bytes;     /* bytes read and discarded while lingering */
 } gr_stats_t;
 
 /* Services the framework offers a module. Append-only: never reorder. */

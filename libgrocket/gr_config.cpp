@@ -442,6 +442,8 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "tcp.in.recv_buf.max", GR_KEY_INT64 | GR_RELOAD, "10485760", 64, GR_GIB, GR_FIELD(recv_buf_max) },
     { "tcp.max_connections", GR_KEY_INT | GR_RELOAD, "10000", 1, 10000000, GR_FIELD(max_connections) },
     { "tcp.idle_timeout", GR_KEY_INT | GR_RELOAD, "300", 0, 86400, GR_FIELD(tcp_idle_timeout) },
+    { "tcp.lingering_time", GR_KEY_INT | GR_RELOAD, "30", 0, 3600, GR_FIELD(lingering_time) },
+    { "tcp.lingering_timeout", GR_KEY_INT | GR_RELOAD, "5", 1, 3600, GR_FIELD(lingering_timeout) },
     { "tcp.out.pause_bytes", GR_KEY_INT64 | GR_RELOAD, "1048576", 1024, GR_GIB, GR_FIELD(out_pause_bytes) },
     { "tcp.out.close_bytes", GR_KEY_INT64 | GR_RELOAD, "16777216", 1024, 64 * GR_GIB, GR_FIELD(out_close_bytes) },
     { "tcp.out.send_timeout", GR_KEY_INT | GR_RELOAD, "60", 0, 86400, GR_FIELD(send_timeout) },

@@ -71,6 +71,8 @@ typedef struct gr_settings_t {
     int64_t recv_buf_max;          /* tcp.in.recv_buf.max */
     int max_connections;           /* tcp.max_connections: open at once; past it accepted and closed */
     int tcp_idle_timeout;          /* tcp.idle_timeout: s a tcp:// connection may stay silent; 0: forever */
+    int lingering_time;            /* tcp.lingering_time: s a closing connection's input is read and discarded at most; 0: no lingering */
+    int lingering_timeout;         /* tcp.lingering_timeout: s a lingering connection may stay silent */
     int64_t out_pause_bytes;       /* tcp.out.pause_bytes: queued for one connection: stop reading it */
     int64_t out_close_bytes;       /* tcp.out.close_bytes: queued for one connection: close it */
     int send_timeout;              /* tcp.out.send_timeout: s replies may wait without a byte going out; 0: forever */

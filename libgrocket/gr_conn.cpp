@@ -92,9 +92,10 @@ void gr_conn_unref(gr_conn_t *c)
     free(c);
 }
 
-void gr_conn_close(gr_conn_t *c)
+static void request_close(gr_conn_t *c, gr_close_how_t how)
 {
-    if (c->close_requested.exchange(1, std::memory_order_acq_rel))
+    int none = GR_CLOSE_NONE;
+    if (!c->close_requested.compare_exchange_strong(none, how, std::memory_order_acq_rel))
         return; /* someone asked already; the owner knows */
     /* The close list holds a reference so c outlives its place on it. */
     gr_conn_ref(c);
@@ -106,3 +107,6 @@ void gr_conn_close(gr_conn_t *c)
                                                       std::memory_order_relaxed));
     gr_poll_wake(owner->poll);
 }
+
+void gr_conn_close(gr_conn_t *c) { request_close(c, GR_CLOSE_NOW); }
+void gr_conn_close_lingering(gr_conn_t *c) { request_close(c, GR_CLOSE_LINGER); }

@@ -55,10 +55,17 @@ typedef enum gr_close_after_t {
     GR_CAF_DONE = 2    /* the close was dispatched */
 } gr_close_after_t;
 
+/* conn->close_requested: why the owner is asked to close. */
+typedef enum gr_close_how_t {
+    GR_CLOSE_NONE = 0,
+    GR_CLOSE_NOW = 1,      /* an error, a timeout, a stop: drop what is unsent and close */
+    GR_CLOSE_LINGER = 2    /* everything owed went out: close lingering (gr_tcp_in.cpp) */
+} gr_close_how_t;
+
 struct gr_conn_t {
     gr_socket_t fd;
     std::atomic<int> refs;             /* see the ownership rules above */
-    std::atomic<int> close_requested;  /* set once; then nothing more is read, processed or sent */
+    std::atomic<int> close_requested;  /* gr_close_how_t, set once; then nothing more is read, processed or sent */
     struct gr_server_t *server;
     gr_addr_t peer;
     void *user;                        /* the module's pointer (services conn_get/set_user) */
@@ -76,6 +83,9 @@ struct gr_conn_t {
     int64_t last_active_ms;            /* last read (HTTP keep-alive timeout) */
     int64_t req_start_ms;              /* first byte of a request not yet complete; 0: none */
     int read_paused;                   /* not read: `held` reached tcp.out.pause_bytes */
+    int lingering;                     /* closed, write side shut down: input read and discarded
+                                        * until the peer closes or a lingering bound passes */
+    int64_t linger_start_ms;           /* when the lingering began (tcp.lingering_time) */
     struct gr_conn_t *prev, *next;     /* the owner's list of open connections */
 
     /* Close list of the owner: pushed by any thread, drained by the owner. */
@@ -164,8 +174,14 @@ static inline void gr_conn_ref(gr_conn_t *c) { c->refs.fetch_add(1, std::memory_
 /* Drop one reference; the last one calls tcp_close, closes the socket and
  * frees the connection. */
 void gr_conn_unref(gr_conn_t *c);
-/* Ask the owner to close c; from any thread, any number of times. */
+/* Ask the owner to close c; from any thread, any number of times (the
+ * first call decides how). gr_conn_close drops whatever is unsent;
+ * gr_conn_close_lingering is for a close once every reply owed has gone to
+ * the socket: the owner shuts the write side and reads and discards until
+ * the peer closes, so the peer's late bytes cannot make the kernel reset
+ * the connection and throw away replies it has not delivered yet. */
 void gr_conn_close(gr_conn_t *c);
+void gr_conn_close_lingering(gr_conn_t *c);
 static inline bool gr_conn_closing(const gr_conn_t *c)
 {
     return c->close_requested.load(std::memory_order_acquire) != 0;

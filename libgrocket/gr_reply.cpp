@@ -136,11 +136,12 @@ static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c)
     }
 }
 
+/* Every reply owed is with the socket now: close, lingering. */
 static void dispatch_close(gr_conn_t *c)
 {
     if (c->close_after_flush == GR_CAF_ASKED) {
         c->close_after_flush = GR_CAF_DONE;
-        gr_conn_close(c);
+        gr_conn_close_lingering(c);
     }
 }
 

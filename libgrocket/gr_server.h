@@ -47,12 +47,18 @@ enum gr_group_t {
     X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) X(read_pauses) X(bytes_in) X(bytes_out) \
     X(udp_in) X(udp_out) X(udp_bad) X(udp_truncated) X(udp_dropped) X(udp_send_failed) X(udp_kernel_drops)
 
+/* Counters of the whole server rather than of a thread group (tcp_in keeps
+ * them), named as in gr_stats_t. */
+#define GR_SERVER_COUNTER_LIST(X) X(lingered) X(linger_cut) X(linger_bytes)
+
 /* Per-thread counters: each written by its own thread only (relaxed), read
- * by anyone (gr_stats.cpp). The two gauges are set by their thread too. */
+ * by anyone (gr_stats.cpp). The gauges are set by their thread too. */
 typedef struct gr_counters_t {
 #define GR_COUNTER_FIELD(name) std::atomic<uint64_t> name;
     GR_COUNTER_LIST(GR_COUNTER_FIELD)
+    GR_SERVER_COUNTER_LIST(GR_COUNTER_FIELD)
 #undef GR_COUNTER_FIELD
+    std::atomic<uint64_t> lingering;        /* tcp_in: connections lingering */
     std::atomic<uint64_t> connections_open; /* tcp_in: connections it owns */
     std::atomic<uint64_t> replies_waiting;  /* connections waiting to write here */
 } gr_counters_t;

@@ -50,6 +50,11 @@ void gr_socket_close(gr_socket_t s);
 /* recv/send without SIGPIPE; bytes (0 = peer closed for recv) or -errno. */
 long gr_socket_recv(gr_socket_t s, void *buf, size_t len);
 long gr_socket_send(gr_socket_t s, const void *buf, size_t len);
+/* Stop sending: the peer reads what was sent, then end of stream. */
+void gr_socket_shutdown_write(gr_socket_t s);
+/* Bytes sent that the peer has not acknowledged yet (they can still be
+ * lost to a reset); -1 when the system cannot tell. */
+long gr_socket_unacked(gr_socket_t s);
 
 /* ---- UDP (gr_dgram_linux.cpp: recvmmsg/sendmmsg, one backend file per
  * platform like gr_poll) ---- */

@@ -13,6 +13,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#if defined(__linux__)
+#include <linux/sockios.h> /* SIOCOUTQ */
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -317,4 +321,17 @@ long gr_socket_send(gr_socket_t s, const void *buf, size_t len)
         n = send(s, buf, len, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : (long)n;
+}
+
+void gr_socket_shutdown_write(gr_socket_t s) { shutdown(s, SHUT_WR); }
+
+long gr_socket_unacked(gr_socket_t s)
+{
+#ifdef SIOCOUTQ
+    int n;
+    return ioctl(s, SIOCOUTQ, &n) == 0 ? (long)n : -1; /* Linux: unsent plus unacknowledged */
+#else
+    (void)s;
+    return -1;
+#endif
 }

@@ -22,6 +22,24 @@ static void group_sum(const gr_server_t *s, int g, gr_stats_group_t *out)
     }
 }
 
+/* The server-wide counters at the end of gr_stats_t: kept by tcp_in. */
+static void server_sum(const gr_server_t *s, gr_stats_t *out)
+{
+    out->lingering = 0;
+#define GR_COUNTER_ZERO(name) out->name = 0;
+    GR_SERVER_COUNTER_LIST(GR_COUNTER_ZERO)
+#undef GR_COUNTER_ZERO
+    if (!s->groups[GR_GROUP_IN])
+        return;
+    for (int i = 0; i < s->counts[GR_GROUP_IN]; i++) {
+        const gr_counters_t *c = &s->groups[GR_GROUP_IN][i].counters;
+#define GR_COUNTER_SUM(name) out->name += c->name.load(std::memory_order_relaxed);
+        GR_SERVER_COUNTER_LIST(GR_COUNTER_SUM)
+#undef GR_COUNTER_SUM
+        out->lingering += c->lingering.load(std::memory_order_relaxed);
+    }
+}
+
 void gr_stats_collect(const gr_server_t *s, gr_stats_t *out)
 {
     static const int order[] = {GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT, GR_GROUP_UDP_IN,
@@ -31,6 +49,7 @@ void gr_stats_collect(const gr_server_t *s, gr_stats_t *out)
     out->uptime_ms = (uint64_t)(gr_clock_ms() - s->started_ms);
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         group_sum(s, order[i], groups[i]);
+    server_sum(s, out);
 }
 
 void gr_stats_log_totals(const gr_server_t *s)
@@ -43,12 +62,19 @@ void gr_stats_log_totals(const gr_server_t *s)
         GR_COUNTER_LIST(GR_COUNTER_ADD)
 #undef GR_COUNTER_ADD
     }
+    gr_stats_t all;
+    server_sum(s, &all);
     char line[1024];
     size_t n = 0;
-#define GR_COUNTER_PRINT(name) \
+#define GR_COUNTER_PRINT(name, from) \
     if (n < sizeof line) \
-        n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu", #name, (unsigned long long)t.name);
-    GR_COUNTER_LIST(GR_COUNTER_PRINT)
+        n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu", #name, (unsigned long long)from.name);
+#define GR_GROUP_PRINT(name) GR_COUNTER_PRINT(name, t)
+#define GR_SERVER_PRINT(name) GR_COUNTER_PRINT(name, all)
+    GR_COUNTER_LIST(GR_GROUP_PRINT)
+    GR_SERVER_COUNTER_LIST(GR_SERVER_PRINT)
+#undef GR_SERVER_PRINT
+#undef GR_GROUP_PRINT
 #undef GR_COUNTER_PRINT
     GR_INFO("totals:%s", line);
 }

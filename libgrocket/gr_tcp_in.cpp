@@ -77,7 +77,7 @@ static void unpause(gr_thread_ctx_t *ctx, int i)
     ctx->paused[i] = ctx->paused[--ctx->paused_count];
 }
 
-static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c);
+static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how);
 
 static void resume_paused(gr_thread_ctx_t *ctx)
 {
@@ -93,39 +93,115 @@ static void resume_paused(gr_thread_ctx_t *ctx)
         if (rc < 0) {
             GR_ERROR("poll: cannot add fd %d again: %s", c->fd, gr_strerror(rc));
             c->in_eof = 1; /* not registered */
-            in_close(ctx, c);
+            in_close(ctx, c, GR_CLOSE_NOW);
         }
     }
 }
 
 static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c);
 
-/* The owner's close: stop reading, wake other threads' waits on the socket
- * (shutdown makes it writable-with-error for them), drop the owner's
- * reference. The socket itself closes with the last reference. */
-static void in_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
+/* The owner lets go: the socket itself closes with the last reference. */
+static void in_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    list_del(ctx, c);
+    GR_COUNT(ctx, closed, 1);
+    gr_conn_unref(c);
+}
+
+/* The end of a lingering close: by the peer (its EOF or reset), or `cut`
+ * by a bound or a stop. What the peer sent meanwhile is read first, so the
+ * close sends a FIN rather than a reset whenever the peer has paused. */
+static void linger_end(gr_thread_ctx_t *ctx, gr_conn_t *c, bool cut)
+{
+    c->lingering = 0;
+    GR_GAUGE_ADD(ctx, lingering, -1);
+    if (cut) {
+        GR_COUNT(ctx, linger_cut, 1);
+        long r;
+        for (int i = 0; i < GR_READS_PER_EVENT && (r = gr_socket_recv(c->fd, ctx->scratch, sizeof ctx->scratch)) > 0;
+             i++)
+            GR_COUNT(ctx, linger_bytes, (uint64_t)r);
+    }
+    gr_poll_del(ctx->poll, c->fd);
+    in_release(ctx, c);
+}
+
+/* The owner's close. Either way it stops reading for the module, forgets
+ * unsent replies it holds (inline mode), and shuts down the write side:
+ * the peer gets end of stream after what was sent, and a worker or tcp_out
+ * that waits to write finds the socket writable-with-error and lets go.
+ * GR_CLOSE_NOW then drops the owner's reference. GR_CLOSE_LINGER, asked
+ * once every reply owed went to the socket, keeps the connection and reads
+ * and discards its input until the peer closes or a bound passes
+ * (linger_read, sweep_idle, drain_step): a socket closed with unread
+ * input, or reached by input after its close, is reset by the kernel, and
+ * a reset throws away the replies the peer has not read yet. True when c
+ * lingers; false when the owner let go (c may be freed). */
+static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
 {
     GR_CHECK_OWNER(ctx, c);
-    if (c->in_closed)
-        return;
+    if (c->in_closed) {
+        if (!c->lingering || how != GR_CLOSE_NOW)
+            return c->lingering != 0;
+        linger_end(ctx, c, true);
+        return false;
+    }
     c->in_closed = 1;
-    c->close_requested.store(1, std::memory_order_release);
+    int none = GR_CLOSE_NONE;
+    c->close_requested.compare_exchange_strong(none, how, std::memory_order_acq_rel);
     if (ctx->proc_id >= 0)
         gr_reply_abandon(ctx, c); /* inline mode: this thread holds the replies */
     http_parser_release(ctx, c);
-    if (c->read_paused) { /* off the poll already */
+    bool registered = !c->in_eof; /* on this poll: for input, or (inline) for output */
+    if (c->read_paused) {         /* off the poll already */
+        registered = false;
         for (int i = 0; i < ctx->paused_count; i++)
             if (ctx->paused[i] == c) {
                 unpause(ctx, i);
                 break;
             }
-    } else if (!c->in_eof) {
-        gr_poll_del(ctx->poll, c->fd);
     }
-    shutdown(c->fd, SHUT_WR);
-    list_del(ctx, c);
-    GR_COUNT(ctx, closed, 1);
-    gr_conn_unref(c);
+    gr_socket_shutdown_write(c->fd);
+    gr_buf_free(&c->in); /* nothing more is cut */
+    if (how == GR_CLOSE_LINGER && !c->in_eof && gr_settings_live(ctx->server)->lingering_time > 0 &&
+        !ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
+        int rc = registered ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c) : gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
+        if (rc == 0) {
+            c->lingering = 1;
+            c->linger_start_ms = c->last_active_ms = ctx->now_ms;
+            GR_GAUGE_ADD(ctx, lingering, 1);
+            GR_COUNT(ctx, lingered, 1);
+            GR_DEBUG("fd %d: closing: replies sent, write side shut down; discarding input until the client closes",
+                     c->fd);
+            return true;
+        }
+        GR_DEBUG("poll: cannot watch fd %d for lingering: %s; closing it now", c->fd, gr_strerror(rc));
+        registered = true; /* whatever the failed call left, remove it */
+    }
+    if (registered)
+        gr_poll_del(ctx->poll, c->fd);
+    in_release(ctx, c);
+    return false;
+}
+
+/* Input of a lingering connection: read and discarded. Its EOF or an
+ * error ends the lingering. */
+static void linger_read(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    for (int round = 0; round < GR_READS_PER_EVENT; round++) {
+        long r = gr_socket_recv(c->fd, ctx->scratch, sizeof ctx->scratch);
+        if (r == -EAGAIN || r == -EWOULDBLOCK)
+            return;
+        if (r <= 0) {
+            linger_end(ctx, c, false);
+            return;
+        }
+        GR_COUNT(ctx, bytes_in, (uint64_t)r);
+        GR_COUNT(ctx, linger_bytes, (uint64_t)r);
+        c->last_active_ms = ctx->now_ms;
+        if ((size_t)r < sizeof ctx->scratch)
+            return;
+    }
 }
 
 /* A job for c's worker: the packages collected in ctx->lens (and, for
@@ -175,7 +251,7 @@ static void in_eof(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (ctx->server->settings.worker_disabled) {
         /* Inline: each read's replies were flushed, and a connection whose
          * replies wait for writability is not read (on_readable stops). */
-        in_close(ctx, c);
+        in_close(ctx, c, GR_CLOSE_NOW);
         return;
     }
     c->in_eof = 1;
@@ -246,12 +322,23 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
     return gr_http_parser_feed(c->http, data, avail, &gr_server_live(ctx->server)->http_limits);
 }
 
+/* A package that cannot be received: nothing more is cut from c (its
+ * bytes so far are dropped); the replies to the packages before it still
+ * go out, then the connection closes (lingering), as for bad data. */
 static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", c->fd,
             (long long)gr_settings_live(ctx->server)->recv_buf_max);
     GR_COUNT(ctx, too_large, 1);
-    in_close(ctx, c);
+    c->in_stopped = 1;
+    c->in.off = c->in.len = 0;
+    if (!ctx->server->settings.worker_disabled) {
+        send_job(ctx, c, NULL, 0, 0, 0, 1); /* eof: flush, then close */
+        return;
+    }
+    if (c->close_after_flush == GR_CAF_NONE)
+        c->close_after_flush = GR_CAF_ASKED;
+    gr_reply_flush(ctx, c);
 }
 
 /* What cut_packages leaves behind. */
@@ -327,8 +414,10 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
         if (inline_proc) {
             gr_process_one(ctx, c, data + pos, (uint32_t)rc, msg);
             n++;
+            if (c->close_after_flush != GR_CAF_NONE)
+                c->in_stopped = 1; /* proc asked to close: nothing after it is cut */
         } else if (job_add(ctx, &n, (uint32_t)rc, msg) != GR_OK) {
-            in_close(ctx, c);
+            in_close(ctx, c, GR_CLOSE_NOW);
             return GR_CUT_CLOSED;
         }
         /* The reply closes (also in a graceful stop, where it says
@@ -419,7 +508,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
                 return;
             GR_DEBUG("recv on fd %d: %s", c->fd, gr_strerror((int)r));
             GR_COUNT(ctx, io_errors, 1);
-            in_close(ctx, c);
+            in_close(ctx, c, GR_CLOSE_NOW);
             return;
         }
         if (r == 0) {
@@ -464,14 +553,14 @@ static void adopt(gr_thread_ctx_t *ctx, gr_conn_t *c)
     c->last_active_ms = ctx->now_ms;
     if (ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
         c->in_eof = 1; /* never registered */
-        in_close(ctx, c);
+        in_close(ctx, c, GR_CLOSE_NOW);
         return;
     }
     int rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
     if (rc < 0) {
         GR_ERROR("poll: cannot add fd %d: %s", c->fd, gr_strerror(rc));
         c->in_eof = 1;
-        in_close(ctx, c);
+        in_close(ctx, c, GR_CLOSE_NOW);
     }
 }
 
@@ -491,7 +580,7 @@ static void drain_close_list(gr_thread_ctx_t *ctx)
     gr_conn_t *c = ctx->close_list.exchange(NULL, std::memory_order_acquire);
     while (c) {
         gr_conn_t *next = c->close_next;
-        in_close(ctx, c);
+        in_close(ctx, c, (gr_close_how_t)c->close_requested.load(std::memory_order_acquire));
         gr_conn_unref(c); /* the close list's reference */
         c = next;
     }
@@ -505,8 +594,17 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
     const gr_settings_t *st = gr_settings_live(ctx->server);
     int64_t keepalive = (int64_t)st->http_keepalive_timeout * 1000, header = (int64_t)st->http_header_timeout * 1000;
     int64_t tcp_idle = (int64_t)st->tcp_idle_timeout * 1000, send = (int64_t)st->send_timeout * 1000;
+    int64_t linger_time = (int64_t)st->lingering_time * 1000, linger_quiet = (int64_t)st->lingering_timeout * 1000;
     for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
         next = c->next;
+        if (c->lingering) {
+            if (ctx->now_ms - c->linger_start_ms > linger_time || ctx->now_ms - c->last_active_ms > linger_quiet) {
+                GR_DEBUG("fd %d: lingering past tcp.lingering_%s; closing it", c->fd,
+                         ctx->now_ms - c->last_active_ms > linger_quiet ? "timeout (silent)" : "time");
+                linger_end(ctx, c, true);
+            }
+            continue;
+        }
         /* Replies that could not go out for tcp.out.send_timeout: the
          * client reads nothing (a slow reader moves the clock on). One
          * closing already (its replies dropped) is not a timeout. */
@@ -514,7 +612,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
         if (send && blocked && ctx->now_ms - blocked > send && !gr_conn_closing(c)) {
             GR_DEBUG("fd %d: replies not read for %d s; closing it", c->fd, st->send_timeout);
             GR_COUNT(ctx, timeouts, 1);
-            in_close(ctx, c);
+            in_close(ctx, c, GR_CLOSE_NOW);
             continue;
         }
         if (!c->is_http && tcp_idle == 0)
@@ -537,7 +635,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
         if (slow_head || ctx->now_ms - c->last_active_ms > (c->is_http ? keepalive : tcp_idle)) {
             GR_DEBUG("fd %d: %s; closing it", c->fd, slow_head ? "request head too slow" : "idle");
             GR_COUNT(ctx, timeouts, 1);
-            in_close(ctx, c);
+            in_close(ctx, c, GR_CLOSE_NOW);
         }
     }
 }
@@ -564,19 +662,29 @@ static bool drain_idle(gr_thread_ctx_t *ctx, gr_conn_t *c)
  * how many are left. Runs every pass of the loop while draining (the loop
  * wakes every 10 ms then), so a connection is closed soon after its last
  * reply went out; an HTTP one is usually closed by that reply already
- * (Connection: close). */
+ * (Connection: close). Closes linger like any other, and a lingering
+ * connection is left until the peer closes or has acknowledged every byte
+ * sent to it (where the system tells: then a reset can no longer cut a
+ * reply short), or the grace period ends. */
 static void drain_step(gr_thread_ctx_t *ctx)
 {
     drain_inbox(ctx); /* connections accepted before accept stopped */
     int left = 0;
     for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
         next = c->next;
-        if (drain_idle(ctx, c)) {
+        if (!c->lingering) {
+            if (!drain_idle(ctx, c)) {
+                left++;
+                continue;
+            }
             GR_DEBUG("fd %d: idle at a graceful stop; closing it", c->fd);
-            in_close(ctx, c);
-        } else {
-            left++;
+            if (!in_close(ctx, c, GR_CLOSE_LINGER))
+                continue;
         }
+        if (gr_socket_unacked(c->fd) == 0)
+            linger_end(ctx, c, true);
+        else
+            left++;
     }
     ctx->drain_left.store(left, std::memory_order_release);
 }
@@ -607,6 +715,8 @@ void *gr_tcp_in_main(void *arg)
              * in worker mode it belongs to the worker. */
             if (ctx->proc_id >= 0 && c->out_waiting)
                 gr_reply_on_writable(ctx, c, evs[i].events); /* replies first */
+            else if (c->lingering)
+                linger_read(ctx, c);
             else
                 on_readable(ctx, c);
         }
@@ -626,7 +736,7 @@ void *gr_tcp_in_main(void *arg)
         if (s->stop[GR_GROUP_IN].load(std::memory_order_acquire) && !ctx->closed_all.load(std::memory_order_relaxed)) {
             drain_inbox(ctx); /* connections accepted before the stop */
             while (ctx->conns)
-                in_close(ctx, ctx->conns);
+                in_close(ctx, ctx->conns, GR_CLOSE_NOW);
             ctx->closed_all.store(1, std::memory_order_release);
         }
         if (s->in_exit.load(std::memory_order_acquire)) {

@@ -107,7 +107,7 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
         if (!c->chunk_head)
             c->chunk_tail = NULL;
         if (ch->close_after)
-            gr_conn_close(c);
+            gr_conn_close_lingering(c); /* the last reply owed is with the socket */
         chunk_done(ch);
     }
     if (!c->chunk_head) {

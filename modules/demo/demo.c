@@ -99,8 +99,13 @@ static void report_stats(gr_conn_t *conn)
     report_group(conn, "worker", &st.worker, 0);
     report_group(conn, "tcp_out", &st.tcp_out, 0);
     report_group(conn, "udp_in", &st.udp_in, 0);
-    report_group(conn, "udp_out", &st.udp_out, 1);
-    gr->reply(conn, "}\n", 2);
+    report_group(conn, "udp_out", &st.udp_out, 0);
+    char linger[256];
+    n = snprintf(linger, sizeof linger,
+                 "  \"linger\": {\"lingering\": %llu, \"lingered\": %llu, \"linger_cut\": %llu, \"linger_bytes\": %llu}\n}\n",
+                 (unsigned long long)st.lingering, (unsigned long long)st.lingered, (unsigned long long)st.linger_cut,
+                 (unsigned long long)st.linger_bytes);
+    gr->reply(conn, linger, (size_t)n);
 }
 
 static int path_is(const gr_http_request_t *req, const char *path)

@@ -1,0 +1,399 @@
+/* test_close.cpp - when grocket closes a connection on its own, every reply
+ * owed before the closing point reaches the client, even one that keeps
+ * writing past that point and reads slowly; nothing written after it is
+ * answered (the lingering close, docs/architecture.md "Closing a
+ * connection"). Each closing reason in all four modes, with the
+ * fixture_life module: an HTTP request refused (400, 431), Connection:
+ * close, a graceful stop; over tcp://, the module's bad data, its
+ * GR_PROC_CLOSE, a package past tcp.in.recv_buf.max (gathered, or announced
+ * by a size hint). Then the bounds: a client that never stops writing is
+ * cut off at tcp.lingering_time, a silent one at tcp.lingering_timeout, and
+ * tcp.lingering_time = 0 closes at once. Without lingering, the client's
+ * late bytes make the kernel reset the connection and the replies still
+ * queued are lost (a few hundred of 2,000 arrived). */
+#include "gr_http_test.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <functional>
+#include <memory>
+
+namespace {
+
+const int kRequests = 2000;
+
+/* Short bounds keep the tests fast; lingering normally ends at the
+ * client's close, long before them. */
+const char kLingerKeys[] = "tcp.lingering_time = 10\ntcp.lingering_timeout = 5\n"
+                           "tcp.in.recv_buf.max = 65536\nhttp.max_header_size = 1024\n";
+
+struct PushyRun {
+    std::string got;        /* everything received */
+    bool ended = false;     /* the server ended the stream (EOF or reset) */
+    bool reset = false;     /* ... by a reset */
+    uint64_t written = 0;   /* filler bytes written after the requests */
+    double seconds = 0;     /* until the end of the stream */
+    double write_failed = 0; /* keep_writing: when the server stopped taking bytes (0: it never did) */
+};
+
+/* A client that sends `requests` (the closing one among them), then keeps
+ * writing `filler` (up to filler_cap bytes; at most one filler piece per
+ * filler_pause_ms when that is set) while it reads slowly, 2 KiB then a
+ * 1 ms pause, until the server ends the stream or max_s passes;
+ * keep_writing: and after that, until a write fails. `on_first` runs once
+ * the first reply bytes arrived. */
+PushyRun pushy_client(int port, const std::string &requests, const std::string &filler, uint64_t filler_cap,
+                      double max_s, const std::function<void()> &on_first = nullptr, int filler_pause_ms = 0,
+                      bool keep_writing = false)
+{
+    PushyRun run;
+    int fd = gr_test_connect("127.0.0.1", port);
+    if (fd < 0)
+        return run;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    auto t0 = std::chrono::steady_clock::now(), last_filler = t0;
+    size_t sent = 0;
+    bool write_done = false, first = false;
+    char buf[2048];
+    while ((!run.ended || (keep_writing && !write_done)) && seconds_since(t0) < max_s) {
+        struct pollfd p = {fd, (short)((run.ended ? 0 : POLLIN) | (write_done ? 0 : POLLOUT)), 0};
+        if (poll(&p, 1, 50) < 0 && errno != EINTR)
+            break;
+        if (!write_done && (p.revents & POLLOUT)) {
+            ssize_t k = 0;
+            if (sent < requests.size()) {
+                k = ::send(fd, requests.data() + sent, requests.size() - sent, MSG_NOSIGNAL);
+                if (k > 0)
+                    sent += (size_t)k;
+            } else if (filler_pause_ms == 0 || seconds_since(last_filler) * 1000 >= filler_pause_ms) {
+                k = ::send(fd, filler.data(), filler.size(), MSG_NOSIGNAL);
+                if (k > 0) {
+                    run.written += (uint64_t)k;
+                    last_filler = std::chrono::steady_clock::now();
+                }
+            }
+            if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                write_done = true; /* the server is gone */
+                run.write_failed = seconds_since(t0);
+            }
+            if (run.written >= filler_cap)
+                write_done = true;
+        }
+        if (!run.ended && (p.revents & (POLLIN | POLLERR | POLLHUP))) {
+            ssize_t k = recv(fd, buf, sizeof buf, 0);
+            if (k > 0) {
+                run.got.append(buf, (size_t)k);
+                if (!first && on_first) {
+                    first = true;
+                    on_first();
+                }
+                sleep_ms(1); /* a slow reader */
+            } else if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                run.ended = true;
+                run.reset = k < 0 && errno == ECONNRESET;
+                run.seconds = seconds_since(t0);
+            }
+        }
+    }
+    if (!run.ended)
+        run.seconds = seconds_since(t0);
+    close(fd);
+    return run;
+}
+
+/* Split a byte stream into HTTP responses. False when it does not end at
+ * a response's end; `statuses` and `closes` (Connection: close) in order. */
+bool split_responses(const std::string &s, std::vector<int> *statuses, std::vector<bool> *closes)
+{
+    size_t pos = 0;
+    while (pos < s.size()) {
+        size_t end = s.find("\r\n\r\n", pos);
+        if (end == std::string::npos || s.compare(pos, 9, "HTTP/1.1 ") != 0)
+            return false;
+        std::string head = s.substr(pos, end + 2 - pos);
+        bool has_len = false;
+        size_t len = (size_t)strtoull(header_of(head, "Content-Length", &has_len).c_str(), nullptr, 10);
+        if (!has_len || end + 4 + len > s.size())
+            return false;
+        statuses->push_back(atoi(head.c_str() + 9));
+        closes->push_back(strcasecmp(header_of(head, "Connection").c_str(), "close") == 0);
+        pos = end + 4 + len;
+    }
+    return true;
+}
+
+std::string gets(int n, const std::string &target = "/")
+{
+    std::string r;
+    for (int i = 0; i < n; i++)
+        r += get_req(target);
+    return r;
+}
+
+/* The filler written after the closing request: requests that would be
+ * answered if anything past the closing point were read. */
+const std::string &http_filler()
+{
+    static const std::string f = gets(64, "/after");
+    return f;
+}
+
+/* kRequests lines of the fixture's echo protocol, each line distinct. */
+std::string lines(int n)
+{
+    std::string r;
+    for (int i = 0; i < n; i++) {
+        std::string l = "line " + std::to_string(i) + " ";
+        l.resize(99, 'x');
+        r += l + "\n";
+    }
+    return r;
+}
+
+const std::string &line_filler()
+{
+    static const std::string f = [] {
+        std::string s;
+        for (int i = 0; i < 64; i++)
+            s += "after the closing point\n";
+        return s;
+    }();
+    return f;
+}
+
+long long linger_stat(int http_port, const char *key)
+{
+    RawHttp h(http_port);
+    if (!h.ok() || !h.send(get_req("/debug/stats")))
+        return -1;
+    HttpResponse r = h.read_response();
+    size_t g = r.body.find("\"linger\": {");
+    size_t k = r.body.find(std::string("\"") + key + "\": ", g);
+    if (g == std::string::npos || k == std::string::npos)
+        return -1;
+    return atoll(r.body.c_str() + k + strlen(key) + 4);
+}
+
+class Close : public ::testing::TestWithParam<HttpMode> {
+protected:
+    GrocketdProcess *start(const std::string &keys = kLingerKeys)
+    {
+        srv_.reset(new GrocketdProcess(gr_test_module("demo"), http_mode_keys(GetParam()) + keys));
+        return srv_->start() ? srv_.get() : nullptr;
+    }
+    GrocketdProcess *start_life(const std::string &keys = kLingerKeys)
+    {
+        srv_.reset(new GrocketdProcess(gr_test_fixture(kLifeModule), http_mode_keys(GetParam()) + keys));
+        return srv_->start() ? srv_.get() : nullptr;
+    }
+    static constexpr const char *kLifeModule = "gr_fixture_life";
+    std::unique_ptr<GrocketdProcess> srv_;
+};
+
+/* HTTP: kRequests answered 200, then `last` (and nothing after it), and the
+ * stream ended by the server. */
+void expect_http_run(const PushyRun &run, int last, bool last_closes, const std::string &log)
+{
+    std::vector<int> st;
+    std::vector<bool> cl;
+    ASSERT_TRUE(run.ended) << "the server did not end the stream in time; " << run.got.size() << " bytes";
+    ASSERT_TRUE(split_responses(run.got, &st, &cl))
+        << "the stream does not end at a response's end (" << run.got.size() << " bytes, " << st.size()
+        << " responses whole); reset: " << run.reset << "\n" << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+    ASSERT_EQ((size_t)kRequests + 1, st.size()) << "responses; reset: " << run.reset;
+    for (int i = 0; i < kRequests; i++)
+        ASSERT_EQ(200, st[i]) << "response " << i;
+    EXPECT_EQ(last, st[kRequests]);
+    if (last_closes) {
+        EXPECT_TRUE(cl[kRequests]);
+    }
+    EXPECT_GT(run.written, 0u) << "the client wrote nothing after the closing request";
+}
+
+TEST_P(Close, BadRequestAfterPipelinedOnesAnswersThemAll)
+{
+    GrocketdProcess *srv = start();
+    ASSERT_TRUE(srv) << srv_->log();
+    PushyRun run = pushy_client(srv->http_port(), gets(kRequests) + "BAD REQUEST\r\n\r\n", http_filler(), 4 << 20, 30);
+    expect_http_run(run, 400, true, srv->log());
+    EXPECT_GE(linger_stat(srv->http_port(), "lingered"), 1);
+    stop_and_check(*srv);
+}
+
+TEST_P(Close, HeadTooLargeAfterPipelinedOnesAnswersThemAll)
+{
+    GrocketdProcess *srv = start();
+    ASSERT_TRUE(srv) << srv_->log();
+    std::string big = get_req("/", "X-Big: " + std::string(2000, 'b') + "\r\n");
+    PushyRun run = pushy_client(srv->http_port(), gets(kRequests) + big, http_filler(), 4 << 20, 30);
+    expect_http_run(run, 431, true, srv->log());
+    stop_and_check(*srv);
+}
+
+TEST_P(Close, ConnectionCloseAnswersItAndNothingAfter)
+{
+    GrocketdProcess *srv = start();
+    ASSERT_TRUE(srv) << srv_->log();
+    PushyRun run = pushy_client(srv->http_port(), gets(kRequests) + get_req("/", "Connection: close\r\n"),
+                                http_filler(), 4 << 20, 30);
+    expect_http_run(run, 200, true, srv->log());
+    stop_and_check(*srv);
+}
+
+/* A graceful stop while the client pipelines: the request cut during the
+ * drain is the last (its reply says Connection: close), and every reply up
+ * to it arrives whole although the client goes on writing. */
+TEST_P(Close, GracefulStopAnswersUpToTheLastRequestCut)
+{
+    GrocketdProcess *srv = start();
+    ASSERT_TRUE(srv) << srv_->log();
+    pid_t pid = srv->pid();
+    PushyRun run = pushy_client(srv->http_port(), gets(kRequests), http_filler(), 4 << 20, 30,
+                                [pid] { kill(pid, SIGTERM); });
+    std::vector<int> st;
+    std::vector<bool> cl;
+    ASSERT_TRUE(run.ended);
+    ASSERT_TRUE(split_responses(run.got, &st, &cl))
+        << "cut short: " << run.got.size() << " bytes, " << st.size() << " whole responses; reset: " << run.reset;
+    ASSERT_FALSE(st.empty());
+    /* The last may also be a plain one: a connection found idle between
+     * two requests is closed without a word, like any keep-alive one. */
+    for (size_t i = 0; i < st.size(); i++) {
+        ASSERT_EQ(200, st[i]) << "response " << i;
+        if (i + 1 < st.size()) {
+            ASSERT_FALSE(cl[i]) << "Connection: close on response " << i << " of " << st.size();
+        }
+    }
+    ASSERT_EQ(0, srv->stop());
+    std::string log = srv->log();
+    EXPECT_EQ(gr_test_total(log, "accepted"), gr_test_total(log, "closed")) << log;
+    EXPECT_EQ(gr_test_total(log, "packages"), gr_test_total(log, "processed") + gr_test_total(log, "dropped"));
+}
+
+/* tcp://, the fixture's line echo: the first `n` lines come back exactly,
+ * and the server ends the stream. */
+void expect_lines_run(const PushyRun &run, int n, const std::string &log)
+{
+    ASSERT_TRUE(run.ended) << "the server did not end the stream in time; " << run.got.size() << " bytes";
+    std::string want = lines(n);
+    EXPECT_EQ(want.size(), run.got.size()) << "reset: " << run.reset << "\n"
+                                           << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+    EXPECT_TRUE(run.got == want) << "the echoes differ from the lines sent";
+    EXPECT_GT(run.written, 0u) << "the client wrote nothing after the closing package";
+}
+
+TEST_P(Close, ModuleBadDataAnswersThePackagesBefore)
+{
+    GrocketdProcess *srv = start_life();
+    ASSERT_TRUE(srv) << srv_->log();
+    PushyRun run = pushy_client(srv->port(), lines(kRequests) + "!bad data\n", line_filler(), 4 << 20, 30);
+    expect_lines_run(run, kRequests, srv->log());
+    stop_and_check(*srv);
+}
+
+TEST_P(Close, ModuleCloseAnswersThroughTheClosingPackage)
+{
+    GrocketdProcess *srv = start_life();
+    ASSERT_TRUE(srv) << srv_->log();
+    PushyRun run = pushy_client(srv->port(), lines(kRequests) + "close\n", line_filler(), 4 << 20, 30);
+    ASSERT_TRUE(run.ended);
+    std::string want = lines(kRequests) + "close\n";
+    EXPECT_EQ(want.size(), run.got.size()) << "reset: " << run.reset;
+    EXPECT_TRUE(run.got == want) << "the echoes differ from the lines sent";
+    stop_and_check(*srv);
+}
+
+/* A package that grows past tcp.in.recv_buf.max (65536) without ending. */
+TEST_P(Close, PackagePastRecvBufMaxAnswersThePackagesBefore)
+{
+    GrocketdProcess *srv = start_life();
+    ASSERT_TRUE(srv) << srv_->log();
+    PushyRun run = pushy_client(srv->port(), lines(kRequests) + std::string(70000, 'L'), line_filler(), 4 << 20, 30);
+    expect_lines_run(run, kRequests, srv->log());
+    ASSERT_EQ(0, srv->stop());
+    EXPECT_EQ(1, gr_test_total(srv->log(), "too_large")) << srv->log();
+}
+
+/* The module announces a package past the limit (a size hint). */
+TEST_P(Close, SizeHintPastRecvBufMaxAnswersThePackagesBefore)
+{
+    GrocketdProcess *srv = start_life();
+    ASSERT_TRUE(srv) << srv_->log();
+    PushyRun run = pushy_client(srv->port(), lines(kRequests) + "#99999999 and more\n", line_filler(), 4 << 20, 30);
+    expect_lines_run(run, kRequests, srv->log());
+    ASSERT_EQ(0, srv->stop());
+    EXPECT_EQ(1, gr_test_total(srv->log(), "too_large")) << srv->log();
+}
+
+/* The bounds. A client that never pauses for tcp.lingering_timeout is cut
+ * off at tcp.lingering_time; it still got every reply owed. */
+TEST_P(Close, ClientThatNeverStopsWritingIsCutOffAtLingeringTime)
+{
+    GrocketdProcess *srv = start("tcp.lingering_time = 2\ntcp.lingering_timeout = 1\n");
+    ASSERT_TRUE(srv) << srv_->log();
+    PushyRun run = pushy_client(srv->http_port(), gets(10) + "BAD REQUEST\r\n\r\n", http_filler(), 1ull << 40, 20,
+                                nullptr, 100, true);
+    ASSERT_TRUE(run.ended);
+    EXPECT_LT(run.seconds, 1.0) << "the end of stream comes with the last reply";
+    ASSERT_GT(run.write_failed, 0) << "the server still takes bytes after 20 s";
+    EXPECT_GE(run.write_failed, 1.9);
+    EXPECT_LT(run.write_failed, 6.0);
+    std::vector<int> st;
+    std::vector<bool> cl;
+    ASSERT_TRUE(split_responses(run.got, &st, &cl)) << run.got.size() << " bytes";
+    ASSERT_EQ(11u, st.size());
+    EXPECT_EQ(400, st[10]);
+    EXPECT_EQ(1, linger_stat(srv->http_port(), "linger_cut"));
+    EXPECT_EQ(0, linger_stat(srv->http_port(), "lingering"));
+    stop_and_check(*srv);
+}
+
+/* A client that neither writes nor closes after its replies: closed after
+ * tcp.lingering_timeout of silence (checked once a second). */
+TEST_P(Close, SilentClientIsClosedAtLingeringTimeout)
+{
+    GrocketdProcess *srv = start("tcp.lingering_time = 30\ntcp.lingering_timeout = 1\n");
+    ASSERT_TRUE(srv) << srv_->log();
+    RawHttp h(srv->http_port());
+    ASSERT_TRUE(h.send("BAD REQUEST\r\n\r\n"));
+    auto t0 = std::chrono::steady_clock::now();
+    HttpResponse r = h.read_response();
+    ASSERT_TRUE(r.complete);
+    EXPECT_EQ(400, r.status);
+    EXPECT_TRUE(h.eof_next()); /* end of stream at once: the write side is shut */
+    EXPECT_LT(seconds_since(t0), 0.5);
+    /* The gauge moves right after the shutdown, on the owner's thread. */
+    long long lingering = -1;
+    for (int i = 0; i < 100 && (lingering = linger_stat(srv->http_port(), "lingering")) != 1; i++)
+        sleep_ms(5);
+    EXPECT_EQ(1, lingering);
+    for (int i = 0; i < 400 && linger_stat(srv->http_port(), "lingering") != 0; i++)
+        sleep_ms(10);
+    double waited = seconds_since(t0);
+    EXPECT_GE(waited, 0.9);
+    EXPECT_LT(waited, 3.5);
+    EXPECT_EQ(1, linger_stat(srv->http_port(), "linger_cut"));
+    stop_and_check(*srv);
+}
+
+/* tcp.lingering_time = 0: the close is immediate, no lingering counted. */
+TEST_P(Close, LingeringTimeZeroClosesAtOnce)
+{
+    GrocketdProcess *srv = start("tcp.lingering_time = 0\n");
+    ASSERT_TRUE(srv) << srv_->log();
+    RawHttp h(srv->http_port());
+    ASSERT_TRUE(h.send("BAD REQUEST\r\n\r\n"));
+    HttpResponse r = h.read_response();
+    ASSERT_TRUE(r.complete);
+    EXPECT_EQ(400, r.status);
+    EXPECT_TRUE(h.eof_next());
+    EXPECT_EQ(0, linger_stat(srv->http_port(), "lingered"));
+    EXPECT_EQ(0, linger_stat(srv->http_port(), "lingering"));
+    stop_and_check(*srv);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModes, Close, GR_HTTP_ALL_MODES);
+
+} // namespace
