@@ -2,8 +2,8 @@
  * owed before the closing point reaches the client, even one that keeps
  * writing past that point and reads slowly; nothing written after it is
  * answered (the lingering close, docs/architecture.md "Closing a
- * connection"). Each closing reason in all four modes, with the
- * fixture_life module: an HTTP request refused (400, 431), Connection:
+ * connection"). Each closing reason in all four modes, with the demo and
+ * fixture_life modules: an HTTP request refused (400, 431, 413), Connection:
  * close, a graceful stop; over tcp://, the module's bad data, its
  * GR_PROC_CLOSE, a package past tcp.in.recv_buf.max (gathered, or announced
  * by a size hint). Then the bounds: a client that never stops writing is
@@ -229,6 +229,18 @@ TEST_P(Close, HeadTooLargeAfterPipelinedOnesAnswersThemAll)
     std::string big = get_req("/", "X-Big: " + std::string(2000, 'b') + "\r\n");
     PushyRun run = pushy_client(srv->http_port(), gets(kRequests) + big, http_filler(), 4 << 20, 30);
     expect_http_run(run, 431, true, srv->log());
+    stop_and_check(*srv);
+}
+
+/* An upload refused for its size while the client is still sending the
+ * body (curl -T of a big file): the 413 reaches it. */
+TEST_P(Close, BodyTooLargeIsAnsweredWhileTheBodyStillArrives)
+{
+    GrocketdProcess *srv = start();
+    ASSERT_TRUE(srv) << srv_->log();
+    std::string post = "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 8388608\r\n\r\n";
+    PushyRun run = pushy_client(srv->http_port(), gets(kRequests) + post, std::string(16384, 'u'), 8 << 20, 30);
+    expect_http_run(run, 413, true, srv->log());
     stop_and_check(*srv);
 }
 
