@@ -140,7 +140,7 @@ const std::string &http_filler()
     return f;
 }
 
-/* kRequests lines of the fixture's echo protocol, each line distinct. */
+/* n lines of the fixture's echo protocol, each distinct, 100 bytes. */
 std::string lines(int n)
 {
     std::string r;
@@ -178,17 +178,15 @@ long long linger_stat(int http_port, const char *key)
 
 class Close : public ::testing::TestWithParam<HttpMode> {
 protected:
-    GrocketdProcess *start(const std::string &keys = kLingerKeys)
+    /* grocketd in this test's mode: the demo module, or (life) the
+     * fixture_life module with its line protocol over tcp://. */
+    GrocketdProcess *start(const std::string &keys = kLingerKeys, bool life = false)
     {
-        srv_.reset(new GrocketdProcess(gr_test_module("demo"), http_mode_keys(GetParam()) + keys));
+        std::string module = life ? gr_test_fixture("gr_fixture_life") : gr_test_module("demo");
+        srv_.reset(new GrocketdProcess(module, http_mode_keys(GetParam()) + keys));
         return srv_->start() ? srv_.get() : nullptr;
     }
-    GrocketdProcess *start_life(const std::string &keys = kLingerKeys)
-    {
-        srv_.reset(new GrocketdProcess(gr_test_fixture(kLifeModule), http_mode_keys(GetParam()) + keys));
-        return srv_->start() ? srv_.get() : nullptr;
-    }
-    static constexpr const char *kLifeModule = "gr_fixture_life";
+    GrocketdProcess *start_life() { return start(kLingerKeys, true); }
     std::unique_ptr<GrocketdProcess> srv_;
 };
 
