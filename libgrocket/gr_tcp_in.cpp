@@ -149,10 +149,11 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     c->in_closed = 1;
     int none = GR_CLOSE_NONE;
     c->close_requested.compare_exchange_strong(none, how, std::memory_order_acq_rel);
+    bool registered = !c->in_eof;                          /* on this poll ... */
+    bool for_output = ctx->proc_id >= 0 && c->out_waiting; /* ... (inline) for writability rather than input */
     if (ctx->proc_id >= 0)
         gr_reply_abandon(ctx, c); /* inline mode: this thread holds the replies */
     http_parser_release(ctx, c);
-    bool registered = !c->in_eof; /* on this poll: for input, or (inline) for output */
     if (c->read_paused) {         /* off the poll already */
         registered = false;
         for (int i = 0; i < ctx->paused_count; i++)
@@ -165,7 +166,9 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     gr_buf_free(&c->in); /* nothing more is cut */
     if (how == GR_CLOSE_LINGER && !c->in_eof && gr_settings_live(ctx->server)->lingering_time > 0 &&
         !ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
-        int rc = registered ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c) : gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
+        int rc = !registered ? gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c)
+                 : for_output ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c)
+                              : 0; /* registered for input already */
         if (rc == 0) {
             c->lingering = 1;
             c->linger_start_ms = c->last_active_ms = ctx->now_ms;
