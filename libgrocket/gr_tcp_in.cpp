@@ -119,8 +119,10 @@ static void linger_end(gr_thread_ctx_t *ctx, gr_conn_t *c, bool cut)
         GR_COUNT(ctx, linger_cut, 1);
         long r;
         for (int i = 0; i < GR_READS_PER_EVENT && (r = gr_socket_recv(c->fd, ctx->scratch, sizeof ctx->scratch)) > 0;
-             i++)
+             i++) {
+            GR_COUNT(ctx, bytes_in, (uint64_t)r);
             GR_COUNT(ctx, linger_bytes, (uint64_t)r);
+        }
     }
     gr_poll_del(ctx->poll, c->fd);
     in_release(ctx, c);
@@ -149,8 +151,7 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     c->in_closed = 1;
     int none = GR_CLOSE_NONE;
     c->close_requested.compare_exchange_strong(none, how, std::memory_order_acq_rel);
-    bool registered = !c->in_eof;                          /* on this poll ... */
-    bool for_output = ctx->proc_id >= 0 && c->out_waiting; /* ... (inline) for writability rather than input */
+    bool registered = !c->in_eof; /* on this poll: for input, or (inline) for output */
     if (ctx->proc_id >= 0)
         gr_reply_abandon(ctx, c); /* inline mode: this thread holds the replies */
     http_parser_release(ctx, c);
@@ -166,9 +167,9 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     gr_buf_free(&c->in); /* nothing more is cut */
     if (how == GR_CLOSE_LINGER && !c->in_eof && gr_settings_live(ctx->server)->lingering_time > 0 &&
         !ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
-        int rc = !registered ? gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c)
-                 : for_output ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c)
-                              : 0; /* registered for input already */
+        /* A close after the replies finds the registration for input:
+         * inline, the wait for writability ended with the last reply. */
+        int rc = registered ? 0 : gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
         if (rc == 0) {
             c->lingering = 1;
             c->linger_start_ms = c->last_active_ms = ctx->now_ms;
@@ -251,15 +252,24 @@ static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
 /* The peer finished sending. Replies still owed are sent, then we close. */
 static void in_eof(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (ctx->server->settings.worker_disabled) {
-        /* Inline: each read's replies were flushed, and a connection whose
-         * replies wait for writability is not read (on_readable stops). */
+    const gr_settings_t *st = &ctx->server->settings;
+    if (st->worker_disabled && st->tcp_out_disabled) {
+        /* Each read's replies were flushed, and a connection whose replies
+         * wait for writability is not read (on_readable stops). */
         in_close(ctx, c, GR_CLOSE_NOW);
         return;
     }
     c->in_eof = 1;
     gr_poll_del(ctx->poll, c->fd);
-    send_job(ctx, c, NULL, 0, 0, 0, 1);
+    if (!st->worker_disabled) {
+        send_job(ctx, c, NULL, 0, 0, 0, 1);
+        return;
+    }
+    /* Inline with tcp_out: replies may still wait there; the close goes
+     * after them. */
+    if (c->close_after_flush == GR_CAF_NONE)
+        c->close_after_flush = GR_CAF_ASKED;
+    gr_reply_flush(ctx, c);
 }
 
 /* Remember one package for a worker job: its length and, for HTTP, its
@@ -334,7 +344,7 @@ static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
             (long long)gr_settings_live(ctx->server)->recv_buf_max);
     GR_COUNT(ctx, too_large, 1);
     c->in_stopped = 1;
-    c->in.off = c->in.len = 0;
+    gr_buf_free(&c->in);
     if (!ctx->server->settings.worker_disabled) {
         send_job(ctx, c, NULL, 0, 0, 0, 1); /* eof: flush, then close */
         return;
