@@ -416,6 +416,19 @@ TEST_P(Close, ClientThatNeverStopsWritingIsCutOffAtLingeringTime)
     stop_and_check(*srv);
 }
 
+/* A bad request on h: answered 400, then end of stream. */
+::testing::AssertionResult refused_then_eof(RawHttp &h)
+{
+    if (!h.send("BAD REQUEST\r\n\r\n"))
+        return ::testing::AssertionFailure() << "send failed";
+    HttpResponse r = h.read_response();
+    if (!r.complete || r.status != 400)
+        return ::testing::AssertionFailure() << "not a 400: [" << r.head << "]";
+    if (!h.eof_next())
+        return ::testing::AssertionFailure() << "no end of stream after the 400";
+    return ::testing::AssertionSuccess();
+}
+
 /* A client that neither writes nor closes after its replies: closed after
  * tcp.lingering_timeout of silence (checked once a second). */
 TEST_P(Close, SilentClientIsClosedAtLingeringTimeout)
@@ -423,13 +436,9 @@ TEST_P(Close, SilentClientIsClosedAtLingeringTimeout)
     GrocketdProcess *srv = start("tcp.lingering_time = 30\ntcp.lingering_timeout = 1\n");
     ASSERT_TRUE(srv) << srv_->log();
     RawHttp h(srv->http_port());
-    ASSERT_TRUE(h.send("BAD REQUEST\r\n\r\n"));
     auto t0 = std::chrono::steady_clock::now();
-    HttpResponse r = h.read_response();
-    ASSERT_TRUE(r.complete);
-    EXPECT_EQ(400, r.status);
-    EXPECT_TRUE(h.eof_next()); /* end of stream at once: the write side is shut */
-    EXPECT_LT(seconds_since(t0), 0.9);
+    ASSERT_TRUE(refused_then_eof(h));
+    EXPECT_LT(seconds_since(t0), 0.9); /* end of stream at once: the write side is shut */
     /* The gauge moves right after the shutdown, on the owner's thread. */
     long long lingering = -1;
     for (int i = 0; i < 100 && (lingering = linger_stat(srv->http_port(), "lingering")) != 1; i++)
@@ -450,11 +459,7 @@ TEST_P(Close, LingeringTimeZeroClosesAtOnce)
     GrocketdProcess *srv = start("tcp.lingering_time = 0\n");
     ASSERT_TRUE(srv) << srv_->log();
     RawHttp h(srv->http_port());
-    ASSERT_TRUE(h.send("BAD REQUEST\r\n\r\n"));
-    HttpResponse r = h.read_response();
-    ASSERT_TRUE(r.complete);
-    EXPECT_EQ(400, r.status);
-    EXPECT_TRUE(h.eof_next());
+    ASSERT_TRUE(refused_then_eof(h));
     EXPECT_EQ(0, linger_stat(srv->http_port(), "lingered"));
     EXPECT_EQ(0, linger_stat(srv->http_port(), "lingering"));
     stop_and_check(*srv);
