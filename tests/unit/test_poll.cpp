@@ -1,8 +1,15 @@
-/* test_poll.cpp - gr_poll over a real loopback TCP pair: readiness, mod,
- * del, EOF, cross-thread wake-ups and time-outs. */
+/* test_poll.cpp - the conformance suite of gr_poll (the contract written
+ * in gr_poll.h), run against the backend this build has (GR_POLL_BACKEND:
+ * scripts/test.sh builds and runs it for each one): readiness over a real
+ * loopback TCP pair, mod, del and their errors, one event per registration
+ * with IN and OUT merged, one socket in several polls, a write shutdown
+ * waking another thread's OUT wait, listener readiness, EOF, cross-thread
+ * and signal-handler wake-ups, time-outs. */
 #include <gtest/gtest.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,11 +38,11 @@ protected:
     {
         ASSERT_EQ(0, gr_poll_create(&poll_));
         ASSERT_NE(nullptr, poll_);
-        gr_addr_t addr, bound;
+        gr_addr_t addr;
         ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
-        listener_ = gr_tcp_listen(&addr, 16, &bound);
+        listener_ = gr_tcp_listen(&addr, 16, &bound_);
         ASSERT_GE(listener_, 0) << gr_strerror(listener_);
-        client_ = gr_tcp_connect(&bound);
+        client_ = gr_tcp_connect(&bound_);
         ASSERT_GE(client_, 0) << gr_strerror(client_);
         /* The handshake is done when connect returns, but the listener is
          * non-blocking: allow the kernel a moment to queue it. */
@@ -63,6 +70,7 @@ protected:
     }
 
     gr_poll_t *poll_ = nullptr;
+    gr_addr_t bound_;  /* the listener's address */
     gr_socket_t listener_ = GR_INVALID_SOCKET;
     gr_socket_t client_ = GR_INVALID_SOCKET;
     gr_socket_t server_ = GR_INVALID_SOCKET;
@@ -77,7 +85,7 @@ TEST(Poll, CreateDestroy)
     ASSERT_NE(nullptr, p);
     gr_poll_destroy(p);
     gr_poll_destroy(nullptr); /* no-op */
-    EXPECT_STREQ("epoll", gr_poll_backend_name());
+    EXPECT_STREQ(GR_TEST_POLL_BACKEND, gr_poll_backend_name()); /* the one this build chose */
 }
 
 TEST_F(PollTest, RejectsNullUdataAndBadArgs)
@@ -89,6 +97,105 @@ TEST_F(PollTest, RejectsNullUdataAndBadArgs)
     /* A socket that was never added cannot be modified or deleted. */
     EXPECT_EQ(-ENOENT, gr_poll_mod(poll_, server_, GR_POLL_IN, &tag_a_));
     EXPECT_EQ(-ENOENT, gr_poll_del(poll_, server_));
+}
+
+TEST_F(PollTest, AddTwiceIsRefused)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_a_));
+    EXPECT_EQ(-EEXIST, gr_poll_add(poll_, server_, GR_POLL_OUT, &tag_b_));
+    ASSERT_EQ(0, gr_poll_del(poll_, server_));
+    EXPECT_EQ(-ENOENT, gr_poll_del(poll_, server_)) << "deleted twice";
+}
+
+TEST_F(PollTest, OneEventPerRegistrationWithInAndOutMerged)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN | GR_POLL_OUT, &tag_a_));
+    ASSERT_EQ(1, gr_socket_send(client_, "x", 1));
+    gr_poll_event_t ev[4];
+    /* Wait until both conditions hold, then one wait must give one event. */
+    for (int i = 0; i < 100; i++) {
+        ASSERT_EQ(1, gr_poll_wait(poll_, ev, 4, 1000));
+        if (ev[0].events == (uint32_t)(GR_POLL_IN | GR_POLL_OUT))
+            break;
+    }
+    EXPECT_EQ((uint32_t)(GR_POLL_IN | GR_POLL_OUT), ev[0].events);
+    EXPECT_EQ(&tag_a_, ev[0].udata);
+}
+
+/* The pipeline registers one socket in several threads' polls: IN on
+ * tcp_in, OUT on a worker or tcp_out. Each poll reports its own interest
+ * with its own udata, and a del in one leaves the other alone. */
+TEST_F(PollTest, OneSocketInTwoPolls)
+{
+    gr_poll_t *other = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&other));
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_a_));
+    ASSERT_EQ(0, gr_poll_add(other, server_, GR_POLL_OUT, &tag_b_));
+    ASSERT_EQ(1, gr_socket_send(client_, "x", 1));
+    gr_poll_event_t ev;
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    EXPECT_EQ(&tag_a_, ev.udata);
+    EXPECT_EQ((uint32_t)GR_POLL_IN, ev.events);
+    ASSERT_EQ(1, gr_poll_wait(other, &ev, 1, 1000));
+    EXPECT_EQ(&tag_b_, ev.udata);
+    EXPECT_EQ((uint32_t)GR_POLL_OUT, ev.events);
+    ASSERT_EQ(0, gr_poll_del(poll_, server_));
+    EXPECT_EQ(0, wait1(&ev, 0));
+    ASSERT_EQ(1, gr_poll_wait(other, &ev, 1, 1000)) << "the other poll's registration survives";
+    EXPECT_EQ(&tag_b_, ev.udata);
+    ASSERT_EQ(0, gr_poll_del(other, server_));
+    gr_poll_destroy(other);
+}
+
+/* The close protocol (docs/architecture.md): the owner's shutdown for
+ * writing wakes a worker or tcp_out blocked waiting to write the same
+ * socket in its own poll, so they notice the close at once. */
+TEST_F(PollTest, WriteShutdownWakesAnOutWaitInAnotherThread)
+{
+    /* Fill the socket: the client reads nothing. */
+    static char junk[65536];
+    long total = 0, r;
+    while ((r = gr_socket_send(server_, junk, sizeof junk)) > 0)
+        total += r;
+    ASSERT_EQ(-EAGAIN, r);
+    ASSERT_GT(total, 0);
+    gr_poll_t *other = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&other));
+    ASSERT_EQ(0, gr_poll_add(other, server_, GR_POLL_OUT, &tag_b_));
+    gr_poll_event_t ev;
+    ASSERT_EQ(0, gr_poll_wait(other, &ev, 1, 0)) << "full: not writable";
+    std::atomic<long long> woke_after{-1};
+    long long t0 = now_ms();
+    std::thread waiter([&] {
+        gr_poll_event_t e;
+        if (gr_poll_wait(other, &e, 1, 10000) == 1 && e.udata == &tag_b_ && (e.events & GR_POLL_OUT))
+            woke_after.store(now_ms() - t0);
+    });
+    usleep(100 * 1000); /* the waiter is blocked by now */
+    gr_socket_shutdown_write(server_);
+    waiter.join();
+    EXPECT_GE(woke_after.load(), 0) << "no OUT report after the shutdown";
+    EXPECT_LT(woke_after.load(), 5000);
+    ASSERT_EQ(0, gr_poll_del(other, server_));
+    gr_poll_destroy(other);
+}
+
+TEST_F(PollTest, ListenerReportsAPendingConnection)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, listener_, GR_POLL_IN, &tag_a_));
+    gr_poll_event_t ev;
+    EXPECT_EQ(0, wait1(&ev, 0)) << "nobody connecting yet";
+    gr_socket_t c2 = gr_tcp_connect(&bound_);
+    ASSERT_GE(c2, 0);
+    ASSERT_EQ(1, wait1(&ev, 1000));
+    EXPECT_EQ(&tag_a_, ev.udata);
+    EXPECT_TRUE(ev.events & GR_POLL_IN);
+    gr_socket_t s2 = gr_tcp_accept(listener_, nullptr);
+    EXPECT_GE(s2, 0);
+    EXPECT_EQ(0, wait1(&ev, 0)) << "accepted: nothing pending";
+    ASSERT_EQ(0, gr_poll_del(poll_, listener_));
+    gr_socket_close(s2);
+    gr_socket_close(c2);
 }
 
 TEST_F(PollTest, InAfterPeerWritesThenQuietWhenDrained)
@@ -212,6 +319,35 @@ TEST(PollWake, WakeFromAnotherThreadInterruptsInfiniteWait)
     EXPECT_LE(more, 1);
     EXPECT_EQ(0, gr_poll_wait(p, ev, 8, 0));
     gr_poll_destroy(p);
+}
+
+/* grocketd's and an embedder's stop request wakes a loop from a signal
+ * handler (gr_server_request_stop): gr_poll_wake is async-signal-safe. */
+gr_poll_t *g_signal_poll;
+void wake_from_handler(int) { gr_poll_wake(g_signal_poll); }
+
+TEST(PollWake, WakeFromASignalHandler)
+{
+    ASSERT_EQ(0, gr_poll_create(&g_signal_poll));
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = wake_from_handler;
+    ASSERT_EQ(0, sigaction(SIGUSR2, &sa, &old));
+    pthread_t self = pthread_self();
+    std::thread signaller([self] {
+        usleep(50 * 1000);
+        pthread_kill(self, SIGUSR2);
+    });
+    gr_poll_event_t ev[4];
+    long long t0 = now_ms();
+    int n = gr_poll_wait(g_signal_poll, ev, 4, 5000);
+    long long took = now_ms() - t0;
+    signaller.join();
+    sigaction(SIGUSR2, &old, nullptr);
+    ASSERT_EQ(1, n);
+    EXPECT_EQ(nullptr, ev[0].udata);
+    EXPECT_LT(took, 4000);
+    gr_poll_destroy(g_signal_poll);
 }
 
 TEST(PollWake, WakesCoalesceAndRearm)
