@@ -77,8 +77,11 @@ void gr_conn_unref(gr_conn_t *c)
     if (before != 1)
         return;
     const gr_module_t *m = &c->server->module.m;
-    if (c->accepted && m->tcp_close)
+    if (c->accepted && m->tcp_close) {
+        gr_cb_t prev = gr_cb_enter(c, GR_CB_CONN);
         m->tcp_close(c);
+        gr_cb_leave(prev);
+    }
     if (c->fd != GR_INVALID_SOCKET) {
         gr_socket_close(c->fd);
         c->server->conns_open.fetch_sub(1, std::memory_order_relaxed);

@@ -168,6 +168,30 @@ typedef struct gr_chunk_t {
     struct gr_chunk_t *next;
 } gr_chunk_t;
 
+/* The module callback running on this thread and the connection it runs
+ * for. The services that take a gr_conn_t refuse any other connection (a
+ * module's own thread, or a pointer kept after the callback returned: the
+ * connection may be freed by then); replies only inside proc/proc_http. */
+enum gr_cb_kind_t {
+    GR_CB_NONE = 0,
+    GR_CB_CONN = 1, /* check, tcp_accept, tcp_close: the user pointer, the peer */
+    GR_CB_PROC = 2  /* proc, proc_http: replies too */
+};
+typedef struct gr_cb_t {
+    gr_conn_t *conn;
+    int kind;
+} gr_cb_t;
+extern thread_local gr_cb_t gr_cb;
+/* Around a module callback: returns what to restore after it. */
+static inline gr_cb_t gr_cb_enter(gr_conn_t *c, int kind)
+{
+    gr_cb_t prev = gr_cb;
+    gr_cb.conn = c;
+    gr_cb.kind = kind;
+    return prev;
+}
+static inline void gr_cb_leave(gr_cb_t prev) { gr_cb = prev; }
+
 /* New connection with one reference (the owner's). NULL when out of memory. */
 gr_conn_t *gr_conn_new(struct gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer);
 static inline void gr_conn_ref(gr_conn_t *c) { c->refs.fetch_add(1, std::memory_order_relaxed); }

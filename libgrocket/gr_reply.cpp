@@ -276,7 +276,9 @@ bool gr_process_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32
         return false;
     }
     lend_out(ctx, c);
+    gr_cb_t prev = gr_cb_enter(c, GR_CB_PROC);
     int rc = msg ? gr_http_process(ctx, c, data, msg) : ctx->server->module.m.proc(c, data, len);
+    gr_cb_leave(prev);
     GR_COUNT(ctx, processed, 1);
 #if GR_REQUEST_DEBUG_LOG
     GR_DEBUG("fd %d: package of %u bytes processed on %s %d: returned %d", c->fd, len,

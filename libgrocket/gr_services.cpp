@@ -46,7 +46,22 @@ static void svc_log(int level, const char *fmt, ...)
     gr_log(level, "%s", line);
 }
 
-static void *svc_reply_alloc(gr_conn_t *c, size_t len)
+thread_local gr_cb_t gr_cb;
+
+/* May the module use c here? Only inside a callback that runs for c on
+ * this thread (GR_CB_PROC for replies): anything else is a module bug, a
+ * race with c's threads and, once the client is gone, a use after free. */
+static bool cb_allows(gr_conn_t *c, int kind, const char *service)
+{
+    if (c && gr_cb.conn == c && gr_cb.kind >= kind)
+        return true;
+    GR_ERROR("module called %s outside %s for that connection (from a thread of its own, or after the callback "
+             "returned); refused",
+             service, kind == GR_CB_PROC ? "proc/proc_http" : "a callback");
+    return false;
+}
+
+static void *reply_room(gr_conn_t *c, size_t len)
 {
     /* At least one byte, so even an empty reservation has an address. */
     if (gr_buf_reserve(&c->out, len ? len : 1, 0) != GR_OK)
@@ -56,27 +71,39 @@ static void *svc_reply_alloc(gr_conn_t *c, size_t len)
     return p;
 }
 
+static void *svc_reply_alloc(gr_conn_t *c, size_t len)
+{
+    return cb_allows(c, GR_CB_PROC, "reply_alloc") ? reply_room(c, len) : NULL;
+}
+
 static int svc_reply(gr_conn_t *c, const void *data, size_t len)
 {
+    if (!cb_allows(c, GR_CB_PROC, "reply"))
+        return GR_EINVAL;
     if (len == 0)
         return GR_OK;
-    void *p = svc_reply_alloc(c, len);
+    void *p = reply_room(c, len);
     if (!p)
         return GR_ENOMEM;
     memcpy(p, data, len);
     return GR_OK;
 }
 
-static void *svc_conn_get_user(gr_conn_t *c) { return c->user; }
+static void *svc_conn_get_user(gr_conn_t *c) { return cb_allows(c, GR_CB_CONN, "conn_get_user") ? c->user : NULL; }
 /* A UDP handle stands for a different sender at every datagram: it keeps
  * no user pointer (conn_get_user stays NULL). */
 static void svc_conn_set_user(gr_conn_t *c, void *user)
 {
-    if (!c->is_udp)
+    if (cb_allows(c, GR_CB_CONN, "conn_set_user") && !c->is_udp)
         c->user = user;
 }
 
-static int svc_conn_transport(gr_conn_t *c) { return c->is_udp ? GR_TRANSPORT_UDP : GR_TRANSPORT_TCP; }
+static int svc_conn_transport(gr_conn_t *c)
+{
+    if (!cb_allows(c, GR_CB_CONN, "conn_transport"))
+        return GR_EINVAL;
+    return c->is_udp ? GR_TRANSPORT_UDP : GR_TRANSPORT_TCP;
+}
 
 static const gr_server_info_t *svc_server_info(void)
 {
@@ -85,7 +112,29 @@ static const gr_server_info_t *svc_server_info(void)
 
 static const char *svc_conn_peer(gr_conn_t *c, char *buf, size_t len)
 {
+    if (!cb_allows(c, GR_CB_CONN, "conn_peer")) {
+        if (buf && len)
+            buf[0] = '\0';
+        return buf;
+    }
     return gr_addr_format(&c->peer, buf, len);
+}
+
+/* The HTTP response calls: the same functions the framework uses itself,
+ * behind the module's check. */
+static int svc_http_set_status(gr_conn_t *c, int status)
+{
+    return cb_allows(c, GR_CB_PROC, "http_set_status") ? gr_http_set_status(c, status) : GR_EINVAL;
+}
+
+static int svc_http_add_header(gr_conn_t *c, const char *name, const char *value)
+{
+    return cb_allows(c, GR_CB_PROC, "http_add_header") ? gr_http_add_header(c, name, value) : GR_EINVAL;
+}
+
+static int svc_http_reply_text(gr_conn_t *c, int status, const char *text)
+{
+    return cb_allows(c, GR_CB_PROC, "http_reply_text") ? gr_http_reply_text(c, status, text) : GR_EINVAL;
 }
 
 static gr_str_t svc_http_header(const gr_http_request_t *req, const char *name)
@@ -136,9 +185,9 @@ static const gr_services_t services = {
     .http_header = svc_http_header,
     .http_query = svc_http_query,
     .http_form = svc_http_form,
-    .http_set_status = gr_http_set_status,
-    .http_add_header = gr_http_add_header,
-    .http_reply_text = gr_http_reply_text,
+    .http_set_status = svc_http_set_status,
+    .http_add_header = svc_http_add_header,
+    .http_reply_text = svc_http_reply_text,
     .conn_transport = svc_conn_transport,
     .stats = svc_stats,
 };

@@ -84,7 +84,10 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
         c->in_index = (int)(k % (uint64_t)s->counts[GR_GROUP_IN]);
         c->worker_index = s->counts[GR_GROUP_WORKER] ? (int)(k % (uint64_t)s->counts[GR_GROUP_WORKER]) : 0;
         c->out_index = s->counts[GR_GROUP_OUT] ? (int)(k % (uint64_t)s->counts[GR_GROUP_OUT]) : 0;
-        if (m->tcp_accept && m->tcp_accept(c) != 0) {
+        gr_cb_t prev = gr_cb_enter(c, GR_CB_CONN);
+        int refused = m->tcp_accept && m->tcp_accept(c) != 0;
+        gr_cb_leave(prev);
+        if (refused) {
             GR_COUNT(ctx, refused, 1);
             gr_conn_unref(c); /* not accepted: no tcp_close owed */
             continue;

@@ -320,8 +320,12 @@ static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
 /* Frame the next package: the module's check, or the HTTP parser. */
 static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t avail)
 {
-    if (!c->is_http)
-        return ctx->server->module.m.check(c, data, avail);
+    if (!c->is_http) {
+        gr_cb_t prev = gr_cb_enter(c, GR_CB_CONN);
+        long rc = ctx->server->module.m.check(c, data, avail);
+        gr_cb_leave(prev);
+        return rc;
+    }
     if (!c->http) {
         if (ctx->http_spare_count) {
             c->http = ctx->http_spare[--ctx->http_spare_count];

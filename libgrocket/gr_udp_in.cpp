@@ -51,7 +51,9 @@ static int32_t cut(gr_thread_ctx_t *ctx, const gr_dgram_t *d, uint32_t *used)
     size_t pos = 0;
     while (pos < d->len) {
         size_t avail = d->len - pos;
+        gr_cb_t prev = gr_cb_enter(h, GR_CB_CONN);
         long rc = check(h, d->data + pos, avail);
+        gr_cb_leave(prev);
         if (rc <= 0 || (size_t)rc > avail)
             break; /* refused, or the datagram ends inside the package */
         if (!lens_room(u, n, 1)) {

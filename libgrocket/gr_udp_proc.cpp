@@ -34,6 +34,7 @@ void gr_udp_proc_dgram(gr_thread_ctx_t *ctx, const gr_addr_t *peer, const char *
     int (*proc)(gr_conn_t *, const char *, size_t) = ctx->server->module.m.proc;
     size_t start = h->out.len;
     h->peer = *peer;
+    gr_cb_t prev = gr_cb_enter(h, GR_CB_PROC);
     for (uint32_t k = 0; k < count; k++) {
         int rc = proc(h, data, lens[k]);
         GR_COUNT(ctx, processed, 1);
@@ -44,6 +45,7 @@ void gr_udp_proc_dgram(gr_thread_ctx_t *ctx, const gr_addr_t *peer, const char *
             break;
         }
     }
+    gr_cb_leave(prev);
     size_t len = h->out.len - start;
     if (!len)
         return; /* nothing to say: nothing is sent */

@@ -10,6 +10,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "gr_error.h"
 #include "gr_test_server.h"
 #include "gr_test_util.h"
 
@@ -187,6 +188,34 @@ TEST_P(ModuleErrors, BadDataAndCloseRequestsLeaveOthersServed)
     EXPECT_NE(std::string::npos, good.output.find("RESULT requests=40000 errors=0")) << good.output;
     stop_and_check(srv);
     EXPECT_EQ(50, gr_test_total(srv.log(), "bad")) << srv.log();
+}
+
+/* A module that keeps a connection pointer and uses it from a thread of
+ * its own after the client has gone (fixture_c's "?late"): every service
+ * refuses, names the mistake in the log, and touches nothing (under ASan
+ * a touch of the freed connection would abort grocketd). */
+TEST_P(ModuleErrors, ServicesCalledOutsideTheCallbackAreRefused)
+{
+    GrocketdProcess srv(gr_test_fixture("gr_fixture_c"), mode_keys(GetParam()));
+    ASSERT_TRUE(srv.start()) << srv.log();
+    int fd = gr_test_connect("127.0.0.1", srv.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(gr_test_send(fd, "?late"));
+    EXPECT_EQ("?late", gr_test_recv(fd, 5));
+    close(fd);
+    const char *line = "fixture_c: late calls: reply=";
+    for (int i = 0; i < 500 && srv.log().find(line) == std::string::npos; i++)
+        usleep(10 * 1000);
+    std::string log = srv.log();
+    ASSERT_NE(std::string::npos, log.find(line)) << log;
+    char want[256];
+    snprintf(want, sizeof want,
+             "late calls: reply=%d reply_alloc=NULL set/get_user=NULL peer='' transport=%d http_set_status=%d",
+             GR_EINVAL, GR_EINVAL, GR_EINVAL);
+    EXPECT_NE(std::string::npos, log.find(want)) << log;
+    EXPECT_NE(std::string::npos, log.find("module called reply outside proc/proc_http for that connection")) << log;
+    EXPECT_NE(std::string::npos, log.find("module called conn_set_user outside a callback")) << log;
+    stop_and_check(srv);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModes, ModuleErrors,
