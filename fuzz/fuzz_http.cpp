@@ -521,7 +521,9 @@ static bool process(conn_state_t *st, const char *bytes, const gr_http_msg_t *ms
     cur_msg = msg;
     mod_rec = mod_record_t();
     mod_rec.status = -1;
+    gr_cb_t prev = gr_cb_enter(c, GR_CB_PROC); /* as gr_process_one runs it */
     int rc = gr_http_process(ctx, c, bytes, msg);
+    gr_cb_leave(prev);
     std::string reply = take_new_reply(st);
 
     /* What the framework answers itself, before the module. */
