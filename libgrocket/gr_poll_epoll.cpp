@@ -25,6 +25,7 @@
 #include <new>
 
 #include "gr_error.h"
+#include "gr_poll_retry.h"
 
 /* Most events one wait returns; larger requests are clamped. 256 per wait
  * is plenty for one thread's share of connections and keeps the array
@@ -159,33 +160,15 @@ int gr_poll_del(gr_poll_t *p, gr_socket_t s)
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int gr_poll_wait(gr_poll_t *p, gr_poll_event_t *events, int max, int timeout_ms)
 {
     if (p == NULL || events == NULL || max <= 0)
         return GR_EINVAL;
     if (max > GR_POLL_MAX_EVENTS)
         max = GR_POLL_MAX_EVENTS;
-    /* A signal must not stretch the wait: retry with what is left. */
-    long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-    int n;
-    for (;;) {
-        n = epoll_wait(p->epfd, p->evs, max, timeout_ms);
-        if (n >= 0)
-            break;
-        if (errno != EINTR)
-            return -errno;
-        if (timeout_ms > 0) {
-            long long left = deadline - now_ms();
-            timeout_ms = left > 0 ? (int)left : 0;
-        }
-    }
+    int n = gr_poll_retry(timeout_ms, [&](int t) { return epoll_wait(p->epfd, p->evs, max, t); });
+    if (n < 0)
+        return n;
 
     int out = 0;
     for (int i = 0; i < n; i++) {

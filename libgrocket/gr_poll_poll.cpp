@@ -22,6 +22,7 @@
 #include <new>
 
 #include "gr_error.h"
+#include "gr_poll_retry.h"
 
 struct gr_poll_t {
     struct pollfd *fds;            /* [0]: the wake pipe; then one per registration */
@@ -200,31 +201,13 @@ int gr_poll_del(gr_poll_t *p, gr_socket_t s)
     return 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int gr_poll_wait(gr_poll_t *p, gr_poll_event_t *events, int max, int timeout_ms)
 {
     if (p == NULL || events == NULL || max <= 0)
         return GR_EINVAL;
-    /* A signal must not stretch the wait: retry with what is left. */
-    long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-    int n;
-    for (;;) {
-        n = poll(p->fds, (nfds_t)p->count, timeout_ms);
-        if (n >= 0)
-            break;
-        if (errno != EINTR)
-            return -errno;
-        if (timeout_ms > 0) {
-            long long left = deadline - now_ms();
-            timeout_ms = left > 0 ? (int)left : 0;
-        }
-    }
+    int n = gr_poll_retry(timeout_ms, [&](int t) { return poll(p->fds, (nfds_t)p->count, t); });
+    if (n < 0)
+        return n;
     int out = 0;
     if (n > 0 && p->fds[0].revents) {
         /* Empty the pipe first, then clear the flag (the order of the epoll
