@@ -1,5 +1,5 @@
 /* test_http_parse.cpp - unit tests of the HTTP/1.x request framing
- * (libgrocket/gr_http_parse.h): spans, incremental feeds, pipelining,
+ * (libgrocket/http/gr_http_parse.h): spans, incremental feeds, pipelining,
  * chunked bodies, every limit, the anti-smuggling rules, and a seeded
  * random-input run that must never crash. */
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 /* test_http_response.cpp - unit tests of the HTTP response side
- * (libgrocket/gr_http_response.cpp) without sockets or threads: a request
+ * (libgrocket/http/gr_http_response.cpp) without sockets or threads: a request
  * parsed by the glue is answered by gr_http_process with a test proc_http,
  * and the reply bytes are read back from the connection's buffer. Covers
  * what the services refuse (header lines that would break the head or its

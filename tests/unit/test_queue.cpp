@@ -1,5 +1,5 @@
 /* test_queue.cpp - unit and two-thread stress tests of the SPSC ring
- * gr_queue (libgrocket/gr_queue.h). */
+ * gr_queue (libgrocket/pipeline/gr_queue.h). */
 #include <gtest/gtest.h>
 
 #include "gr_error.h"
