@@ -14,18 +14,16 @@
 #include "gr_log.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <atomic>
+#include <mutex>
+
+#include "gr_str.h"
+#include "gr_clock.h"
+#include "gr_file.h"
 
 /* Longest line, newline included; PIPE_BUF keeps pipe writes atomic. */
 #define GR_LOG_LINE_MAX 4096
@@ -50,16 +48,16 @@ static std::atomic<int> g_level{GR_LOG_INFO};      /* lowest level written */
  * close. A writer that found a slot just retired only touches its counter,
  * never its descriptor, so slots can be reused. */
 typedef struct gr_log_sink_t {
-    std::atomic<int> fd;
+    std::atomic<gr_file_t> fd;
     std::atomic<int> users;
 } gr_log_sink_t;
 
-static gr_log_sink_t g_sinks[3] = {{{STDERR_FILENO}, {0}}, {{-1}, {0}}, {{-1}, {0}}};
+static gr_log_sink_t g_sinks[3] = {{{GR_NO_FILE}, {0}}, {{GR_NO_FILE}, {0}}, {{GR_NO_FILE}, {0}}};
 static std::atomic<gr_log_sink_t *> g_sink{&g_sinks[0]};
 /* Open, reopen and close take turns (they are rare: start-up, signals);
  * writers never take this. */
-static pthread_mutex_t g_switch_lock = PTHREAD_MUTEX_INITIALIZER;
-static char g_path[PATH_MAX]; /* the file open now, "" for stderr; under the lock */
+static std::mutex g_switch_lock;
+static char g_path[4096]; /* the file open now, "" for stderr; under the lock */
 
 static const char *level_name(int level)
 {
@@ -82,13 +80,13 @@ int gr_log_get_level(void)
     return g_level.load(std::memory_order_relaxed);
 }
 
-/* Make fd the sink lines go to (-1: stderr), then close the file it
- * replaces once its last writer is done. Under g_switch_lock. */
-static void switch_sink(int fd)
+/* Make fd the sink lines go to (GR_NO_FILE: stderr), then close the file
+ * it replaces once its last writer is done. Under g_switch_lock. */
+static void switch_sink(gr_file_t fd)
 {
     gr_log_sink_t *old = g_sink.load(std::memory_order_seq_cst);
     gr_log_sink_t *next = &g_sinks[0];
-    if (fd >= 0) {
+    if (fd != GR_NO_FILE) {
         next = old == &g_sinks[1] ? &g_sinks[2] : &g_sinks[1];
         next->fd.store(fd, std::memory_order_relaxed);
     }
@@ -96,27 +94,9 @@ static void switch_sink(int fd)
     if (old == &g_sinks[0])
         return;
     while (old->users.load(std::memory_order_acquire) != 0)
-        sched_yield(); /* a write(2) in progress: one line, soon done */
-    close(old->fd.load(std::memory_order_relaxed));
-    old->fd.store(-1, std::memory_order_relaxed);
-}
-
-/* Open path for appending, never as fd 0-2 (a daemon without stdio would
- * otherwise get the log where stdio was). fd or -errno. */
-static int open_log_file(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    if (fd <= STDERR_FILENO) {
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-        int err = errno;
-        close(fd);
-        if (high < 0)
-            return -err;
-        fd = high;
-    }
-    return fd;
+        gr_thread_yield(); /* a write in progress: one line, soon done */
+    gr_file_close(old->fd.load(std::memory_order_relaxed));
+    old->fd.store(GR_NO_FILE, std::memory_order_relaxed);
 }
 
 int gr_log_open(const char *path)
@@ -127,59 +107,55 @@ int gr_log_open(const char *path)
     }
     if (strlen(path) >= sizeof g_path)
         return -ENAMETOOLONG;
-    int fd = open_log_file(path);
-    if (fd < 0)
-        return fd; /* the old log stays */
-    pthread_mutex_lock(&g_switch_lock);
+    gr_file_t fd;
+    int rc = gr_file_open_append(path, &fd);
+    if (rc < 0)
+        return rc; /* the old log stays */
+    std::lock_guard<std::mutex> hold(g_switch_lock);
     switch_sink(fd);
     snprintf(g_path, sizeof g_path, "%s", path);
-    pthread_mutex_unlock(&g_switch_lock);
     return 0;
 }
 
 int gr_log_reopen(void)
 {
-    pthread_mutex_lock(&g_switch_lock);
+    std::lock_guard<std::mutex> hold(g_switch_lock);
     int rc = 0;
     if (g_path[0]) {
-        int fd = open_log_file(g_path);
-        if (fd >= 0)
-            switch_sink(fd);
-        else
-            rc = fd; /* the old file stays the log: nothing is lost */
+        gr_file_t fd;
+        rc = gr_file_open_append(g_path, &fd);
+        if (rc == 0)
+            switch_sink(fd); /* else the old file stays the log: nothing is lost */
     }
-    pthread_mutex_unlock(&g_switch_lock);
     return rc;
 }
 
 const char *gr_log_path(char *buf, size_t len)
 {
-    pthread_mutex_lock(&g_switch_lock);
+    std::lock_guard<std::mutex> hold(g_switch_lock);
     snprintf(buf, len, "%s", g_path);
-    pthread_mutex_unlock(&g_switch_lock);
     return buf;
 }
 
 void gr_log_close(void)
 {
-    pthread_mutex_lock(&g_switch_lock);
+    std::lock_guard<std::mutex> hold(g_switch_lock);
     if (g_path[0])
-        switch_sink(-1);
+        switch_sink(GR_NO_FILE);
     g_path[0] = '\0';
-    pthread_mutex_unlock(&g_switch_lock);
 }
 
 int gr_log_level_parse(const char *s)
 {
     if (s == NULL)
         return -1;
-    if (strcasecmp(s, "debug") == 0)
+    if (gr_strcasecmp(s, "debug") == 0)
         return GR_LOG_DEBUG;
-    if (strcasecmp(s, "info") == 0)
+    if (gr_strcasecmp(s, "info") == 0)
         return GR_LOG_INFO;
-    if (strcasecmp(s, "warn") == 0)
+    if (gr_strcasecmp(s, "warn") == 0)
         return GR_LOG_WARN;
-    if (strcasecmp(s, "error") == 0)
+    if (gr_strcasecmp(s, "error") == 0)
         return GR_LOG_ERROR;
     return -1;
 }
@@ -193,13 +169,10 @@ void gr_log(int level, const char *fmt, ...)
     int saved_errno = errno;
 
     char line[GR_LOG_LINE_MAX];
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03ld [%s] ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (long)(ts.tv_nsec / 1000000), level_name(level));
+    gr_utc_t t;
+    gr_utc_now(&t);
+    int n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03d [%s] ", t.year, t.month, t.day,
+                     t.hour, t.minute, t.second, t.usec / 1000, level_name(level));
     if (n < 0)
         n = 0;
 
@@ -225,18 +198,9 @@ void gr_log(int level, const char *fmt, ...)
         sink->users.fetch_sub(1, std::memory_order_release); /* switched meanwhile */
         sink = now;
     }
-    int fd = sink->fd.load(std::memory_order_relaxed);
-    const char *p = line;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            break; /* nowhere to report a failing log; drop the line */
-        }
-        p += w;
-        len -= (size_t)w;
-    }
+    gr_file_t fd = sink->fd.load(std::memory_order_relaxed);
+    /* A failing log has nowhere to report to; the line is dropped. */
+    gr_file_write_all(fd == GR_NO_FILE ? gr_file_stderr() : fd, line, len);
     sink->users.fetch_sub(1, std::memory_order_release);
     errno = saved_errno;
 }

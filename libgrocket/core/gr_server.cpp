@@ -5,15 +5,14 @@
 
 #include <errno.h>
 #include <new>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
+#include "gr_memory.h"
 #include "gr_udp.h"
 
 gr_server_t *gr_current_server = NULL;
@@ -177,12 +176,11 @@ static int bind_listeners(gr_server_t *s, char *err, size_t errlen)
             if (rc != GR_OK)
                 return rc;
         } else {
-            gr_socket_t fd = gr_tcp_listen(&addr, st->tcp_accept_backlog, &s->listeners[i].bound);
-            if (fd < 0) {
-                snprintf(err, errlen, "cannot listen on %s: %s", l->url, gr_strerror(fd));
-                return fd;
+            int rc = gr_tcp_listen(&addr, st->tcp_accept_backlog, &s->listeners[i].bound, &s->listeners[i].fd);
+            if (rc < 0) {
+                snprintf(err, errlen, "cannot listen on %s: %s", l->url, gr_strerror(rc));
+                return rc;
             }
-            s->listeners[i].fd = fd;
         }
         s->listeners[i].is_http = l->is_http;
         s->listeners[i].is_udp = l->is_udp;
@@ -270,7 +268,7 @@ static int create_contexts(gr_server_t *s, char *err, size_t errlen)
             if (ctx->inbox_count) {
                 /* Aligned: each ring keeps its indexes on cache spans of their own. */
                 size_t bytes = (size_t)ctx->inbox_count * sizeof(gr_queue_t);
-                ctx->inbox = (gr_queue_t *)aligned_alloc(alignof(gr_queue_t), bytes);
+                ctx->inbox = (gr_queue_t *)gr_aligned_alloc(alignof(gr_queue_t), bytes);
                 if (!ctx->inbox)
                     goto nomem;
                 memset((void *)ctx->inbox, 0, bytes);
@@ -300,7 +298,7 @@ static void destroy_contexts(gr_server_t *s)
                 gr_poll_destroy(ctx->poll);
             for (int k = 0; ctx->inbox && k < ctx->inbox_count; k++)
                 gr_queue_destroy(&ctx->inbox[k]);
-            free(ctx->inbox);
+            gr_aligned_free(ctx->inbox);
             free(ctx->lens);
             free(ctx->metas);
             free(ctx->paused);
@@ -330,19 +328,13 @@ static void join_group(gr_server_t *s, int g)
         gr_thread_join(&s->groups[g][i].thread);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 bool gr_wait_serving(gr_thread_ctx_t *ctx)
 {
     gr_server_t *s = ctx->server;
     while (!s->serving.load(std::memory_order_acquire)) {
         if (s->stop[ctx->group].load(std::memory_order_acquire))
             return false;
-        sleep_ms(1);
+        gr_sleep_ms(1);
     }
     return true;
 }
@@ -359,8 +351,7 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
     }
     gr_current_server = s;
     s->started_ms = gr_clock_ms();
-    /* A peer closing while we send must be an error code, not a signal. */
-    signal(SIGPIPE, SIG_IGN);
+    gr_socket_startup();
     const gr_module_t *m = &s->module.m;
     int rc = bind_listeners(s, err, errlen);
     if (rc != GR_OK)
@@ -401,7 +392,7 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
                 char name[16];
                 snprintf(name, sizeof name, "gr_%s%d", group_names[g], i);
                 rc = gr_thread_start(&s->groups[g][i].thread, group_main[g], &s->groups[g][i],
-                                     s->settings.cpu_affinity ? cpu++ : -1, name);
+                                     s->settings.cpu_affinity ? cpu++ : -1, name, GR_THREAD_STACK_BYTES);
                 if (rc < 0) {
                     snprintf(err, errlen, "cannot start thread %s: %s", name, gr_strerror(rc));
                     s->running = 1;
@@ -413,7 +404,7 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
         }
         s->running = 1;
         while (s->started.load(std::memory_order_acquire) < total)
-            sleep_ms(1);
+            gr_sleep_ms(1);
         if (s->start_failed.load(std::memory_order_acquire)) {
             snprintf(err, errlen, "module %s: thread_init failed", m->name);
             gr_server_stop(s);
@@ -434,7 +425,7 @@ fail:
 static void close_listeners(gr_server_t *s)
 {
     for (int i = 0; i < GR_MAX_LISTEN; i++) {
-        if (s->listeners[i].fd != GR_INVALID_SOCKET)
+        if (gr_socket_valid(s->listeners[i].fd))
             gr_socket_close(s->listeners[i].fd);
         s->listeners[i].fd = GR_INVALID_SOCKET;
     }
@@ -471,7 +462,7 @@ void gr_server_stop(gr_server_t *s)
             while (s->groups[GR_GROUP_IN][i].thread.started &&
                    !s->groups[GR_GROUP_IN][i].closed_all.load(std::memory_order_acquire)) {
                 gr_poll_wake(s->groups[GR_GROUP_IN][i].poll);
-                sleep_ms(1);
+                gr_sleep_ms(1);
             }
         /* 3. Workers, then tcp_out, drain what is queued (dropping it: the
          * connections are closing) and release their references; then

@@ -7,7 +7,6 @@
  * connections on every pass of its loop and publishes how many are left
  * (gr_tcp_in.cpp, drain_step), and HTTP replies made meanwhile carry
  * "Connection: close" (gr_http_response.cpp). */
-#include <time.h>
 
 #include "gr_error.h"
 #include "gr_log.h"
@@ -45,10 +44,8 @@ int gr_server_stop_graceful(gr_server_t *s, int grace_ms)
     if (s->running && grace_ms > 0) {
         gr_server_drain(s);
         int64_t end = gr_clock_ms() + grace_ms;
-        while ((left = gr_server_drain_left(s)) != 0 && gr_clock_ms() < end) {
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
+        while ((left = gr_server_drain_left(s)) != 0 && gr_clock_ms() < end)
+            gr_sleep_ms(5);
         if (left)
             GR_WARN("graceful stop: %d connection(s) still busy after %d ms; closing them", left, grace_ms);
     }

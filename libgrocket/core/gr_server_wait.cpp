@@ -11,7 +11,6 @@
  * requester finds the poll and wakes it. gr_poll_wake is an atomic exchange
  * and one write(2), both async-signal-safe. */
 #include <new>
-#include <time.h>
 
 #include "gr_error.h"
 #include "gr_server.h"
@@ -55,11 +54,8 @@ int gr_server_wait(gr_server_t *s)
     }
     gr_poll_event_t ev[4];
     while (!w->requested.load()) {
-        if (gr_poll_wait(w->poll.load(), ev, 4, -1) < 0) {
-            /* Should not happen; keep the promise by looking again soon. */
-            struct timespec ts = {0, 10 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        if (gr_poll_wait(w->poll.load(), ev, 4, -1) < 0)
+            gr_sleep_ms(10); /* should not happen; keep the promise by looking again soon */
     }
     gr_server_stop(s);
     return GR_OK;

@@ -4,8 +4,8 @@
  * scratch; and the packing of request descriptions for workers. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "gr_str.h"
 #include "gr_error.h"
 #include "gr_http.h"
 
@@ -108,7 +108,7 @@ gr_str_t gr_http_find(const gr_http_pair_t *pairs, size_t count, const char *nam
     for (size_t i = 0; i < count; i++) {
         if (pairs[i].name.len != len)
             continue;
-        if (ignore_case ? strncasecmp(pairs[i].name.ptr, name, len) == 0 : memcmp(pairs[i].name.ptr, name, len) == 0)
+        if (ignore_case ? gr_strncasecmp(pairs[i].name.ptr, name, len) == 0 : memcmp(pairs[i].name.ptr, name, len) == 0)
             return pairs[i].value;
     }
     gr_str_t none = {NULL, 0};
@@ -119,7 +119,7 @@ static int is_form(const gr_http_pair_t *headers, size_t count)
 {
     static const char form_type[] = "application/x-www-form-urlencoded";
     gr_str_t ct = gr_http_find(headers, count, "Content-Type", 1);
-    return ct.ptr && ct.len >= sizeof form_type - 1 && strncasecmp(ct.ptr, form_type, sizeof form_type - 1) == 0;
+    return ct.ptr && ct.len >= sizeof form_type - 1 && gr_strncasecmp(ct.ptr, form_type, sizeof form_type - 1) == 0;
 }
 
 int gr_http_request_build(gr_http_resp_t *r, gr_http_request_t *req, const char *bytes, const gr_http_msg_t *msg)

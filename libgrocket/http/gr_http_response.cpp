@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
+#include "gr_clock.h"
+#include "gr_str.h"
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_server.h"
@@ -100,7 +101,7 @@ int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
     /* The framework frames the body (Content-Length): a second length or a
      * Transfer-Encoding from the module would let the client read the
      * response's end differently (found by fuzz/fuzz_http). */
-    if (strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
+    if (gr_strcasecmp(name, "Content-Length") == 0 || gr_strcasecmp(name, "Transfer-Encoding") == 0)
         return GR_EINVAL;
     size_t nl = strlen(name), vl = strlen(value);
     if (gr_buf_reserve(&r->headers, nl + vl + 4, 0) != GR_OK)
@@ -111,7 +112,7 @@ int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
     memcpy(p + nl + 2, value, vl);
     memcpy(p + nl + 2 + vl, "\r\n", 2);
     r->headers.len += nl + vl + 4;
-    if (nl == 12 && strncasecmp(name, "Content-Type", 12) == 0)
+    if (nl == 12 && gr_strncasecmp(name, "Content-Type", 12) == 0)
         r->has_content_type = 1;
     return GR_OK;
 }
@@ -132,6 +133,20 @@ int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
         c->out.len += len;
     }
     return GR_OK;
+}
+
+/* "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n" (RFC 9110's IMF-fixdate, in
+ * English whatever the locale) into p; its length. */
+static size_t http_date(char *p, size_t room, int64_t unix_sec)
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    gr_utc_t t;
+    gr_utc_split(unix_sec, &t);
+    int n = snprintf(p, room, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n", days[t.weekday], t.day,
+                     months[t.month - 1], t.year, t.hour, t.minute, t.second);
+    return n > 0 && (size_t)n < room ? (size_t)n : 0;
 }
 
 /* The head's first lines: "HTTP/1.1 200 OK\r\nServer: grocket\r\nDate:
@@ -155,9 +170,7 @@ static void head_prefix(gr_http_resp_t *r)
     p = put(p, reason, rlen);
     static const char server[] = "\r\nServer: grocket\r\n";
     p = put(p, server, sizeof server - 1);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    p += strftime(p, sizeof r->prefix - (size_t)(p - r->prefix), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    p += http_date(p, sizeof r->prefix - (size_t)(p - r->prefix), (int64_t)now);
     r->prefix_len = (size_t)(p - r->prefix);
     r->prefix_status = r->status;
     r->prefix_sec = (int64_t)now;

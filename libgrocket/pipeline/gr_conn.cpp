@@ -4,8 +4,6 @@
 #include <new>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "gr_error.h"
 #include "gr_log.h"
@@ -59,7 +57,7 @@ gr_conn_t *gr_conn_new(gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer)
     new (&c->chunks_done) std::atomic<uint64_t>(0);
     new (&c->held) std::atomic<int64_t>(0);
     new (&c->send_blocked_ms) std::atomic<int64_t>(0);
-    if (fd != GR_INVALID_SOCKET) /* a connection, not a UDP handle: tcp.max_connections */
+    if (gr_socket_valid(fd)) /* a connection, not a UDP handle: tcp.max_connections */
         s->conns_open.fetch_add(1, std::memory_order_relaxed);
     c->fd = fd;
     c->server = s;
@@ -82,7 +80,7 @@ void gr_conn_unref(gr_conn_t *c)
         m->tcp_close(c);
         gr_cb_leave(prev);
     }
-    if (c->fd != GR_INVALID_SOCKET) {
+    if (gr_socket_valid(c->fd)) {
         gr_socket_close(c->fd);
         c->server->conns_open.fetch_sub(1, std::memory_order_relaxed);
     }

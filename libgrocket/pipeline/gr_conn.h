@@ -17,10 +17,10 @@
 #include <atomic>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "grocket.h"
 #include "gr_error.h"
+#include "gr_clock.h"
 #include "gr_socket.h"
 
 struct gr_server_t;
@@ -123,14 +123,6 @@ struct gr_conn_t {
      * owner's once-a-second sweep for tcp.out.send_timeout. */
     std::atomic<int64_t> send_blocked_ms;
 };
-
-/* Monotonic milliseconds, coarse: timeouts need seconds, not a costly read. */
-static inline int64_t gr_clock_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* After a send attempt on c: `blocked`, bytes still wait for the socket;
  * `moved`, some went out. The clock restarts whenever bytes move (like

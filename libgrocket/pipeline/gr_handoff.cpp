@@ -5,8 +5,6 @@
  * at its rings; the producer stores into a ring then looks at sleeping. With
  * a full fence on both sides at least one of them sees the other's store, so
  * either the consumer finds the item or the producer wakes it. */
-#include <sched.h>
-
 #include "gr_server.h"
 
 void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item)
@@ -15,7 +13,7 @@ void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item)
     while (!gr_queue_push(q, item)) {
         /* Full: the consumer is behind; make sure it runs, then retry. */
         gr_poll_wake(consumer->poll);
-        sched_yield();
+        gr_thread_yield();
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (consumer->sleeping.load(std::memory_order_relaxed))

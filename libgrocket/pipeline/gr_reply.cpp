@@ -51,7 +51,7 @@ static bool held_count_rest(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (now <= limit)
         return true;
     GR_COUNT(ctx, output_limit, 1);
-    GR_DEBUG("fd %d: %lld bytes held past tcp.out.close_bytes (%lld); closing it", c->fd, (long long)now,
+    GR_DEBUG("fd %lld: %lld bytes held past tcp.out.close_bytes (%lld); closing it", gr_socket_id(c->fd), (long long)now,
              (long long)limit);
     discard_out(c);
     gr_conn_close(c);
@@ -113,7 +113,7 @@ static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
         rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
     }
     if (rc < 0) {
-        GR_ERROR("poll: cannot wait for writability of fd %d: %s", c->fd, gr_strerror(rc));
+        GR_ERROR("poll: cannot wait for writability of fd %lld: %s", gr_socket_id(c->fd), gr_strerror(rc));
         gr_conn_close(c);
         discard_out(c);
         stop_waiting(ctx, c); /* undo, so nothing holds c until shutdown */
@@ -153,7 +153,7 @@ static void hand_to_tcp_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
         return;
     gr_chunk_t *ch = (gr_chunk_t *)calloc(1, sizeof *ch);
     if (!ch) {
-        GR_ERROR("out of memory handing %zu bytes to tcp_out; closing fd %d", c->out.len - c->out.off, c->fd);
+        GR_ERROR("out of memory handing %zu bytes to tcp_out; closing fd %lld", c->out.len - c->out.off, gr_socket_id(c->fd));
         discard_out(c);
         gr_conn_close(c);
         return;
@@ -183,7 +183,7 @@ static bool send_some(gr_thread_ctx_t *ctx, gr_conn_t *c)
             gr_conn_send_progress(c, true, false);
             return true;
         }
-        GR_DEBUG("send on fd %d: %s", c->fd, gr_strerror((int)r));
+        GR_DEBUG("send on fd %lld: %s", gr_socket_id(c->fd), gr_strerror((int)r));
         GR_COUNT(ctx, io_errors, 1);
         discard_out(c);
         gr_conn_close(c);
@@ -281,7 +281,7 @@ bool gr_process_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32
     gr_cb_leave(prev);
     GR_COUNT(ctx, processed, 1);
 #if GR_REQUEST_DEBUG_LOG
-    GR_DEBUG("fd %d: package of %u bytes processed on %s %d: returned %d", c->fd, len,
+    GR_DEBUG("fd %lld: package of %u bytes processed on %s %d: returned %d", gr_socket_id(c->fd), len,
              ctx->group == GR_GROUP_IN ? "tcp_in" : "worker", ctx->index, rc);
 #endif
     if (rc != GR_PROC_OK)

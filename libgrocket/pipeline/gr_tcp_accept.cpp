@@ -3,8 +3,6 @@
  * it to its tcp_in owner. */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "gr_error.h"
 #include "gr_log.h"
@@ -36,9 +34,10 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
     const char *url = s->listen_info[l - s->listeners].url;
     for (int i = 0; i < GR_ACCEPTS_PER_EVENT; i++) {
         gr_addr_t peer;
-        gr_socket_t fd = gr_tcp_accept(l->fd, &peer);
-        if (fd < 0) {
-            if (fd == -EAGAIN || fd == -EWOULDBLOCK || fd == -ECONNABORTED || fd == -EINTR)
+        gr_socket_t fd;
+        int rc = gr_tcp_accept(l->fd, &fd, &peer);
+        if (rc < 0) {
+            if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -ECONNABORTED || rc == -EINTR)
                 return true;
             /* Out of descriptors and the like: the listener stays readable,
              * so back off instead of spinning on it. */
@@ -50,7 +49,7 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
             int64_t now = gr_clock_ms();
             if (now - st->error_logged_ms >= 1000) {
                 GR_ERROR("accept on %s: %s; pausing accept for %d ms (%llu failures since the last report)", url,
-                         gr_strerror(fd), st->backoff_ms, (unsigned long long)st->error_unlogged);
+                         gr_strerror(rc), st->backoff_ms, (unsigned long long)st->error_unlogged);
                 st->error_logged_ms = now;
                 st->error_unlogged = 0;
             }
@@ -103,10 +102,8 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
 /* Sleep ms, in short slices so a stop is not kept waiting. */
 static void pause_accepting(gr_server_t *s, int ms)
 {
-    for (int slept = 0; slept < ms && !s->stop[GR_GROUP_ACCEPT].load(std::memory_order_acquire); slept += 10) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    for (int slept = 0; slept < ms && !s->stop[GR_GROUP_ACCEPT].load(std::memory_order_acquire); slept += 10)
+        gr_sleep_ms(10);
 }
 
 void *gr_tcp_accept_main(void *arg)
@@ -123,10 +120,8 @@ void *gr_tcp_accept_main(void *arg)
     st.limit_logged_ms = st.error_logged_ms = gr_clock_ms() - 1000;
     /* Accept nothing until every thread started well: a connection handed
      * to a thread whose start failed would never be adopted. */
-    while (!s->serving.load(std::memory_order_acquire) && !s->stop[GR_GROUP_ACCEPT].load(std::memory_order_acquire)) {
-        struct timespec ts = {0, 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
+    while (!s->serving.load(std::memory_order_acquire) && !s->stop[GR_GROUP_ACCEPT].load(std::memory_order_acquire))
+        gr_sleep_ms(1);
     gr_poll_event_t evs[GR_MAX_LISTEN + 1];
     while (!s->stop[GR_GROUP_ACCEPT].load(std::memory_order_acquire)) {
         int n = gr_poll_wait(ctx->poll, evs, GR_MAX_LISTEN + 1, -1);

@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include "gr_error.h"
 #include "gr_http.h"
@@ -66,7 +64,7 @@ static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
     c->read_paused = 1;
     ctx->paused[ctx->paused_count++] = c;
     GR_COUNT(ctx, read_pauses, 1);
-    GR_DEBUG("fd %d: %lld bytes held; not reading it for now", c->fd,
+    GR_DEBUG("fd %lld: %lld bytes held; not reading it for now", gr_socket_id(c->fd),
              (long long)c->held.load(std::memory_order_relaxed));
     return true;
 }
@@ -91,7 +89,7 @@ static void resume_paused(gr_thread_ctx_t *ctx)
         unpause(ctx, i); /* moves the last entry to i */
         int rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c); /* level-triggered: waiting bytes report */
         if (rc < 0) {
-            GR_ERROR("poll: cannot add fd %d again: %s", c->fd, gr_strerror(rc));
+            GR_ERROR("poll: cannot add fd %lld again: %s", gr_socket_id(c->fd), gr_strerror(rc));
             c->in_eof = 1; /* not registered */
             in_close(ctx, c, GR_CLOSE_NOW);
         }
@@ -175,11 +173,11 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
             c->linger_start_ms = c->last_active_ms = ctx->now_ms;
             GR_GAUGE_ADD(ctx, lingering, 1);
             GR_COUNT(ctx, lingered, 1);
-            GR_DEBUG("fd %d: closing: replies sent, write side shut down; discarding input until the client closes",
-                     c->fd);
+            GR_DEBUG("fd %lld: closing: replies sent, write side shut down; discarding input until the client closes",
+                     gr_socket_id(c->fd));
             return true;
         }
-        GR_DEBUG("poll: cannot watch fd %d for lingering: %s; closing it now", c->fd, gr_strerror(rc));
+        GR_DEBUG("poll: cannot watch fd %lld for lingering: %s; closing it now", gr_socket_id(c->fd), gr_strerror(rc));
         registered = true; /* whatever the failed call left, remove it */
     }
     if (registered)
@@ -220,7 +218,7 @@ static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
     size_t meta = c->is_http ? ctx->meta.len : 0;
     gr_job_t *job = (gr_job_t *)malloc(sizeof *job + count * sizeof(uint32_t) + metas + meta + bytes + 8);
     if (!job) {
-        GR_ERROR("out of memory for %u packages on fd %d; closing it", count, c->fd);
+        GR_ERROR("out of memory for %u packages on fd %lld; closing it", count, gr_socket_id(c->fd));
         GR_COUNT(ctx, dropped, count);
         gr_conn_close(c); /* deferred: the caller still uses c */
         return;
@@ -344,7 +342,7 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
  * go out, then the connection closes (lingering), as for bad data. */
 static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    GR_WARN("fd %d: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", c->fd,
+    GR_WARN("fd %lld: package larger than tcp.in.recv_buf.max (%lld bytes) or out of memory; closing it", gr_socket_id(c->fd),
             (long long)gr_settings_live(ctx->server)->recv_buf_max);
     GR_COUNT(ctx, too_large, 1);
     c->in_stopped = 1;
@@ -397,14 +395,14 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
             if (!c->is_http) {
                 /* The packages before it are still answered, then the
                  * connection closes. */
-                GR_DEBUG("module check: bad data on fd %d; closing it", c->fd);
+                GR_DEBUG("module check: bad data on fd %lld; closing it", gr_socket_id(c->fd));
                 c->in_stopped = 1;
                 close_after = 1;
                 break;
             }
             /* Answered after the replies owed, then closed; nothing more is
              * cut from this connection. */
-            GR_DEBUG("fd %d: bad HTTP request: answering %ld", c->fd, -rc);
+            GR_DEBUG("fd %lld: bad HTTP request: answering %ld", gr_socket_id(c->fd), -rc);
             tail = (int)-rc;
             c->in_stopped = 1;
             break;
@@ -415,7 +413,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
         if (!c->is_http && rc > package_max) {
             /* Replies to the packages before it still go out, then the
              * connection closes (like a peer's EOF). */
-            GR_WARN("fd %d: package of %ld bytes, past tcp.in.recv_buf.max (%lld); closing it", c->fd, rc,
+            GR_WARN("fd %lld: package of %ld bytes, past tcp.in.recv_buf.max (%lld); closing it", gr_socket_id(c->fd), rc,
                     (long long)package_max);
             GR_COUNT(ctx, too_large, 1);
             c->in_stopped = 1;
@@ -523,7 +521,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
         if (r < 0) {
             if (r == -EAGAIN || r == -EWOULDBLOCK)
                 return;
-            GR_DEBUG("recv on fd %d: %s", c->fd, gr_strerror((int)r));
+            GR_DEBUG("recv on fd %lld: %s", gr_socket_id(c->fd), gr_strerror((int)r));
             GR_COUNT(ctx, io_errors, 1);
             in_close(ctx, c, GR_CLOSE_NOW);
             return;
@@ -575,7 +573,7 @@ static void adopt(gr_thread_ctx_t *ctx, gr_conn_t *c)
     }
     int rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
     if (rc < 0) {
-        GR_ERROR("poll: cannot add fd %d: %s", c->fd, gr_strerror(rc));
+        GR_ERROR("poll: cannot add fd %lld: %s", gr_socket_id(c->fd), gr_strerror(rc));
         c->in_eof = 1;
         in_close(ctx, c, GR_CLOSE_NOW);
     }
@@ -616,7 +614,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
         next = c->next;
         if (c->lingering) {
             if (ctx->now_ms - c->linger_start_ms > linger_time || ctx->now_ms - c->last_active_ms > linger_quiet) {
-                GR_DEBUG("fd %d: lingering past tcp.lingering_%s; closing it", c->fd,
+                GR_DEBUG("fd %lld: lingering past tcp.lingering_%s; closing it", gr_socket_id(c->fd),
                          ctx->now_ms - c->last_active_ms > linger_quiet ? "timeout (silent)" : "time");
                 linger_end(ctx, c, true);
             }
@@ -627,7 +625,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
          * closing already (its replies dropped) is not a timeout. */
         int64_t blocked = c->send_blocked_ms.load(std::memory_order_relaxed);
         if (send && blocked && ctx->now_ms - blocked > send && !gr_conn_closing(c)) {
-            GR_DEBUG("fd %d: replies not read for %d s; closing it", c->fd, st->send_timeout);
+            GR_DEBUG("fd %lld: replies not read for %d s; closing it", gr_socket_id(c->fd), st->send_timeout);
             GR_COUNT(ctx, timeouts, 1);
             in_close(ctx, c, GR_CLOSE_NOW);
             continue;
@@ -650,7 +648,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
         bool slow_head = c->is_http && c->req_start_ms && !(c->http && c->http->msg.headers_done) &&
                          ctx->now_ms - c->req_start_ms > header;
         if (slow_head || ctx->now_ms - c->last_active_ms > (c->is_http ? keepalive : tcp_idle)) {
-            GR_DEBUG("fd %d: %s; closing it", c->fd, slow_head ? "request head too slow" : "idle");
+            GR_DEBUG("fd %lld: %s; closing it", gr_socket_id(c->fd), slow_head ? "request head too slow" : "idle");
             GR_COUNT(ctx, timeouts, 1);
             in_close(ctx, c, GR_CLOSE_NOW);
         }
@@ -670,9 +668,7 @@ static bool drain_idle(gr_thread_ctx_t *ctx, gr_conn_t *c)
         return false;
     if (c->in_eof || c->in_stopped)
         return true; /* nothing more will be read from it */
-    char byte;
-    long r = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return r <= 0; /* 0: the peer closed; < 0: nothing there (or an error) */
+    return gr_socket_peek(c->fd) <= 0; /* 0: the peer closed; < 0: nothing there (or an error) */
 }
 
 /* Graceful stop: close the idle connections, keep the busy ones, and say
@@ -694,7 +690,7 @@ static void drain_step(gr_thread_ctx_t *ctx)
                 left++;
                 continue;
             }
-            GR_DEBUG("fd %d: idle at a graceful stop; closing it", c->fd);
+            GR_DEBUG("fd %lld: idle at a graceful stop; closing it", gr_socket_id(c->fd));
             if (!in_close(ctx, c, GR_CLOSE_LINGER))
                 continue;
         }

@@ -28,7 +28,7 @@ static bool set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
     if (on) {
         int rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
         if (rc < 0) {
-            GR_ERROR("tcp_out: poll add fd %d: %s", c->fd, gr_strerror(rc));
+            GR_ERROR("tcp_out: poll add fd %lld: %s", gr_socket_id(c->fd), gr_strerror(rc));
             gr_conn_close(c);
             return false;
         }
@@ -82,7 +82,7 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
         if (n) {
             long r = gr_socket_send(c->fd, ch->buf.data + ch->buf.off, n);
             if (r < 0 && r != -EAGAIN && r != -EWOULDBLOCK) {
-                GR_DEBUG("tcp_out: send on fd %d: %s", c->fd, gr_strerror((int)r));
+                GR_DEBUG("tcp_out: send on fd %lld: %s", gr_socket_id(c->fd), gr_strerror((int)r));
                 GR_COUNT(ctx, io_errors, 1);
                 gr_conn_close(c);
                 drop_all(ctx, c);

@@ -1,27 +1,37 @@
-/* gr_socket.h - socket helpers: address parsing, listen, non-blocking
- * accept/recv/send wrappers that return bytes or a negative errno. */
+/* gr_socket.h - sockets behind the platform seam: address parsing, listen,
+ * non-blocking accept/recv/send, with no system header. Errors are 0 or a
+ * negative errno-style code (<errno.h>'s names; the Windows side maps its
+ * WSA codes onto them), never folded into a socket value: functions that
+ * make a socket return it through an out-parameter.
+ * posix/gr_socket_posix.cpp; datagram batches per system (gr_dgram_*.cpp). */
 #ifndef GR_SOCKET_H
 #define GR_SOCKET_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 
-typedef int gr_socket_t;
-#define GR_INVALID_SOCKET (-1)
+/* A socket: a descriptor on POSIX, a SOCKET on Windows. A struct, so that
+ * it cannot be mixed up with an int or an error code. */
+typedef struct gr_socket_t {
+    intptr_t h;
+} gr_socket_t;
+#define GR_INVALID_SOCKET_VALUE ((intptr_t)-1) /* also Windows' INVALID_SOCKET */
+static inline gr_socket_t gr_socket_invalid(void) { gr_socket_t s = {GR_INVALID_SOCKET_VALUE}; return s; }
+#define GR_INVALID_SOCKET (gr_socket_invalid())
+static inline bool gr_socket_valid(gr_socket_t s) { return s.h != GR_INVALID_SOCKET_VALUE; }
+static inline bool gr_socket_same(gr_socket_t a, gr_socket_t b) { return a.h == b.h; }
+/* For log lines: "fd %lld". */
+static inline long long gr_socket_id(gr_socket_t s) { return (long long)s.h; }
 
-/* An address to listen on or connect to (IPv4 or IPv6). */
+/* An address to listen on or connect to (IPv4 or IPv6): the system's
+ * sockaddr, opaque above the platform. 28 bytes (a sockaddr_in6) instead
+ * of sockaddr_storage's 128, which matters in every connection. */
 typedef struct gr_addr_t {
-    /* IPv4 or IPv6 only: 28 bytes instead of sockaddr_storage's 128, which
-     * matters in every connection. */
     union {
-        struct sockaddr sa;
-        struct sockaddr_in v4;
-        struct sockaddr_in6 v6;
+        unsigned char bytes[28];
+        uint64_t align;
     } ss;
-    socklen_t len;
+    uint32_t len;
 } gr_addr_t;
 
 /* Parse "HOST:PORT" where HOST is an IPv4 literal, "[IPv6]", or a name
@@ -30,18 +40,26 @@ int gr_addr_parse(gr_addr_t *out, const char *host_port);
 /* "1.2.3.4:80" / "[::1]:80" into buf; returns buf. */
 const char *gr_addr_format(const gr_addr_t *a, char *buf, size_t len);
 int gr_addr_port(const gr_addr_t *a);
+bool gr_addr_is_v6(const gr_addr_t *a);
+/* A hash of the address and port, to pin one sender to one thread. */
+uint64_t gr_addr_hash(const gr_addr_t *a);
+
+/* Once per process before sockets are used: a peer closing while we send
+ * must be an error code, not a signal (SIGPIPE) or an uninitialised
+ * library (Winsock). Idempotent. */
+void gr_socket_startup(void);
 
 /* Non-blocking listening TCP socket with SO_REUSEADDR (and IPV6_V6ONLY for
- * IPv6). Returns the socket or a negative errno; *bound gets the real
- * address (port 0 gets a port from the kernel). */
-gr_socket_t gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound);
+ * IPv6) into *out. 0 or -errno; *bound gets the real address (port 0 gets
+ * a port from the kernel). */
+int gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound, gr_socket_t *out);
 /* Bind s to addr; *bound (when not NULL) gets the real address. 0 or -errno. */
 int gr_socket_bind(gr_socket_t s, const gr_addr_t *addr, gr_addr_t *bound);
-/* Accept one connection, non-blocking and close-on-exec. Returns the socket
- * or a negative errno (-EAGAIN when none is waiting). */
-gr_socket_t gr_tcp_accept(gr_socket_t listener, gr_addr_t *peer);
-/* Blocking connect, for clients and tests. Socket or negative errno. */
-gr_socket_t gr_tcp_connect(const gr_addr_t *addr);
+/* Accept one connection, non-blocking and close-on-exec, into *out.
+ * 0 or -errno (-EAGAIN when none is waiting). */
+int gr_tcp_accept(gr_socket_t listener, gr_socket_t *out, gr_addr_t *peer);
+/* Blocking connect, for clients and tests, into *out. 0 or -errno. */
+int gr_tcp_connect(const gr_addr_t *addr, gr_socket_t *out);
 
 int gr_socket_set_nonblock(gr_socket_t s, int on);
 int gr_socket_set_nodelay(gr_socket_t s, int on);
@@ -52,12 +70,15 @@ long gr_socket_recv(gr_socket_t s, void *buf, size_t len);
 long gr_socket_send(gr_socket_t s, const void *buf, size_t len);
 /* Stop sending: the peer reads what was sent, then end of stream. */
 void gr_socket_shutdown_write(gr_socket_t s);
+/* Look without taking or blocking: 1 when bytes wait, 0 at end of stream,
+ * -errno otherwise (-EAGAIN: nothing yet). */
+int gr_socket_peek(gr_socket_t s);
 /* Bytes sent that the peer has not acknowledged yet (they can still be
  * lost to a reset); -1 when the system cannot tell. */
 long gr_socket_unacked(gr_socket_t s);
 
-/* ---- UDP (gr_dgram_linux.cpp: recvmmsg/sendmmsg, one backend file per
- * platform like gr_poll) ---- */
+/* ---- UDP (linux/gr_dgram_linux.cpp: recvmmsg/sendmmsg, one file per
+ * system like gr_poll) ---- */
 
 /* One datagram of a batch call. */
 typedef struct gr_dgram_t {
@@ -73,13 +94,13 @@ typedef struct gr_dgram_io_t gr_dgram_io_t;
 gr_dgram_io_t *gr_dgram_io_new(int max);
 void gr_dgram_io_free(gr_dgram_io_t *io);
 
-/* Non-blocking UDP socket bound to addr (IPV6_V6ONLY for IPv6).
+/* Non-blocking UDP socket bound to addr (IPV6_V6ONLY for IPv6), into *out.
  * reuseport: several sockets share the address and the kernel hands each
  * datagram to one of them chosen by a hash of the sender's address, so one
  * sender always reaches the same socket. rcvbuf/sndbuf > 0 set the socket
  * buffers (SO_RCVBUFFORCE where allowed, else SO_RCVBUF, capped by the
- * system). Socket or -errno; *bound gets the real address. */
-gr_socket_t gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound);
+ * system). 0 or -errno; *bound gets the real address. */
+int gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound, gr_socket_t *out);
 /* The socket's buffer sizes as the kernel reports them; 0 or -errno. */
 int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf);
 /* Receive up to n datagrams into d[0..n) without blocking: the count

@@ -70,10 +70,11 @@ int gr_udp_listen(gr_server_t *s, int i, const gr_addr_t *addr, char *err, size_
     gr_addr_t want = *addr;
     for (int k = 0; k < n; k++) {
         gr_addr_t bound;
-        gr_socket_t fd = gr_udp_bind(&want, n > 1, st->udp_recv_buf, st->udp_send_buf, &bound);
-        if (fd < 0) {
-            snprintf(err, errlen, "cannot bind %s: %s", l->url, gr_strerror(fd));
-            return fd;
+        gr_socket_t fd;
+        int rc = gr_udp_bind(&want, n > 1, st->udp_recv_buf, st->udp_send_buf, &bound, &fd);
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot bind %s: %s", l->url, gr_strerror(rc));
+            return rc;
         }
         gr_udp_sock_t *sock = &u->socks[u->count];
         memset(sock, 0, sizeof *sock);

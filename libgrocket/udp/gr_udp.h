@@ -146,15 +146,7 @@ void gr_udp_log_drops(struct gr_server_t *s, int64_t now);
 /* Which of n workers serves a sender: the same for the same address. */
 static inline int gr_udp_worker_of(const gr_addr_t *a, int n)
 {
-    uint64_t h;
-    if (a->ss.sa.sa_family == AF_INET6) {
-        uint64_t w[2];
-        __builtin_memcpy(w, &a->ss.v6.sin6_addr, sizeof w);
-        h = w[0] ^ w[1] ^ a->ss.v6.sin6_port;
-    } else {
-        h = (uint64_t)a->ss.v4.sin_addr.s_addr << 16 ^ a->ss.v4.sin_port;
-    }
-    h *= 0x9e3779b97f4a7c15ull; /* Fibonacci hashing: the high bits mix all of h */
+    uint64_t h = gr_addr_hash(a) * 0x9e3779b97f4a7c15ull; /* Fibonacci hashing: the high bits mix all of h */
     return (int)((h >> 32) % (uint64_t)n);
 }
 

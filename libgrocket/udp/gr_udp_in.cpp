@@ -174,7 +174,7 @@ static void take(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock, int n)
         if (n < 0 && n != -EAGAIN && n != -EWOULDBLOCK) {
             int64_t now = gr_clock_ms();
             if (now >= u->recv_error_log_ms) {
-                GR_ERROR("udp_in: receive on fd %d: %s", sock->fd, gr_strerror(n));
+                GR_ERROR("udp_in: receive on fd %lld: %s", gr_socket_id(sock->fd), gr_strerror(n));
                 u->recv_error_log_ms = now + 1000;
             }
         }
@@ -248,7 +248,7 @@ void *gr_udp_in_main(void *arg)
             continue;
         int rc = gr_poll_add(ctx->poll, st->socks[i].fd, GR_POLL_IN, &st->socks[i]);
         if (rc < 0)
-            GR_ERROR("udp_in: cannot poll fd %d: %s", st->socks[i].fd, gr_strerror(rc));
+            GR_ERROR("udp_in: cannot poll fd %lld: %s", gr_socket_id(st->socks[i].fd), gr_strerror(rc));
     }
     gr_poll_event_t evs[GR_POLL_BATCH];
     while (serving && !s->stop[GR_GROUP_UDP_IN].load(std::memory_order_acquire)) {

@@ -42,7 +42,7 @@ int gr_udp_send(gr_thread_ctx_t *ctx, gr_socket_t fd, const gr_dgram_t *msgs, in
             return n;
         } else {
             /* This datagram failed (too long, no route...): skip it. */
-            GR_DEBUG("udp: send of %u bytes on fd %d: %s", msgs[i].len, fd, gr_strerror(r));
+            GR_DEBUG("udp: send of %u bytes on fd %lld: %s", msgs[i].len, gr_socket_id(fd), gr_strerror(r));
             count_failed(ctx, 1, r);
             i++;
         }
@@ -58,7 +58,7 @@ static void set_registered(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock, bool on)
         return;
     int rc = on ? gr_poll_add(ctx->poll, sock->fd, GR_POLL_OUT, sock) : gr_poll_del(ctx->poll, sock->fd);
     if (rc < 0)
-        GR_ERROR("udp_out: poll %s fd %d: %s", on ? "add" : "del", sock->fd, gr_strerror(rc));
+        GR_ERROR("udp_out: poll %s fd %lld: %s", on ? "add" : "del", gr_socket_id(sock->fd), gr_strerror(rc));
     else
         sock->out_registered = on;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,9 +21,13 @@
 #include <thread>
 #include <vector>
 
+#include "gr_clock.h"
 #include "gr_error.h"
+#include "gr_file.h"
 #include "gr_log.h"
+#include "gr_memory.h"
 #include "gr_socket.h"
+#include "gr_str.h"
 #include "gr_thread.h"
 
 namespace {
@@ -55,10 +60,10 @@ TEST(Addr, FamiliesAndPorts)
 {
     gr_addr_t a;
     ASSERT_EQ(0, gr_addr_parse(&a, "1.2.3.4:80"));
-    EXPECT_EQ(AF_INET, a.ss.sa.sa_family);
+    EXPECT_FALSE(gr_addr_is_v6(&a));
     EXPECT_EQ(80, gr_addr_port(&a));
     ASSERT_EQ(0, gr_addr_parse(&a, "[::1]:8080"));
-    EXPECT_EQ(AF_INET6, a.ss.sa.sa_family);
+    EXPECT_TRUE(gr_addr_is_v6(&a));
     EXPECT_EQ(8080, gr_addr_port(&a));
     ASSERT_EQ(0, gr_addr_parse(&a, "0.0.0.0:0"));
     EXPECT_EQ(0, gr_addr_port(&a));
@@ -68,7 +73,7 @@ TEST(Addr, ResolvesLocalhost)
 {
     gr_addr_t a;
     ASSERT_EQ(0, gr_addr_parse(&a, "localhost:80"));
-    EXPECT_TRUE(a.ss.sa.sa_family == AF_INET || a.ss.sa.sa_family == AF_INET6);
+    EXPECT_TRUE(fmt(a) == "127.0.0.1:80" || fmt(a) == "[::1]:80") << fmt(a);
     EXPECT_EQ(80, gr_addr_port(&a));
     ASSERT_EQ(0, gr_addr_parse(&a, "LocalHost:0"));
 }
@@ -125,19 +130,17 @@ struct Pair {
         int rc = gr_addr_parse(&addr, where);
         if (rc != 0)
             return rc;
-        listener = gr_tcp_listen(&addr, 16, &bound);
-        if (listener < 0)
-            return listener;
-        client = gr_tcp_connect(&bound);
-        if (client < 0)
-            return client;
+        if ((rc = gr_tcp_listen(&addr, 16, &bound, &listener)) < 0)
+            return rc;
+        if ((rc = gr_tcp_connect(&bound, &client)) < 0)
+            return rc;
         for (int i = 0; i < 200; i++) {
-            server = gr_tcp_accept(listener, nullptr);
-            if (server != -EAGAIN)
+            rc = gr_tcp_accept(listener, &server, nullptr);
+            if (rc != -EAGAIN)
                 break;
             usleep(5000);
         }
-        return server < 0 ? server : 0;
+        return rc;
     }
 };
 
@@ -146,7 +149,7 @@ long recv_exact(gr_socket_t s, char *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
-        struct pollfd pfd = {s, POLLIN, 0};
+        struct pollfd pfd = {(int)s.h, POLLIN, 0};
         if (poll(&pfd, 1, 5000) <= 0)
             return -ETIMEDOUT;
         long n = gr_socket_recv(s, buf + got, len - got);
@@ -163,16 +166,19 @@ TEST(Tcp, ListenOnPortZeroGetsARealPort)
 {
     gr_addr_t addr, bound;
     ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
-    gr_socket_t s = gr_tcp_listen(&addr, 16, &bound);
-    ASSERT_GE(s, 0) << gr_strerror(s);
+    gr_socket_t s, s2 = GR_INVALID_SOCKET, a = GR_INVALID_SOCKET;
+    int rc = gr_tcp_listen(&addr, 16, &bound, &s);
+    ASSERT_EQ(0, rc) << gr_strerror(rc);
+    ASSERT_TRUE(gr_socket_valid(s));
     EXPECT_GT(gr_addr_port(&bound), 0);
     EXPECT_EQ(0u, fmt(bound).rfind("127.0.0.1:", 0)) << fmt(bound);
-    /* The second listener on that very port fails with a negative errno. */
-    gr_socket_t s2 = gr_tcp_listen(&bound, 16, nullptr);
-    EXPECT_EQ(-EADDRINUSE, s2);
-    gr_socket_close(s2);
+    /* The second listener on that very port fails with a negative errno,
+     * and leaves its out-parameter alone. */
+    EXPECT_EQ(-EADDRINUSE, gr_tcp_listen(&bound, 16, nullptr, &s2));
+    EXPECT_FALSE(gr_socket_valid(s2));
     /* Nobody waiting: accept says -EAGAIN, it does not block. */
-    EXPECT_EQ(-EAGAIN, gr_tcp_accept(s, nullptr));
+    EXPECT_EQ(-EAGAIN, gr_tcp_accept(s, &a, nullptr));
+    EXPECT_FALSE(gr_socket_valid(a));
     gr_socket_close(s);
 }
 
@@ -180,12 +186,11 @@ TEST(Tcp, ConnectToClosedPortFails)
 {
     gr_addr_t addr, bound;
     ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
-    gr_socket_t s = gr_tcp_listen(&addr, 16, &bound);
-    ASSERT_GE(s, 0);
+    gr_socket_t s, c = GR_INVALID_SOCKET;
+    ASSERT_EQ(0, gr_tcp_listen(&addr, 16, &bound, &s));
     gr_socket_close(s); /* the port is now free, nobody listens */
-    gr_socket_t c = gr_tcp_connect(&bound);
-    EXPECT_EQ(-ECONNREFUSED, c);
-    gr_socket_close(c);
+    EXPECT_EQ(-ECONNREFUSED, gr_tcp_connect(&bound, &c));
+    EXPECT_FALSE(gr_socket_valid(c));
 }
 
 TEST(Tcp, SendRecvRoundTrip)
@@ -206,17 +211,16 @@ TEST(Tcp, AcceptGivesPeerAddress)
 {
     gr_addr_t addr, bound, peer;
     ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
-    gr_socket_t l = gr_tcp_listen(&addr, 16, &bound);
-    ASSERT_GE(l, 0);
-    gr_socket_t c = gr_tcp_connect(&bound);
-    ASSERT_GE(c, 0);
-    gr_socket_t s = -EAGAIN;
-    for (int i = 0; i < 200 && s == -EAGAIN; i++) {
-        s = gr_tcp_accept(l, &peer);
-        if (s == -EAGAIN)
+    gr_socket_t l, c, s;
+    ASSERT_EQ(0, gr_tcp_listen(&addr, 16, &bound, &l));
+    ASSERT_EQ(0, gr_tcp_connect(&bound, &c));
+    int rc = -EAGAIN;
+    for (int i = 0; i < 200 && rc == -EAGAIN; i++) {
+        rc = gr_tcp_accept(l, &s, &peer);
+        if (rc == -EAGAIN)
             usleep(5000);
     }
-    ASSERT_GE(s, 0);
+    ASSERT_EQ(0, rc);
     EXPECT_EQ(0u, fmt(peer).rfind("127.0.0.1:", 0)) << fmt(peer);
     EXPECT_GT(gr_addr_port(&peer), 0);
     gr_socket_close(s);
@@ -279,6 +283,29 @@ TEST(Tcp, SendToClosedPeerFailsWithoutSigpipe)
     sigaction(SIGPIPE, &old, nullptr);
 }
 
+TEST(Tcp, PeekTellsWaitingBytesFromEndOfStream)
+{
+    Pair p;
+    ASSERT_EQ(0, p.open("127.0.0.1:0"));
+    EXPECT_EQ(-EAGAIN, gr_socket_peek(p.server)) << "nothing yet";
+    ASSERT_EQ(1, gr_socket_send(p.client, "x", 1));
+    int r = -EAGAIN;
+    for (int i = 0; i < 200 && r == -EAGAIN; i++) {
+        r = gr_socket_peek(p.server);
+        if (r == -EAGAIN)
+            usleep(5000);
+    }
+    EXPECT_EQ(1, r);
+    EXPECT_EQ(1, gr_socket_peek(p.server)) << "a peek takes nothing";
+    char buf[4];
+    ASSERT_EQ(1, recv_exact(p.server, buf, 1));
+    gr_socket_close(p.client);
+    p.client = GR_INVALID_SOCKET;
+    for (int i = 0; i < 200 && (r = gr_socket_peek(p.server)) == -EAGAIN; i++)
+        usleep(5000);
+    EXPECT_EQ(0, r) << "end of stream";
+}
+
 TEST(Tcp, SocketOptions)
 {
     Pair p;
@@ -289,8 +316,8 @@ TEST(Tcp, SocketOptions)
     char buf[4];
     EXPECT_EQ(-EAGAIN, gr_socket_recv(p.client, buf, sizeof(buf)));
     EXPECT_EQ(0, gr_socket_set_nonblock(p.client, 0));
-    EXPECT_LT(gr_socket_set_nonblock(-1, 1), 0);
-    EXPECT_EQ(-EBADF, gr_socket_recv(-1, buf, sizeof(buf)));
+    EXPECT_LT(gr_socket_set_nonblock(GR_INVALID_SOCKET, 1), 0);
+    EXPECT_EQ(-EBADF, gr_socket_recv(GR_INVALID_SOCKET, buf, sizeof(buf)));
     gr_socket_close(GR_INVALID_SOCKET); /* no-op */
 }
 
@@ -300,6 +327,7 @@ struct ThreadProbe {
     std::atomic<int> ran{0};
     cpu_set_t mask;
     char name[16] = {0};
+    size_t stack = 0;
 };
 
 void *probe_main(void *arg)
@@ -308,6 +336,11 @@ void *probe_main(void *arg)
     CPU_ZERO(&t->mask);
     pthread_getaffinity_np(pthread_self(), sizeof(t->mask), &t->mask);
     pthread_getname_np(pthread_self(), t->name, sizeof(t->name));
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstacksize(&attr, &t->stack);
+        pthread_attr_destroy(&attr);
+    }
     t->ran.store(1);
     return nullptr;
 }
@@ -325,13 +358,26 @@ int nth_allowed_cpu(int n)
     return -1;
 }
 
+TEST(Thread, StackSizeAsAsked)
+{
+    for (size_t want : {(size_t)256 << 10, GR_THREAD_STACK_BYTES}) {
+        ThreadProbe probe;
+        gr_thread_t t;
+        memset(&t, 0, sizeof(t));
+        ASSERT_EQ(0, gr_thread_start(&t, probe_main, &probe, -1, "gr-stack", want));
+        gr_thread_join(&t);
+        ASSERT_EQ(1, probe.ran.load());
+        EXPECT_EQ(want, probe.stack);
+    }
+}
+
 TEST(Thread, StartJoinUnpinned)
 {
     ThreadProbe probe;
     gr_thread_t t;
     memset(&t, 0, sizeof(t));
     gr_thread_join(&t); /* never started: no-op */
-    ASSERT_EQ(0, gr_thread_start(&t, probe_main, &probe, -1, "gr-plain"));
+    ASSERT_EQ(0, gr_thread_start(&t, probe_main, &probe, -1, "gr-plain", 0));
     EXPECT_EQ(1, t.started);
     gr_thread_join(&t);
     EXPECT_EQ(0, t.started);
@@ -350,7 +396,7 @@ TEST(Thread, StartWithAffinityPinsToOneAllowedCpu)
         gr_thread_t t;
         memset(&t, 0, sizeof(t));
         ASSERT_EQ(0, gr_thread_start(&t, probe_main, &probe, cpu,
-                                     "gr-a-very-long-thread-name"));
+                                     "gr-a-very-long-thread-name", 0));
         gr_thread_join(&t);
         EXPECT_EQ(1, probe.ran.load()) << cpu;
         EXPECT_STREQ("gr-a-very-long-", probe.name) << "cut to 15 characters";
@@ -531,6 +577,90 @@ TEST(Log, LinesFromManyThreadsNeverInterleave)
 }
 
 /* ---- errors ---- */
+
+/* ---- clock, memory, files, strings ---- */
+
+TEST(Clock, MonotonicMillisecondsAndSleep)
+{
+    int64_t a = gr_clock_ms();
+    gr_sleep_ms(30);
+    int64_t b = gr_clock_ms();
+    EXPECT_GE(b - a, 20) << "coarse, but not by more than a tick";
+    EXPECT_LT(b - a, 5000);
+    gr_sleep_ms(0); /* a yield */
+    gr_thread_yield();
+    EXPECT_GE(gr_clock_ms(), b);
+}
+
+TEST(Clock, UtcSplitsKnownDates)
+{
+    gr_utc_t t;
+    gr_utc_split(784111777, &t); /* RFC 9110's example: Sun, 06 Nov 1994 08:49:37 GMT */
+    EXPECT_EQ(1994, t.year);
+    EXPECT_EQ(11, t.month);
+    EXPECT_EQ(6, t.day);
+    EXPECT_EQ(8, t.hour);
+    EXPECT_EQ(49, t.minute);
+    EXPECT_EQ(37, t.second);
+    EXPECT_EQ(0, t.weekday);
+    gr_utc_split(951782400, &t); /* 2000-02-29, a leap day, a Tuesday */
+    EXPECT_EQ(2000, t.year);
+    EXPECT_EQ(2, t.month);
+    EXPECT_EQ(29, t.day);
+    EXPECT_EQ(2, t.weekday);
+    gr_utc_now(&t);
+    EXPECT_GE(t.year, 2024);
+    EXPECT_LT(t.usec, 1000000);
+    EXPECT_NEAR((double)t.unix_sec, (double)time(NULL), 2.0);
+}
+
+TEST(Memory, AlignedBlocks)
+{
+    for (size_t align : {(size_t)8, (size_t)64, (size_t)128, (size_t)4096}) {
+        void *p = gr_aligned_alloc(align, 3 * align + 1);
+        ASSERT_NE(nullptr, p) << align;
+        EXPECT_EQ(0u, (uintptr_t)p % align) << align;
+        memset(p, 0xab, 3 * align + 1);
+        gr_aligned_free(p);
+    }
+}
+
+TEST(File, AppendsAndKeepsWritingAfterARename)
+{
+    std::string path = std::string(getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp") +
+                       "/gr_test_file_" + std::to_string(getpid());
+    std::string moved = path + ".1";
+    unlink(path.c_str());
+    gr_file_t f = GR_NO_FILE;
+    ASSERT_EQ(0, gr_file_open_append(path.c_str(), &f));
+    EXPECT_GT(f, 2) << "never a standard stream's slot";
+    ASSERT_EQ(0, gr_file_write_all(f, "one\n", 4));
+    ASSERT_EQ(0, rename(path.c_str(), moved.c_str())) << "rename while open (log rotation)";
+    ASSERT_EQ(0, gr_file_write_all(f, "two\n", 4));
+    gr_file_close(f);
+    ASSERT_EQ(0, gr_file_open_append(path.c_str(), &f)) << "a reopen makes a new file";
+    ASSERT_EQ(0, gr_file_write_all(f, "three\n", 6));
+    gr_file_close(f);
+    std::ifstream a(moved), b(path);
+    std::string sa((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+    std::string sb((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
+    EXPECT_EQ("one\ntwo\n", sa);
+    EXPECT_EQ("three\n", sb);
+    EXPECT_EQ(-ENOENT, gr_file_open_append("/nonexistent-dir/x.log", &f));
+    unlink(path.c_str());
+    unlink(moved.c_str());
+}
+
+TEST(Str, AsciiCaseInsensitiveCompare)
+{
+    EXPECT_EQ(0, gr_strcasecmp("Content-Length", "content-length"));
+    EXPECT_NE(0, gr_strcasecmp("Content-Length", "content-lengths"));
+    EXPECT_LT(gr_strcasecmp("abc", "ABD"), 0);
+    EXPECT_GT(gr_strcasecmp("b", "A"), 0);
+    EXPECT_EQ(0, gr_strncasecmp("HTTP://x", "http://", 7));
+    EXPECT_NE(0, gr_strncasecmp("HTTPS://", "http://", 7));
+    EXPECT_NE(0, gr_strcasecmp("\xc9", "\xe9")) << "ASCII only: no locale folding";
+}
 
 TEST(Error, Strerror)
 {

@@ -40,19 +40,19 @@ protected:
         ASSERT_NE(nullptr, poll_);
         gr_addr_t addr;
         ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
-        listener_ = gr_tcp_listen(&addr, 16, &bound_);
-        ASSERT_GE(listener_, 0) << gr_strerror(listener_);
-        client_ = gr_tcp_connect(&bound_);
-        ASSERT_GE(client_, 0) << gr_strerror(client_);
+        int rc = gr_tcp_listen(&addr, 16, &bound_, &listener_);
+        ASSERT_EQ(0, rc) << gr_strerror(rc);
+        rc = gr_tcp_connect(&bound_, &client_);
+        ASSERT_EQ(0, rc) << gr_strerror(rc);
         /* The handshake is done when connect returns, but the listener is
          * non-blocking: allow the kernel a moment to queue it. */
         for (int i = 0; i < 200; i++) {
-            server_ = gr_tcp_accept(listener_, nullptr);
-            if (server_ != -EAGAIN)
+            rc = gr_tcp_accept(listener_, &server_, nullptr);
+            if (rc != -EAGAIN)
                 break;
             usleep(5000);
         }
-        ASSERT_GE(server_, 0) << gr_strerror(server_);
+        ASSERT_EQ(0, rc) << gr_strerror(rc);
     }
 
     void TearDown() override
@@ -91,7 +91,7 @@ TEST(Poll, CreateDestroy)
 TEST_F(PollTest, RejectsNullUdataAndBadArgs)
 {
     EXPECT_LT(gr_poll_add(poll_, server_, GR_POLL_IN, nullptr), 0);
-    EXPECT_LT(gr_poll_add(poll_, -1, GR_POLL_IN, &tag_a_), 0);
+    EXPECT_LT(gr_poll_add(poll_, GR_INVALID_SOCKET, GR_POLL_IN, &tag_a_), 0);
     gr_poll_event_t ev;
     EXPECT_LT(gr_poll_wait(poll_, &ev, 0, 0), 0);
     /* A socket that was never added cannot be modified or deleted. */
@@ -185,13 +185,12 @@ TEST_F(PollTest, ListenerReportsAPendingConnection)
     ASSERT_EQ(0, gr_poll_add(poll_, listener_, GR_POLL_IN, &tag_a_));
     gr_poll_event_t ev;
     EXPECT_EQ(0, wait1(&ev, 0)) << "nobody connecting yet";
-    gr_socket_t c2 = gr_tcp_connect(&bound_);
-    ASSERT_GE(c2, 0);
+    gr_socket_t c2, s2 = GR_INVALID_SOCKET;
+    ASSERT_EQ(0, gr_tcp_connect(&bound_, &c2));
     ASSERT_EQ(1, wait1(&ev, 1000));
     EXPECT_EQ(&tag_a_, ev.udata);
     EXPECT_TRUE(ev.events & GR_POLL_IN);
-    gr_socket_t s2 = gr_tcp_accept(listener_, nullptr);
-    EXPECT_GE(s2, 0);
+    EXPECT_EQ(0, gr_tcp_accept(listener_, &s2, nullptr));
     EXPECT_EQ(0, wait1(&ev, 0)) << "accepted: nothing pending";
     ASSERT_EQ(0, gr_poll_del(poll_, listener_));
     gr_socket_close(s2);

@@ -5,7 +5,7 @@
  *
  * A platform without these calls gets a file of its own (recvfrom/sendto
  * one datagram at a time does the same job), chosen by CMake. */
-#include "gr_socket.h"
+#include "gr_sock_native.h"
 
 #include <errno.h>
 #include <linux/sock_diag.h>
@@ -60,14 +60,14 @@ void gr_dgram_io_free(gr_dgram_io_t *io)
     free(io);
 }
 
-static int set_opt(gr_socket_t s, int level, int name, int value)
+static int set_opt(int s, int level, int name, int value)
 {
     return setsockopt(s, level, name, &value, sizeof value) == 0 ? 0 : -errno;
 }
 
 /* SO_RCVBUFFORCE / SO_SNDBUFFORCE go past net.core.[rw]mem_max but need
  * CAP_NET_ADMIN; without it the plain option is capped by the sysctl. */
-static int set_buf(gr_socket_t s, int force_opt, int opt, int bytes)
+static int set_buf(int s, int force_opt, int opt, int bytes)
 {
     if (bytes <= 0)
         return 0;
@@ -76,12 +76,12 @@ static int set_buf(gr_socket_t s, int force_opt, int opt, int bytes)
     return set_opt(s, SOL_SOCKET, opt, bytes);
 }
 
-gr_socket_t gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound)
+int gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound, gr_socket_t *out)
 {
     if (addr == NULL)
         return GR_EINVAL;
-    int family = addr->ss.sa.sa_family;
-    gr_socket_t s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int family = gr_addr_family(addr);
+    int s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -errno;
     int err;
@@ -91,9 +91,10 @@ gr_socket_t gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sn
     if (family == AF_INET6 && (err = set_opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
         goto fail;
     if ((err = set_buf(s, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf)) != 0 ||
-        (err = set_buf(s, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf)) != 0 || (err = gr_socket_bind(s, addr, bound)) != 0)
+        (err = set_buf(s, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf)) != 0 || (err = gr_socket_bind(gr_sock(s), addr, bound)) != 0)
         goto fail;
-    return s;
+    *out = gr_sock(s);
+    return 0;
 fail:
     close(s);
     return err;
@@ -102,10 +103,10 @@ fail:
 int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf)
 {
     socklen_t len = sizeof *rcvbuf;
-    if (getsockopt(s, SOL_SOCKET, SO_RCVBUF, rcvbuf, &len) != 0)
+    if (getsockopt(gr_fd(s), SOL_SOCKET, SO_RCVBUF, rcvbuf, &len) != 0)
         return -errno;
     len = sizeof *sndbuf;
-    if (getsockopt(s, SOL_SOCKET, SO_SNDBUF, sndbuf, &len) != 0)
+    if (getsockopt(gr_fd(s), SOL_SOCKET, SO_SNDBUF, sndbuf, &len) != 0)
         return -errno;
     return 0;
 }
@@ -120,7 +121,7 @@ static int point_at(gr_dgram_io_t *io, const gr_dgram_t *d, int n, bool recv)
         struct msghdr *h = &io->msgs[i].msg_hdr;
         io->iov[i].iov_base = d[i].data;
         io->iov[i].iov_len = d[i].len;
-        h->msg_name = (void *)&d[i].addr.ss;
+        h->msg_name = (void *)d[i].addr.ss.bytes;
         h->msg_namelen = recv ? sizeof d[i].addr.ss : d[i].addr.len;
     }
     return n;
@@ -144,7 +145,7 @@ int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait)
         again = io->recv_n;
     }
     for (int i = 0; i < again; i++) {
-        io->msgs[i].msg_hdr.msg_name = &d[i].addr.ss;
+        io->msgs[i].msg_hdr.msg_name = d[i].addr.ss.bytes;
         io->msgs[i].msg_hdr.msg_namelen = sizeof d[i].addr.ss;
     }
     io->recv_stale = 0;
@@ -153,7 +154,7 @@ int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait)
      * to wait by gr_udp_set_wait), then take what else is queued. */
     int r;
     do {
-        r = recvmmsg(s, io->msgs, (unsigned)io->recv_n, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
+        r = recvmmsg(gr_fd(s), io->msgs, (unsigned)io->recv_n, wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
     } while (r < 0 && errno == EINTR);
     if (r < 0)
         return -errno;
@@ -182,7 +183,7 @@ int gr_udp_set_wait(gr_socket_t s, int timeout_ms)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     int rc = gr_socket_set_nonblock(s, 0);
-    if (rc == 0 && setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+    if (rc == 0 && setsockopt(gr_fd(s), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
         rc = -errno;
     return rc;
 }
@@ -191,7 +192,7 @@ void gr_udp_unblock(gr_socket_t s)
 {
     /* Linux wakes every reader of a UDP socket shut down for reading, and
      * says ENOTCONN for an unconnected one while doing so: ignored. */
-    shutdown(s, SHUT_RD);
+    shutdown(gr_fd(s), SHUT_RD);
 }
 
 int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n)
@@ -200,7 +201,7 @@ int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int
     n = point_at(io, d, n, false);
     int r;
     do {
-        r = sendmmsg(s, io->msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        r = sendmmsg(gr_fd(s), io->msgs, (unsigned)n, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (r < 0 && errno == EINTR);
     return r < 0 ? -errno : r;
 }
@@ -209,7 +210,7 @@ long long gr_udp_kernel_drops(gr_socket_t s)
 {
     uint32_t mem[SK_MEMINFO_VARS];
     socklen_t len = sizeof mem;
-    if (getsockopt(s, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 || len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+    if (getsockopt(gr_fd(s), SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 || len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
         return -1;
     return (long long)mem[SK_MEMINFO_DROPS];
 }

@@ -13,6 +13,7 @@
  * gr_poll_wake posts a completion packet with a NULL key, which arrives as
  * the same udata-NULL event as the eventfd here. */
 #include "gr_poll.h"
+#include "gr_sock_native.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -127,12 +128,12 @@ void gr_poll_destroy(gr_poll_t *p)
 
 static int ctl(gr_poll_t *p, int op, gr_socket_t s, uint32_t events, void *udata)
 {
-    if (p == NULL || s < 0 || udata == NULL)
+    if (p == NULL || gr_fd(s) < 0 || udata == NULL)
         return GR_EINVAL;
     struct epoll_event ev = {};
     ev.events = to_epoll(events);
     ev.data.ptr = udata;
-    if (epoll_ctl(p->epfd, op, s, &ev) != 0)
+    if (epoll_ctl(p->epfd, op, gr_fd(s), &ev) != 0)
         return -errno;
     return 0;
 }
@@ -149,13 +150,13 @@ int gr_poll_mod(gr_poll_t *p, gr_socket_t s, uint32_t events, void *udata)
 
 int gr_poll_del(gr_poll_t *p, gr_socket_t s)
 {
-    if (p == NULL || s < 0)
+    if (p == NULL || gr_fd(s) < 0)
         return GR_EINVAL;
     /* Unregister before closing: epoll watches the open file, not the fd
      * number, so a closed-but-dup'ed socket would keep reporting. Kernels
      * before 2.6.9 wanted a non-NULL event even for DEL. */
     struct epoll_event ev = {};
-    if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, s, &ev) != 0)
+    if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, gr_fd(s), &ev) != 0)
         return -errno;
     return 0;
 }

@@ -9,6 +9,7 @@
  * ready than the caller takes, the next wait starts where this one stopped,
  * so no registration is starved. */
 #include "gr_poll.h"
+#include "gr_sock_native.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,13 +128,14 @@ void gr_poll_destroy(gr_poll_t *p)
 }
 
 /* The slot of s, 0 when s is not registered here. */
-static int slot_of(const gr_poll_t *p, gr_socket_t s)
+static int slot_of(const gr_poll_t *p, int s)
 {
     return s < p->slot_cap ? p->slot[s] : 0;
 }
 
-int gr_poll_add(gr_poll_t *p, gr_socket_t s, uint32_t events, void *udata)
+int gr_poll_add(gr_poll_t *p, gr_socket_t sock, uint32_t events, void *udata)
 {
+    int s = gr_fd(sock);
     if (p == NULL || s < 0 || udata == NULL)
         return GR_EINVAL;
     if (slot_of(p, s))
@@ -170,8 +172,9 @@ int gr_poll_add(gr_poll_t *p, gr_socket_t s, uint32_t events, void *udata)
     return 0;
 }
 
-int gr_poll_mod(gr_poll_t *p, gr_socket_t s, uint32_t events, void *udata)
+int gr_poll_mod(gr_poll_t *p, gr_socket_t sock, uint32_t events, void *udata)
 {
+    int s = gr_fd(sock);
     if (p == NULL || s < 0 || udata == NULL)
         return GR_EINVAL;
     int i = slot_of(p, s);
@@ -182,8 +185,9 @@ int gr_poll_mod(gr_poll_t *p, gr_socket_t s, uint32_t events, void *udata)
     return 0;
 }
 
-int gr_poll_del(gr_poll_t *p, gr_socket_t s)
+int gr_poll_del(gr_poll_t *p, gr_socket_t sock)
 {
+    int s = gr_fd(sock);
     if (p == NULL || s < 0)
         return GR_EINVAL;
     int i = slot_of(p, s);

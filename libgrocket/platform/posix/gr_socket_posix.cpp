@@ -4,7 +4,7 @@
  *
  * Uses accept4, SOCK_NONBLOCK|SOCK_CLOEXEC and MSG_NOSIGNAL (Linux and the
  * BSDs); a platform without them gets its own file. */
-#include "gr_socket.h"
+#include "gr_sock_native.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #if defined(__linux__)
 #include <linux/sockios.h> /* SIOCOUTQ */
@@ -55,10 +56,10 @@ static int plausible_host_name(const char *h)
 
 static void set_port(gr_addr_t *a, int port)
 {
-    if (a->ss.sa.sa_family == AF_INET)
-        ((struct sockaddr_in *)&a->ss)->sin_port = htons((uint16_t)port);
+    if (gr_addr_family(a) == AF_INET)
+        ((struct sockaddr_in *)gr_sa(a))->sin_port = htons((uint16_t)port);
     else
-        ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons((uint16_t)port);
+        ((struct sockaddr_in6 *)gr_sa(a))->sin6_port = htons((uint16_t)port);
 }
 
 /* Resolve host with getaddrinfo; flags may hold AI_NUMERICHOST. The first
@@ -79,8 +80,8 @@ static int resolve(gr_addr_t *out, const char *host, int family, int flags)
         if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
             ai->ai_addrlen <= sizeof(out->ss)) {
             memset(out, 0, sizeof(*out));
-            memcpy(&out->ss, ai->ai_addr, ai->ai_addrlen);
-            out->len = (socklen_t)ai->ai_addrlen;
+            memcpy(out->ss.bytes, ai->ai_addr, ai->ai_addrlen);
+            out->len = (uint32_t)ai->ai_addrlen;
             rc = 0;
             break;
         }
@@ -131,7 +132,7 @@ int gr_addr_parse(gr_addr_t *out, const char *host_port)
         if (resolve(&a, host, AF_INET6, AI_NUMERICHOST) != 0)
             return GR_EINVAL;
     } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&a.ss;
+        struct sockaddr_in *sin = (struct sockaddr_in *)gr_sa(&a);
         if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
             sin->sin_family = AF_INET;
             a.len = sizeof(*sin);
@@ -149,13 +150,12 @@ const char *gr_addr_format(const gr_addr_t *a, char *buf, size_t len)
     if (buf == NULL || len == 0)
         return buf;
     char host[NI_MAXHOST];
-    if (a == NULL || (a->ss.sa.sa_family != AF_INET && a->ss.sa.sa_family != AF_INET6) ||
-        getnameinfo((const struct sockaddr *)&a->ss, a->len, host, sizeof(host), NULL, 0,
-                    NI_NUMERICHOST) != 0) {
+    if (a == NULL || (gr_addr_family(a) != AF_INET && gr_addr_family(a) != AF_INET6) ||
+        getnameinfo(gr_sa(a), a->len, host, sizeof(host), NULL, 0, NI_NUMERICHOST) != 0) {
         snprintf(buf, len, "?");
         return buf;
     }
-    if (a->ss.sa.sa_family == AF_INET6)
+    if (gr_addr_family(a) == AF_INET6)
         snprintf(buf, len, "[%s]:%d", host, gr_addr_port(a));
     else
         snprintf(buf, len, "%s:%d", host, gr_addr_port(a));
@@ -166,26 +166,45 @@ int gr_addr_port(const gr_addr_t *a)
 {
     if (a == NULL)
         return -1;
-    if (a->ss.sa.sa_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
-    if (a->ss.sa.sa_family == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+    if (gr_addr_family(a) == AF_INET)
+        return ntohs(((const struct sockaddr_in *)gr_sa(a))->sin_port);
+    if (gr_addr_family(a) == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)gr_sa(a))->sin6_port);
     return -1;
 }
 
-static int set_int_opt(gr_socket_t s, int level, int name, int value)
+bool gr_addr_is_v6(const gr_addr_t *a) { return gr_addr_family(a) == AF_INET6; }
+
+uint64_t gr_addr_hash(const gr_addr_t *a)
+{
+    uint64_t h;
+    if (gr_addr_family(a) == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)gr_sa(a);
+        uint64_t w[2];
+        memcpy(w, &v6->sin6_addr, sizeof w);
+        h = w[0] ^ w[1] ^ v6->sin6_port;
+    } else {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)gr_sa(a);
+        h = (uint64_t)v4->sin_addr.s_addr << 16 ^ v4->sin_port;
+    }
+    return h;
+}
+
+void gr_socket_startup(void) { signal(SIGPIPE, SIG_IGN); }
+
+static int set_int_opt(int s, int level, int name, int value)
 {
     if (setsockopt(s, level, name, &value, sizeof(value)) != 0)
         return -errno;
     return 0;
 }
 
-gr_socket_t gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound)
+int gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound, gr_socket_t *out)
 {
     if (addr == NULL)
         return GR_EINVAL;
-    int family = addr->ss.sa.sa_family;
-    gr_socket_t s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int family = gr_addr_family(addr);
+    int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -errno;
     int err;
@@ -197,13 +216,14 @@ gr_socket_t gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound)
      * listen on "0.0.0.0:80" as well for IPv4. */
     if (family == AF_INET6 && (err = set_int_opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
         goto fail;
-    if ((err = gr_socket_bind(s, addr, bound)) != 0)
+    if ((err = gr_socket_bind(gr_sock(s), addr, bound)) != 0)
         goto fail;
     if (listen(s, backlog > 0 ? backlog : SOMAXCONN) != 0) {
         err = -errno;
         goto fail;
     }
-    return s;
+    *out = gr_sock(s);
+    return 0;
 fail:
     close(s);
     return err;
@@ -211,24 +231,25 @@ fail:
 
 int gr_socket_bind(gr_socket_t s, const gr_addr_t *addr, gr_addr_t *bound)
 {
-    if (bind(s, (const struct sockaddr *)&addr->ss, addr->len) != 0)
+    if (bind(gr_fd(s), gr_sa(addr), addr->len) != 0)
         return -errno;
     if (bound != NULL) {
         memset(bound, 0, sizeof(*bound));
-        bound->len = sizeof(bound->ss);
-        if (getsockname(s, (struct sockaddr *)&bound->ss, &bound->len) != 0)
+        socklen_t len = sizeof(bound->ss);
+        if (getsockname(gr_fd(s), gr_sa(bound), &len) != 0)
             return -errno;
+        bound->len = len;
     }
     return 0;
 }
 
-gr_socket_t gr_tcp_accept(gr_socket_t listener, gr_addr_t *peer)
+int gr_tcp_accept(gr_socket_t listener, gr_socket_t *out, gr_addr_t *peer)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    gr_socket_t s;
+    int s;
     do {
-        s = accept4(listener, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        s = accept4(gr_fd(listener), (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     } while (s < 0 && errno == EINTR);
     if (s < 0)
         return -errno;
@@ -238,21 +259,22 @@ gr_socket_t gr_tcp_accept(gr_socket_t listener, gr_addr_t *peer)
     set_int_opt(s, IPPROTO_TCP, TCP_NODELAY, 1);
     if (peer != NULL) {
         memset(peer, 0, sizeof(*peer));
-        memcpy(&peer->ss, &ss, len < sizeof(ss) ? len : sizeof(ss));
+        memcpy(peer->ss.bytes, &ss, len < sizeof(peer->ss) ? len : sizeof(peer->ss));
         peer->len = len;
     }
-    return s;
+    *out = gr_sock(s);
+    return 0;
 }
 
-gr_socket_t gr_tcp_connect(const gr_addr_t *addr)
+int gr_tcp_connect(const gr_addr_t *addr, gr_socket_t *out)
 {
     if (addr == NULL)
         return GR_EINVAL;
-    gr_socket_t s = socket(addr->ss.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int s = socket(gr_addr_family(addr), SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -errno;
     int err = 0;
-    if (connect(s, (const struct sockaddr *)&addr->ss, addr->len) != 0) {
+    if (connect(s, gr_sa(addr), addr->len) != 0) {
         err = -errno;
         if (err == -EINTR) {
             /* An interrupted connect goes on in the background; calling it
@@ -276,38 +298,39 @@ gr_socket_t gr_tcp_connect(const gr_addr_t *addr)
         return err;
     }
     set_int_opt(s, IPPROTO_TCP, TCP_NODELAY, 1);
-    return s;
+    *out = gr_sock(s);
+    return 0;
 }
 
 int gr_socket_set_nonblock(gr_socket_t s, int on)
 {
-    int fl = fcntl(s, F_GETFL);
+    int fl = fcntl(gr_fd(s), F_GETFL);
     if (fl < 0)
         return -errno;
     int want = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
-    if (want != fl && fcntl(s, F_SETFL, want) != 0)
+    if (want != fl && fcntl(gr_fd(s), F_SETFL, want) != 0)
         return -errno;
     return 0;
 }
 
 int gr_socket_set_nodelay(gr_socket_t s, int on)
 {
-    return set_int_opt(s, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+    return set_int_opt(gr_fd(s), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
 }
 
 void gr_socket_close(gr_socket_t s)
 {
     /* Never retry close on EINTR: on Linux the fd is already gone and a
      * retry could close a descriptor another thread just opened. */
-    if (s >= 0)
-        close(s);
+    if (gr_fd(s) >= 0)
+        close(gr_fd(s));
 }
 
 long gr_socket_recv(gr_socket_t s, void *buf, size_t len)
 {
     ssize_t n;
     do {
-        n = recv(s, buf, len, 0);
+        n = recv(gr_fd(s), buf, len, 0);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : (long)n;
 }
@@ -318,18 +341,28 @@ long gr_socket_send(gr_socket_t s, const void *buf, size_t len)
     /* MSG_NOSIGNAL: a peer that closed gives -EPIPE here instead of a
      * SIGPIPE that would kill the server. */
     do {
-        n = send(s, buf, len, MSG_NOSIGNAL);
+        n = send(gr_fd(s), buf, len, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : (long)n;
 }
 
-void gr_socket_shutdown_write(gr_socket_t s) { shutdown(s, SHUT_WR); }
+void gr_socket_shutdown_write(gr_socket_t s) { shutdown(gr_fd(s), SHUT_WR); }
+
+int gr_socket_peek(gr_socket_t s)
+{
+    char byte;
+    ssize_t r;
+    do {
+        r = recv(gr_fd(s), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    } while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : (int)r;
+}
 
 long gr_socket_unacked(gr_socket_t s)
 {
 #ifdef SIOCOUTQ
     int n;
-    return ioctl(s, SIOCOUTQ, &n) == 0 ? (long)n : -1; /* Linux: unsent plus unacknowledged */
+    return ioctl(gr_fd(s), SIOCOUTQ, &n) == 0 ? (long)n : -1; /* Linux: unsent plus unacknowledged */
 #else
     (void)s;
     return -1;

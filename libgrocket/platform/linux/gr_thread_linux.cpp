@@ -1,8 +1,10 @@
-/* gr_thread_posix.cpp - threads on pthreads, with an optional CPU affinity
- * and a name that shows in top, ps -L and gdb. */
+/* gr_thread_linux.cpp - threads on pthreads, with an optional CPU affinity
+ * (sched_getaffinity, pthread_attr_setaffinity_np: glibc's) and a name that
+ * shows in top, ps -L and gdb. */
 #include "gr_thread.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +67,7 @@ static int pick_cpu(int cpu, cpu_set_t *one, int *chosen)
     return -EINVAL;
 }
 
-int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const char *name)
+int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const char *name, size_t stack_bytes)
 {
     if (t == NULL || fn == NULL)
         return -EINVAL;
@@ -89,6 +91,11 @@ int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const c
         free(boot);
         return -rc;
     }
+    if (stack_bytes && (rc = pthread_attr_setstacksize(&attr, stack_bytes)) != 0) {
+        pthread_attr_destroy(&attr);
+        free(boot);
+        return -rc;
+    }
     int pinned = 0, chosen = -1;
     if (cpu >= 0) {
         cpu_set_t one;
@@ -101,7 +108,9 @@ int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const c
             GR_WARN("thread %s: cannot pin to cpu %d: %s; running unpinned",
                     name ? name : "?", cpu, strerror(-rc));
     }
-    rc = pthread_create(&t->handle, &attr, thread_boot, boot);
+    pthread_t handle;
+    static_assert(sizeof handle <= sizeof t->handle, "gr_thread_t holds a pthread_t");
+    rc = pthread_create(&handle, &attr, thread_boot, boot);
     if (rc != 0 && pinned) {
         /* The set is applied (and may be refused) only at creation: a
          * cpuset changed under us, or a container forbids affinity. Run
@@ -111,13 +120,16 @@ int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const c
                 name ? name : "?", chosen, strerror(rc));
         pthread_attr_destroy(&attr);
         pthread_attr_init(&attr);
-        rc = pthread_create(&t->handle, &attr, thread_boot, boot);
+        if (stack_bytes)
+            pthread_attr_setstacksize(&attr, stack_bytes);
+        rc = pthread_create(&handle, &attr, thread_boot, boot);
     }
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         free(boot);
         return -rc;
     }
+    t->handle = (uintptr_t)handle;
     t->started = 1;
     return 0;
 }
@@ -126,7 +138,7 @@ void gr_thread_join(gr_thread_t *t)
 {
     if (t == NULL || !t->started)
         return;
-    pthread_join(t->handle, NULL);
+    pthread_join((pthread_t)t->handle, NULL);
     t->started = 0;
 }
 

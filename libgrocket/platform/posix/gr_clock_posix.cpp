@@ -1,0 +1,60 @@
+/* gr_clock_posix.cpp - gr_clock.h on POSIX systems. */
+#include "gr_clock.h"
+
+#include <sched.h>
+#include <time.h>
+
+/* The cheapest monotonic clock each system has: Linux reads the coarse one
+ * from the vDSO without touching the TSC. */
+#if defined(CLOCK_MONOTONIC_COARSE)
+#define GR_CLOCK_COARSE CLOCK_MONOTONIC_COARSE
+#elif defined(CLOCK_MONOTONIC_FAST)
+#define GR_CLOCK_COARSE CLOCK_MONOTONIC_FAST
+#else
+#define GR_CLOCK_COARSE CLOCK_MONOTONIC
+#endif
+
+int64_t gr_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(GR_CLOCK_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gr_sleep_ms(int ms)
+{
+    if (ms <= 0) {
+        sched_yield();
+        return;
+    }
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+        /* EINTR: sleep the rest */
+    }
+}
+
+void gr_thread_yield(void) { sched_yield(); }
+
+void gr_utc_split(int64_t unix_sec, gr_utc_t *out)
+{
+    time_t t = (time_t)unix_sec;
+    struct tm tm;
+    gmtime_r(&t, &tm); /* no time-zone state, unlike localtime_r */
+    out->year = tm.tm_year + 1900;
+    out->month = tm.tm_mon + 1;
+    out->day = tm.tm_mday;
+    out->hour = tm.tm_hour;
+    out->minute = tm.tm_min;
+    out->second = tm.tm_sec;
+    out->weekday = tm.tm_wday;
+    out->usec = 0;
+    out->unix_sec = unix_sec;
+}
+
+void gr_utc_now(gr_utc_t *out)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gr_utc_split((int64_t)ts.tv_sec, out);
+    out->usec = (int)(ts.tv_nsec / 1000);
+}
