@@ -6,8 +6,8 @@
 #   bench/echo_bench.sh [BUILD_DIR]          (default: $BUILD_DIR or build)
 #   ROUNDS=5 S=5 bench/echo_bench.sh build-bench
 #
-# Builds nothing but ref_echo (gcc -O2, from $SHARED_DIR/bench/ref_echo.c,
-# into BUILD_DIR/echo_bench/); build grocketd, test_tcp_client and demo first:
+# Builds nothing but ref_echo (gcc -O2, from bench/ref_echo.c, into
+# BUILD_DIR/echo_bench/); build grocketd, test_tcp_client and demo first:
 #   cmake --build BUILD_DIR --target grocketd test_tcp_client demo
 #
 # Per round, per depth: ref_echo, then grocketd in each mode, each a fresh
@@ -26,7 +26,7 @@
 # tcp_out disabled; worker: worker enabled; out: tcp_out enabled; worker+out:
 # both; enabled groups get thread_count 1), SERVER_CPU 0,
 # CLIENT_CPU 1, OTHERS_MAX 0.10, RETRIES 3, QUIET_WAIT 120,
-# SHARED_DIR <repo root>/../shared, WORK_DIR BUILD_DIR/echo_bench,
+# WORK_DIR BUILD_DIR/echo_bench,
 # GROCKETD_EXTRA (empty): extra [server] lines for every grocketd mode, e.g.
 # GROCKETD_EXTRA="tcp.in.recv_buf.init = 65536".
 # PROTO=udp (what bench/udp_bench.sh sets) measures the same over UDP:
@@ -44,7 +44,7 @@ BENCH_NAME=${BENCH_NAME:-echo_bench.sh}
 
 PROTO=${PROTO:-tcp}
 case $PROTO in
-    tcp) REF_NAME=ref_echo; REF_SRC=$SHARED_DIR/bench/ref_echo.c; CLIENT_ARGS=(); WHAT=echo; UNIT=conns ;;
+    tcp) REF_NAME=ref_echo; REF_SRC=$SCRIPT_DIR/ref_echo.c; CLIENT_ARGS=(); WHAT=echo; UNIT=conns ;;
     udp) REF_NAME=ref_udp_echo; REF_SRC=$SCRIPT_DIR/ref_udp_echo.c; CLIENT_ARGS=(--udp); WHAT="udp echo"; UNIT=sockets ;;
     *) die "PROTO must be tcp or udp, not $PROTO" ;;
 esac
@@ -66,7 +66,7 @@ REF=$WORK_DIR/$REF_NAME
 for f in "$GROCKETD" "$CLIENT" "$MODULE"; do
     [ -e "$f" ] || die "$f not found; build first: cmake --build $BUILD_DIR --target grocketd test_tcp_client demo"
 done
-[ -r "$REF_SRC" ] || die "$REF_SRC not found (set SHARED_DIR)"
+[ -r "$REF_SRC" ] || die "$REF_SRC not found"
 need_tools taskset timeout gcc awk getconf
 need_cpus "$SERVER_CPU" "$CLIENT_CPU"
 

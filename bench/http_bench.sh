@@ -8,10 +8,13 @@
 #   bench/http_bench.sh [BUILD_DIR]          (default: $BUILD_DIR or build)
 #   ROUNDS=5 S=5 bench/http_bench.sh build-bench
 #
-# Builds nothing but ref_http (gcc -O2, from $SHARED_DIR/bench/ref_http.c,
-# into WORK_DIR); build grocketd and demo first:
+# Builds nothing but ref_http (gcc -O2, from bench/ref_http.c, into
+# WORK_DIR); build grocketd and demo first:
 #   cmake --build BUILD_DIR --target grocketd demo
-# Needs wrk, nginx (1.19.5 or later: -e), curl, python3.
+# Needs wrk, curl, python3, and for the nginx peer nginx (1.19.5 or later:
+# -e; configured from bench/nginx_hello.conf): without nginx the script says
+# so and runs without that peer. The pipelined workload uses
+# bench/pipeline.lua.
 #
 # Correctness first, per server: curl checks status 200 and the body; then
 # http_tool.py sends 16 GETs in one write on a keep-alive connection and
@@ -47,8 +50,8 @@
 # tcp_out disabled; worker: worker enabled, 1 thread), PEERS "ref_http nginx",
 # MEM_CONNS 10000 (0: skip), MEM_SERVERS "ref_http nginx inline",
 # MEM_ROUNDS 3, MEM_SETTLE 2, SERVER_CPU 0, CLIENT_CPU 1, OTHERS_MAX 0.10,
-# RETRIES 3, QUIET_WAIT 120, SHARED_DIR <repo root>/../shared,
-# WORK_DIR BUILD_DIR/http_bench, GROCKETD_EXTRA (empty): extra [server] lines.
+# RETRIES 3, QUIET_WAIT 120, WORK_DIR BUILD_DIR/http_bench,
+# GROCKETD_EXTRA (empty): extra [server] lines.
 # TABLE=FILE prints the throughput table of an earlier results.tsv,
 # MEM_TABLE=FILE the memory table of an earlier memory.tsv.
 # Shared functions (servers, sampling, idle wait): bench/lib.sh.
@@ -76,9 +79,9 @@ GROCKETD_EXTRA=${GROCKETD_EXTRA:-}
 
 GROCKETD=$BUILD_DIR/bin/grocketd
 MODULE=$BUILD_DIR/modules/libdemo.so
-REF_SRC=$SHARED_DIR/bench/ref_http.c
-NGINX_TEMPLATE=$SHARED_DIR/bench/nginx_hello.conf
-PIPELINE_LUA=$SHARED_DIR/bench/pipeline.lua
+REF_SRC=$SCRIPT_DIR/ref_http.c
+NGINX_TEMPLATE=$SCRIPT_DIR/nginx_hello.conf
+PIPELINE_LUA=$SCRIPT_DIR/pipeline.lua
 TOOL=$SCRIPT_DIR/http_tool.py
 REF=$WORK_DIR/ref_http
 NGINX_PREFIX=$WORK_DIR/nginx
@@ -191,9 +194,26 @@ for f in "$GROCKETD" "$MODULE" ${BASE_BUILD:+"$BASE_BUILD/bin/grocketd" "$BASE_B
     [ -e "$f" ] || die "$f not found; build first: cmake --build $BUILD_DIR --target grocketd demo"
 done
 for f in "$REF_SRC" "$NGINX_TEMPLATE" "$PIPELINE_LUA"; do
-    [ -r "$f" ] || die "$f not found (set SHARED_DIR)"
+    [ -r "$f" ] || die "$f not found"
 done
-need_tools taskset timeout gcc awk getconf wrk nginx curl python3
+need_tools taskset timeout gcc awk getconf wrk curl python3
+# without nginx: run without that peer (throughput and memory), and say so
+without() { # WORD LIST -> LIST less WORD
+    local w out=
+    for w in $2; do [ "$w" = "$1" ] || out="$out${out:+ }$w"; done
+    echo "$out"
+}
+NGINX_NOTE=
+if ! command -v nginx >/dev/null; then
+    case " $PEERS $MEM_SERVERS " in
+    *" nginx "*)
+        NGINX_NOTE="nginx not found: measuring without the nginx peer"
+        echo "$BENCH_NAME: $NGINX_NOTE" >&2
+        PEERS=$(without nginx "$PEERS"); MEM_SERVERS=$(without nginx "$MEM_SERVERS")
+        servers="$PEERS $MODES${BASE_BUILD:+ base}"
+        ;;
+    esac
+fi
 need_cpus "$SERVER_CPU" "$CLIENT_CPU"
 
 # the servers (and the memory client) need more than 10,000 descriptors
@@ -307,7 +327,8 @@ wrk_field() {
 # ---- correctness ----------------------------------------------------------
 
 echo "# http_bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), HZ=$HZ"
-echo "# build $BUILD_DIR, ref $REF, $(nginx -v 2>&1), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
+echo "# build $BUILD_DIR, ref $REF, $(command -v nginx >/dev/null && nginx -v 2>&1 || echo "no nginx"), $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }')"
+[ -z "$NGINX_NOTE" ] || echo "# $NGINX_NOTE"
 echo "# rounds $ROUNDS, S $S s, warm-up $WARMUP s, wrk -t1 -c$CONNS, workloads $WORKLOADS (depth $DEPTH)"
 echo "# server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU; nginx CPU = master + worker"
 [ -z "$GROCKETD_EXTRA" ] || echo "# grocketd extra config: $(echo "$GROCKETD_EXTRA" | tr '\n' ';')"

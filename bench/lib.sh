@@ -7,7 +7,7 @@
 # It expects (and defaults) these variables: BENCH_NAME (the script's name,
 # for messages), OTHERS_MAX (0.10), QUIET_WAIT (120), CLIENT_CPU (1).
 # It sets HZ (CLK_TCK), ROOT (the repository root) and the shared run
-# settings SHARED_DIR, ROUNDS (5), S (5), WARMUP (1), CONNS (64).
+# settings ROUNDS (5), S (5), WARMUP (1), CONNS (64).
 # Servers: a script starts its server in the background, puts its pid in
 # SERVER_PID and calls stop_server to end it (also from the EXIT trap set
 # here, which calls the function `cleanup` if the script defines one).
@@ -23,7 +23,6 @@ LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(git -C "$LIB_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$LIB_DIR/.." && pwd))
 
 # Run settings both benchmarks share; each can be set from the environment.
-SHARED_DIR=${SHARED_DIR:-$ROOT/../shared}
 ROUNDS=${ROUNDS:-5}
 S=${S:-5}
 WARMUP=${WARMUP:-1}
