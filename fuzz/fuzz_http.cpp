@@ -251,7 +251,7 @@ static void world_init(void)
     ctx = (gr_thread_ctx_t *)calloc(1, sizeof *ctx);
     if (!server || !ctx)
         abort();
-    server->settings.worker_disabled = 1; /* gr_proc_ctx: the owner, groups[IN][0] */
+    server->settings.worker_disabled = 1; /* inline: ctx is the owner and processes */
     server->groups[GR_GROUP_IN] = ctx;
     server->counts[GR_GROUP_IN] = 1;
     server->module.m.abi_version = GR_ABI_VERSION;
@@ -261,8 +261,8 @@ static void world_init(void)
     ctx->server = server;
     ctx->group = GR_GROUP_IN;
     ctx->proc_id = 0;
-    ctx->http_resp = gr_http_resp_new();
-    if (!ctx->http_resp)
+    ctx->proc = (gr_proc_state_t *)calloc(1, sizeof *ctx->proc);
+    if (!ctx->proc || !(ctx->proc->http_resp = gr_http_resp_new()))
         abort();
     svc = gr_services_get();
 }
@@ -517,7 +517,7 @@ static bool process(conn_state_t *st, const char *bytes, const gr_http_msg_t *ms
     }
     req_lo = bytes;
     req_hi = bytes + msg->total_len;
-    cur_resp = ctx->http_resp;
+    cur_resp = ctx->proc->http_resp;
     cur_msg = msg;
     mod_rec = mod_record_t();
     mod_rec.status = -1;
@@ -604,6 +604,7 @@ static void conn_open(conn_state_t *st)
     st->c = gr_conn_new(server, GR_INVALID_SOCKET, NULL);
     CHECK(st->c);
     st->c->is_http = 1;
+    st->c->proc_ctx = ctx;
     gr_http_parser_init(&st->hp);
     st->stopped = false;
 }

@@ -1,7 +1,7 @@
 /* gr_server.cpp - the server object: configuration and module in, threads
  * started in consumer-first order, and the stop sequence that lets every
  * connection be closed by its owner while nothing is lost or leaked. */
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 #include <errno.h>
 #include <new>
@@ -142,7 +142,8 @@ int gr_thread_begin(gr_thread_ctx_t *ctx)
             GR_ERROR("module %s: thread_init(%d) failed on %s[%d]", m->name, ctx->proc_id, group_names[ctx->group],
                      ctx->index);
             s->start_failed.store(1, std::memory_order_release);
-            ctx->closed_all.store(1, std::memory_order_release); /* the stop sequence must not wait for it */
+            if (ctx->in) /* the stop sequence must not wait for it */
+                ctx->in->closed_all.store(1, std::memory_order_release);
             rc = GR_EREFUSED;
         } else {
             ctx->init_ok = 1;
@@ -246,16 +247,29 @@ static int create_contexts(gr_server_t *s, char *err, size_t errlen)
         for (int i = 0; i < n; i++) {
             gr_thread_ctx_t *ctx = &arr[i];
             new (&ctx->sleeping) std::atomic<int>(0);
-            new (&ctx->close_list) std::atomic<gr_conn_t *>(nullptr);
-            new (&ctx->closed_all) std::atomic<int>(0);
-            new (&ctx->drain_left) std::atomic<int>(-1);
             ctx->server = s;
             ctx->group = g;
             ctx->index = i;
             ctx->proc_id = g == proc_group ? i : -1;
             if (g == GR_GROUP_UDP_IN && st->worker_disabled)
                 ctx->proc_id = s->counts[GR_GROUP_IN] + i; /* after the tcp_in threads */
-            if (ctx->proc_id >= 0 && g != GR_GROUP_UDP_IN && !(ctx->http_resp = gr_http_resp_new()))
+            if (g == GR_GROUP_IN) {
+                if (!(ctx->in = (gr_in_state_t *)calloc(1, sizeof *ctx->in)))
+                    goto nomem;
+                new (&ctx->in->close_list) std::atomic<gr_conn_t *>(nullptr);
+                new (&ctx->in->closed_all) std::atomic<int>(0);
+                new (&ctx->in->drain_left) std::atomic<int>(-1);
+            }
+            /* udp_in threads processing inline use gr_udp_thread_t instead. */
+            if (ctx->proc_id >= 0 && g != GR_GROUP_UDP_IN &&
+                (!(ctx->proc = (gr_proc_state_t *)calloc(1, sizeof *ctx->proc)) ||
+                 !(ctx->proc->http_resp = gr_http_resp_new())))
+                goto nomem;
+            if (ctx->proc)
+                gr_reply_init(ctx);
+            if (ctx->in)
+                gr_tcp_in_init(ctx);
+            if (g == GR_GROUP_OUT && !(ctx->out = (gr_out_state_t *)calloc(1, sizeof *ctx->out)))
                 goto nomem;
             if (gr_udp_ctx_init(ctx) != GR_OK)
                 goto nomem;
@@ -299,16 +313,23 @@ static void destroy_contexts(gr_server_t *s)
             for (int k = 0; ctx->inbox && k < ctx->inbox_count; k++)
                 gr_queue_destroy(&ctx->inbox[k]);
             gr_aligned_free(ctx->inbox);
-            free(ctx->lens);
-            free(ctx->metas);
-            free(ctx->paused);
-            for (int k = 0; k < ctx->http_spare_count; k++) {
-                gr_http_parser_free(ctx->http_spare[k]);
-                free(ctx->http_spare[k]);
+            if (gr_in_state_t *in = ctx->in) {
+                free(in->lens);
+                free(in->metas);
+                free(in->paused);
+                for (int k = 0; k < in->http_spare_count; k++) {
+                    gr_http_parser_free(in->http_spare[k]);
+                    free(in->http_spare[k]);
+                }
+                gr_buf_free(&in->meta);
+                free(in);
             }
-            gr_buf_free(&ctx->meta);
-            gr_buf_free(&ctx->out_spare);
-            gr_http_resp_free(ctx->http_resp);
+            if (gr_proc_state_t *proc = ctx->proc) {
+                gr_buf_free(&proc->out_spare);
+                gr_http_resp_free(proc->http_resp);
+                free(proc);
+            }
+            free(ctx->out);
             gr_udp_ctx_free(ctx);
         }
         free(arr);
@@ -460,7 +481,7 @@ void gr_server_stop(gr_server_t *s)
         wake_group(s, GR_GROUP_IN);
         for (int i = 0; i < s->counts[GR_GROUP_IN]; i++)
             while (s->groups[GR_GROUP_IN][i].thread.started &&
-                   !s->groups[GR_GROUP_IN][i].closed_all.load(std::memory_order_acquire)) {
+                   !s->groups[GR_GROUP_IN][i].in->closed_all.load(std::memory_order_acquire)) {
                 gr_poll_wake(s->groups[GR_GROUP_IN][i].poll);
                 gr_sleep_ms(1);
             }

@@ -30,7 +30,7 @@ int gr_server_drain_left(const gr_server_t *s)
         return -1;
     int left = 0;
     for (int i = 0; i < s->counts[GR_GROUP_IN]; i++) {
-        int n = s->groups[GR_GROUP_IN][i].drain_left.load(std::memory_order_acquire);
+        int n = s->groups[GR_GROUP_IN][i].in->drain_left.load(std::memory_order_acquire);
         left += n < 0 ? 1 : n; /* not looked yet: at least one may be open */
     }
     return left;

@@ -11,7 +11,7 @@
 #include "gr_str.h"
 #include "gr_error.h"
 #include "gr_http.h"
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 gr_http_resp_t *gr_http_resp_new(void)
 {
@@ -47,7 +47,7 @@ static char *put(char *p, const char *s, size_t n)
 
 static gr_http_resp_t *active_resp(gr_conn_t *c)
 {
-    gr_http_resp_t *r = gr_proc_ctx(c->server, c)->http_resp;
+    gr_http_resp_t *r = gr_proc_ctx(c)->proc->http_resp;
     return r && r->active ? r : NULL;
 }
 
@@ -288,7 +288,7 @@ static void resp_begin(gr_http_resp_t *r, int status)
 
 int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const gr_http_msg_t *msg)
 {
-    gr_http_resp_t *r = ctx->http_resp;
+    gr_http_resp_t *r = ctx->proc->http_resp;
     const gr_module_t *m = &ctx->server->module.m;
     gr_http_request_t req;
     if (msg->method == HTTP_CONNECT) { /* no tunnels here */
@@ -327,7 +327,7 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
 
 void gr_http_error(gr_thread_ctx_t *ctx, gr_conn_t *c, int status)
 {
-    gr_http_resp_t *r = ctx->http_resp;
+    gr_http_resp_t *r = ctx->proc->http_resp;
     resp_begin(r, status);
     size_t body_at = c->out.len - c->out.off;
     char text[64];

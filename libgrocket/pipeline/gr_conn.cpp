@@ -7,7 +7,7 @@
 
 #include "gr_error.h"
 #include "gr_log.h"
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 void gr_buf_compact(gr_buf_t *b)
 {
@@ -101,10 +101,10 @@ static void request_close(gr_conn_t *c, gr_close_how_t how)
     /* The close list holds a reference so c outlives its place on it. */
     gr_conn_ref(c);
     gr_thread_ctx_t *owner = &c->server->groups[GR_GROUP_IN][c->in_index];
-    gr_conn_t *head = owner->close_list.load(std::memory_order_relaxed);
+    gr_conn_t *head = owner->in->close_list.load(std::memory_order_relaxed);
     do {
         c->close_next = head;
-    } while (!owner->close_list.compare_exchange_weak(head, c, std::memory_order_release,
+    } while (!owner->in->close_list.compare_exchange_weak(head, c, std::memory_order_release,
                                                       std::memory_order_relaxed));
     gr_poll_wake(owner->poll);
 }

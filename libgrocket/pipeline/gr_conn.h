@@ -73,6 +73,9 @@ struct gr_conn_t {
     int is_http;                       /* from an http:// listen: HTTP framing, proc_http */
     int is_udp;                        /* not a connection: a processing thread's UDP handle (gr_udp.h) */
     int in_index, worker_index, out_index; /* the threads this connection is pinned to */
+    /* The thread that runs proc for it, decided at accept by the pipeline
+     * mode: worker[worker_index], or the owner tcp_in[in_index]. */
+    struct gr_thread_ctx_t *proc_ctx;
 
     /* Owner (tcp_in) only. */
     gr_buf_t in;                       /* received bytes not yet cut into packages */

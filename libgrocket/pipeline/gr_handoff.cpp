@@ -5,7 +5,7 @@
  * at its rings; the producer stores into a ring then looks at sleeping. With
  * a full fence on both sides at least one of them sees the other's store, so
  * either the consumer finds the item or the producer wakes it. */
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item)
 {
@@ -39,7 +39,7 @@ int gr_before_wait(gr_thread_ctx_t *ctx, int wait_ms)
     for (int i = 0; i < ctx->inbox_count; i++)
         if (!gr_queue_empty(&ctx->inbox[i]))
             return 0;
-    if (ctx->close_list.load(std::memory_order_relaxed))
+    if (ctx->in && ctx->in->close_list.load(std::memory_order_relaxed))
         return 0;
     return wait_ms;
 }

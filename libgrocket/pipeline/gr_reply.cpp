@@ -9,14 +9,7 @@
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
-#include "gr_server.h"
-
-gr_thread_ctx_t *gr_proc_ctx(gr_server_t *s, gr_conn_t *c)
-{
-    if (s->settings.worker_disabled)
-        return &s->groups[GR_GROUP_IN][c->in_index];
-    return &s->groups[GR_GROUP_WORKER][c->worker_index];
-}
+#include "gr_pipeline.h"
 
 /* Bytes at the front of c->out left it (sent or dropped): those counted in
  * c->held stop counting. */
@@ -62,9 +55,9 @@ static bool held_count_rest(gr_thread_ctx_t *ctx, gr_conn_t *c)
  * processing starts, and comes back when everything was sent. */
 static void lend_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (c->out.cap == 0 && ctx->out_spare.cap) {
-        c->out = ctx->out_spare;
-        memset(&ctx->out_spare, 0, sizeof ctx->out_spare);
+    if (c->out.cap == 0 && ctx->proc->out_spare.cap) {
+        c->out = ctx->proc->out_spare;
+        memset(&ctx->proc->out_spare, 0, sizeof ctx->proc->out_spare);
     }
 }
 
@@ -72,9 +65,9 @@ static void take_back_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     if (c->out.len != c->out.off || c->out.cap == 0)
         return;
-    if (ctx->out_spare.cap == 0) {
-        ctx->out_spare = c->out;
-        ctx->out_spare.off = ctx->out_spare.len = 0;
+    if (ctx->proc->out_spare.cap == 0) {
+        ctx->proc->out_spare = c->out;
+        ctx->proc->out_spare.off = ctx->proc->out_spare.len = 0;
     } else {
         gr_buf_free(&c->out);
     }
@@ -86,7 +79,7 @@ static void list_unlink(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (c->wprev)
         c->wprev->wnext = c->wnext;
     else
-        ctx->waiting = c->wnext;
+        ctx->proc->waiting = c->wnext;
     if (c->wnext)
         c->wnext->wprev = c->wprev;
     c->wprev = c->wnext = NULL;
@@ -99,10 +92,10 @@ static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     c->out_waiting = 1;
     GR_GAUGE_ADD(ctx, replies_waiting, 1);
     c->wprev = NULL;
-    c->wnext = ctx->waiting;
-    if (ctx->waiting)
-        ctx->waiting->wprev = c;
-    ctx->waiting = c;
+    c->wnext = ctx->proc->waiting;
+    if (ctx->proc->waiting)
+        ctx->proc->waiting->wprev = c;
+    ctx->proc->waiting = c;
     int rc;
     if (ctx->group == GR_GROUP_IN) {
         /* The owner processes inline: it stops reading until the replies are
@@ -211,8 +204,8 @@ void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
         held_count_rest(ctx, c); /* bytes wait their turn behind the ones already waiting */
         return;
     }
-    bool use_tcp_out = !ctx->server->settings.tcp_out_disabled;
-    if (use_tcp_out && c->chunks_handed != c->chunks_done.load(std::memory_order_acquire)) {
+    /* (Never true without tcp_out: nothing is ever handed there.) */
+    if (c->chunks_handed != c->chunks_done.load(std::memory_order_acquire)) {
         if (held_count_rest(ctx, c))
             hand_to_tcp_out(ctx, c); /* earlier bytes are still at tcp_out: keep the order */
         return;
@@ -222,14 +215,16 @@ void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (c->out.len != c->out.off) {
         if (!held_count_rest(ctx, c))
             return;
-        if (use_tcp_out)
-            hand_to_tcp_out(ctx, c);
-        else
-            wait_writable(ctx, c);
+        ctx->proc->send_rest(ctx, c);
         return;
     }
     take_back_out(ctx, c);
     dispatch_close(c);
+}
+
+void gr_reply_init(gr_thread_ctx_t *ctx)
+{
+    ctx->proc->send_rest = ctx->server->counts[GR_GROUP_OUT] ? hand_to_tcp_out : wait_writable;
 }
 
 void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events)
@@ -261,8 +256,8 @@ void gr_reply_abandon(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 void gr_reply_drop_waiting(gr_thread_ctx_t *ctx)
 {
-    while (ctx->waiting) {
-        gr_conn_t *c = ctx->waiting;
+    while (ctx->proc->waiting) {
+        gr_conn_t *c = ctx->proc->waiting;
         discard_out(c);
         stop_waiting(ctx, c);
     }

@@ -6,7 +6,7 @@
 
 #include "gr_error.h"
 #include "gr_log.h"
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 /* Connections accepted per readiness report before polling again, so one
  * busy listener does not starve another. */
@@ -83,6 +83,8 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
         c->in_index = (int)(k % (uint64_t)s->counts[GR_GROUP_IN]);
         c->worker_index = s->counts[GR_GROUP_WORKER] ? (int)(k % (uint64_t)s->counts[GR_GROUP_WORKER]) : 0;
         c->out_index = s->counts[GR_GROUP_OUT] ? (int)(k % (uint64_t)s->counts[GR_GROUP_OUT]) : 0;
+        c->proc_ctx = s->counts[GR_GROUP_WORKER] ? &s->groups[GR_GROUP_WORKER][c->worker_index]
+                                                 : &s->groups[GR_GROUP_IN][c->in_index];
         gr_cb_t prev = gr_cb_enter(c, GR_CB_CONN);
         int refused = m->tcp_accept && m->tcp_accept(c) != 0;
         gr_cb_leave(prev);

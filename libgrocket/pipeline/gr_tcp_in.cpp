@@ -9,7 +9,7 @@
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 /* Reads per readiness report before going back to poll: a read that fills
  * the buffer is followed by another, so a burst is not cut into one poll
@@ -20,10 +20,10 @@ static void list_add(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     GR_GAUGE_ADD(ctx, connections_open, 1);
     c->prev = NULL;
-    c->next = ctx->conns;
-    if (ctx->conns)
-        ctx->conns->prev = c;
-    ctx->conns = c;
+    c->next = ctx->in->conns;
+    if (ctx->in->conns)
+        ctx->in->conns->prev = c;
+    ctx->in->conns = c;
 }
 
 static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
@@ -31,12 +31,28 @@ static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (c->prev)
         c->prev->next = c->next;
     else
-        ctx->conns = c->next;
+        ctx->in->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
     c->prev = c->next = NULL;
     GR_GAUGE_ADD(ctx, connections_open, -1);
 }
+
+/* What tcp_in does with the packages it cuts, chosen once at start by the
+ * pipeline mode (gr_tcp_in_init) instead of tested per package. */
+typedef struct gr_in_ops_t {
+    /* One package cut: process it here, or add it to the worker's job
+     * (*n counts them). false: out of memory. */
+    bool (*take)(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32_t len, const gr_http_msg_t *msg,
+                 uint32_t *n);
+    /* After one read's packages: the tail (100 Continue, an HTTP error),
+     * bad data's close, then the flush, or the job to the worker. */
+    void (*finish)(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t cut_end, uint32_t n, int tail,
+                   int close_after);
+    void (*eof)(gr_thread_ctx_t *ctx, gr_conn_t *c);       /* the peer finished sending */
+    void (*end_input)(gr_thread_ctx_t *ctx, gr_conn_t *c); /* nothing more is read: flush, then close */
+    bool pauses; /* backpressure applies (not inline without tcp_out, see pause_if_full) */
+} gr_in_ops_t;
 
 /* Backpressure: a connection the server holds tcp.out.pause_bytes for
  * (packages at its worker, replies its client does not read) is taken off
@@ -48,21 +64,20 @@ static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    const gr_settings_t *st = &ctx->server->settings;
-    if ((st->worker_disabled && st->tcp_out_disabled) ||
+    if (!ctx->in->ops->pauses ||
         c->held.load(std::memory_order_relaxed) < gr_settings_live(ctx->server)->out_pause_bytes)
         return false;
-    if (ctx->paused_count == ctx->paused_cap) {
-        int cap = ctx->paused_cap ? ctx->paused_cap * 2 : 16;
-        gr_conn_t **p = (gr_conn_t **)realloc(ctx->paused, (size_t)cap * sizeof *p);
+    if (ctx->in->paused_count == ctx->in->paused_cap) {
+        int cap = ctx->in->paused_cap ? ctx->in->paused_cap * 2 : 16;
+        gr_conn_t **p = (gr_conn_t **)realloc(ctx->in->paused, (size_t)cap * sizeof *p);
         if (!p)
             return false; /* keep reading rather than fail the connection */
-        ctx->paused = p;
-        ctx->paused_cap = cap;
+        ctx->in->paused = p;
+        ctx->in->paused_cap = cap;
     }
     gr_poll_del(ctx->poll, c->fd);
     c->read_paused = 1;
-    ctx->paused[ctx->paused_count++] = c;
+    ctx->in->paused[ctx->in->paused_count++] = c;
     GR_COUNT(ctx, read_pauses, 1);
     GR_DEBUG("fd %lld: %lld bytes held; not reading it for now", gr_socket_id(c->fd),
              (long long)c->held.load(std::memory_order_relaxed));
@@ -71,8 +86,8 @@ static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 static void unpause(gr_thread_ctx_t *ctx, int i)
 {
-    ctx->paused[i]->read_paused = 0;
-    ctx->paused[i] = ctx->paused[--ctx->paused_count];
+    ctx->in->paused[i]->read_paused = 0;
+    ctx->in->paused[i] = ctx->in->paused[--ctx->in->paused_count];
 }
 
 static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how);
@@ -80,8 +95,8 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how);
 static void resume_paused(gr_thread_ctx_t *ctx)
 {
     int64_t low = gr_settings_live(ctx->server)->out_pause_bytes / 2;
-    for (int i = 0; i < ctx->paused_count;) {
-        gr_conn_t *c = ctx->paused[i];
+    for (int i = 0; i < ctx->in->paused_count;) {
+        gr_conn_t *c = ctx->in->paused[i];
         if (c->held.load(std::memory_order_relaxed) > low) {
             i++;
             continue;
@@ -116,7 +131,7 @@ static void linger_end(gr_thread_ctx_t *ctx, gr_conn_t *c, bool cut)
     if (cut) {
         GR_COUNT(ctx, linger_cut, 1);
         long r;
-        for (int i = 0; i < GR_READS_PER_EVENT && (r = gr_socket_recv(c->fd, ctx->scratch, sizeof ctx->scratch)) > 0;
+        for (int i = 0; i < GR_READS_PER_EVENT && (r = gr_socket_recv(c->fd, ctx->in->scratch, sizeof ctx->in->scratch)) > 0;
              i++) {
             GR_COUNT(ctx, bytes_in, (uint64_t)r);
             GR_COUNT(ctx, linger_bytes, (uint64_t)r);
@@ -155,8 +170,8 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     http_parser_release(ctx, c);
     if (c->read_paused) {         /* off the poll already */
         registered = false;
-        for (int i = 0; i < ctx->paused_count; i++)
-            if (ctx->paused[i] == c) {
+        for (int i = 0; i < ctx->in->paused_count; i++)
+            if (ctx->in->paused[i] == c) {
                 unpause(ctx, i);
                 break;
             }
@@ -170,7 +185,7 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
         int rc = registered ? 0 : gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
         if (rc == 0) {
             c->lingering = 1;
-            c->linger_start_ms = c->last_active_ms = ctx->now_ms;
+            c->linger_start_ms = c->last_active_ms = ctx->in->now_ms;
             GR_GAUGE_ADD(ctx, lingering, 1);
             GR_COUNT(ctx, lingered, 1);
             GR_DEBUG("fd %lld: closing: replies sent, write side shut down; discarding input until the client closes",
@@ -191,7 +206,7 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
 static void linger_read(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     for (int round = 0; round < GR_READS_PER_EVENT; round++) {
-        long r = gr_socket_recv(c->fd, ctx->scratch, sizeof ctx->scratch);
+        long r = gr_socket_recv(c->fd, ctx->in->scratch, sizeof ctx->in->scratch);
         if (r == -EAGAIN || r == -EWOULDBLOCK)
             return;
         if (r <= 0) {
@@ -200,14 +215,14 @@ static void linger_read(gr_thread_ctx_t *ctx, gr_conn_t *c)
         }
         GR_COUNT(ctx, bytes_in, (uint64_t)r);
         GR_COUNT(ctx, linger_bytes, (uint64_t)r);
-        c->last_active_ms = ctx->now_ms;
-        if ((size_t)r < sizeof ctx->scratch)
+        c->last_active_ms = ctx->in->now_ms;
+        if ((size_t)r < sizeof ctx->in->scratch)
             return;
     }
 }
 
-/* A job for c's worker: the packages collected in ctx->lens (and, for
- * HTTP, their packed descriptions in ctx->meta) lying back to back from
+/* A job for c's worker: the packages collected in ctx->in->lens (and, for
+ * HTTP, their packed descriptions in ctx->in->meta) lying back to back from
  * data, then the tail and EOF marks. One allocation per read, not per
  * package: the receive buffer is reused at once, so the bytes are copied. */
 static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t bytes, uint32_t count,
@@ -215,7 +230,7 @@ static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
 {
     gr_server_t *s = ctx->server;
     size_t metas = c->is_http ? count * sizeof(uint32_t) : 0;
-    size_t meta = c->is_http ? ctx->meta.len : 0;
+    size_t meta = c->is_http ? ctx->in->meta.len : 0;
     gr_job_t *job = (gr_job_t *)malloc(sizeof *job + count * sizeof(uint32_t) + metas + meta + bytes + 8);
     if (!job) {
         GR_ERROR("out of memory for %u packages on fd %lld; closing it", count, gr_socket_id(c->fd));
@@ -234,10 +249,10 @@ static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
     job->meta = (char *)((m + 7) & ~(uintptr_t)7);
     job->data = job->meta + meta;
     if (count) { /* an EOF or tail-only job has no packages (and NULL arrays) */
-        memcpy(job->lens, ctx->lens, count * sizeof(uint32_t));
+        memcpy(job->lens, ctx->in->lens, count * sizeof(uint32_t));
         if (c->is_http) {
-            memcpy(job->metas, ctx->metas, metas);
-            memcpy(job->meta, ctx->meta.data, meta);
+            memcpy(job->metas, ctx->in->metas, metas);
+            memcpy(job->meta, ctx->in->meta.data, meta);
         }
         memcpy(job->data, data, bytes);
         /* Held until processed: the worker takes them off (gr_reply.cpp). */
@@ -248,52 +263,53 @@ static void send_job(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_
 }
 
 /* The peer finished sending. Replies still owed are sent, then we close. */
-static void in_eof(gr_thread_ctx_t *ctx, gr_conn_t *c)
+static void eof_then_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    const gr_settings_t *st = &ctx->server->settings;
-    if (st->worker_disabled && st->tcp_out_disabled) {
-        /* Each read's replies were flushed, and a connection whose replies
-         * wait for writability is not read (on_readable stops). */
-        in_close(ctx, c, GR_CLOSE_NOW);
-        return;
-    }
     c->in_eof = 1;
     gr_poll_del(ctx->poll, c->fd);
-    if (!st->worker_disabled) {
-        send_job(ctx, c, NULL, 0, 0, 0, 1);
-        return;
-    }
-    /* Inline with tcp_out: replies may still wait there; the close goes
-     * after them. */
+    ctx->in->ops->end_input(ctx, c);
+}
+
+/* Inline without tcp_out: each read's replies were flushed, and a
+ * connection whose replies wait for writability is not read (on_readable
+ * stops), so nothing is owed at EOF. */
+static void eof_close_now(gr_thread_ctx_t *ctx, gr_conn_t *c) { in_close(ctx, c, GR_CLOSE_NOW); }
+
+/* No more input: the replies still owed go out, then the connection
+ * closes. Inline, replies may still wait (at tcp_out, or for writability);
+ * the close goes after them. With workers the job says so. */
+static void end_input_inline(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
     if (c->close_after_flush == GR_CAF_NONE)
         c->close_after_flush = GR_CAF_ASKED;
     gr_reply_flush(ctx, c);
 }
+static void end_input_worker(gr_thread_ctx_t *ctx, gr_conn_t *c) { send_job(ctx, c, NULL, 0, 0, 0, 1); }
 
 /* Remember one package for a worker job: its length and, for HTTP, its
  * packed description. */
 static int job_add(gr_thread_ctx_t *ctx, uint32_t *n, uint32_t len, const gr_http_msg_t *msg)
 {
-    if (*n == ctx->lens_cap) {
-        uint32_t cap = ctx->lens_cap ? ctx->lens_cap * 2 : 64;
-        uint32_t *p = (uint32_t *)realloc(ctx->lens, cap * sizeof *p);
-        uint32_t *q = p ? (uint32_t *)realloc(ctx->metas, cap * sizeof *q) : NULL;
+    if (*n == ctx->in->lens_cap) {
+        uint32_t cap = ctx->in->lens_cap ? ctx->in->lens_cap * 2 : 64;
+        uint32_t *p = (uint32_t *)realloc(ctx->in->lens, cap * sizeof *p);
+        uint32_t *q = p ? (uint32_t *)realloc(ctx->in->metas, cap * sizeof *q) : NULL;
         if (p)
-            ctx->lens = p;
+            ctx->in->lens = p;
         if (!q)
             return GR_ENOMEM;
-        ctx->metas = q;
-        ctx->lens_cap = cap;
+        ctx->in->metas = q;
+        ctx->in->lens_cap = cap;
     }
     if (msg) {
         size_t size = gr_http_msg_packed_size(msg);
-        if (gr_buf_reserve(&ctx->meta, size, 0) != GR_OK)
+        if (gr_buf_reserve(&ctx->in->meta, size, 0) != GR_OK)
             return GR_ENOMEM;
-        ctx->metas[*n] = (uint32_t)ctx->meta.len;
-        gr_http_msg_pack(msg, ctx->meta.data + ctx->meta.len);
-        ctx->meta.len += size;
+        ctx->in->metas[*n] = (uint32_t)ctx->in->meta.len;
+        gr_http_msg_pack(msg, ctx->in->meta.data + ctx->in->meta.len);
+        ctx->in->meta.len += size;
     }
-    ctx->lens[(*n)++] = len;
+    ctx->in->lens[(*n)++] = len;
     return GR_OK;
 }
 
@@ -305,9 +321,9 @@ static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     if (!c->http)
         return;
-    if (ctx->http_spare_count < GR_HTTP_SPARES) {
+    if (ctx->in->http_spare_count < GR_HTTP_SPARES) {
         gr_http_parser_next(c->http); /* ready for its next request */
-        ctx->http_spare[ctx->http_spare_count++] = c->http;
+        ctx->in->http_spare[ctx->in->http_spare_count++] = c->http;
     } else {
         gr_http_parser_free(c->http);
         free(c->http);
@@ -325,8 +341,8 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
         return rc;
     }
     if (!c->http) {
-        if (ctx->http_spare_count) {
-            c->http = ctx->http_spare[--ctx->http_spare_count];
+        if (ctx->in->http_spare_count) {
+            c->http = ctx->in->http_spare[--ctx->in->http_spare_count];
         } else {
             c->http = (gr_http_parser_t *)calloc(1, sizeof *c->http);
             if (!c->http)
@@ -335,6 +351,52 @@ static long cut_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t
         }
     }
     return gr_http_parser_feed(c->http, data, avail, &gr_server_live(ctx->server)->http_limits);
+}
+
+static bool take_inline(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32_t len, const gr_http_msg_t *msg,
+                        uint32_t *n)
+{
+    gr_process_one(ctx, c, data, len, msg);
+    (*n)++;
+    if (c->close_after_flush != GR_CAF_NONE)
+        c->in_stopped = 1; /* proc asked to close: nothing after it is cut */
+    return true;
+}
+
+static bool take_worker(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32_t len, const gr_http_msg_t *msg,
+                        uint32_t *n)
+{
+    return job_add(ctx, n, len, msg) == GR_OK;
+}
+
+static void finish_inline(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t cut_end, uint32_t n, int tail,
+                          int close_after)
+{
+    if (tail == 100)
+        gr_http_continue(c);
+    else if (tail && c->close_after_flush == GR_CAF_NONE) {
+        gr_http_error(ctx, c, tail);
+        c->close_after_flush = GR_CAF_ASKED;
+    }
+    if (close_after && c->close_after_flush == GR_CAF_NONE)
+        c->close_after_flush = GR_CAF_ASKED;
+    gr_reply_flush(ctx, c);
+}
+
+static void finish_worker(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t cut_end, uint32_t n, int tail,
+                          int close_after)
+{
+    send_job(ctx, c, data, cut_end, n, tail, close_after); /* close_after: flush, then close */
+}
+
+static const gr_in_ops_t in_inline_direct = {take_inline, finish_inline, eof_close_now, end_input_inline, false};
+static const gr_in_ops_t in_inline_tcp_out = {take_inline, finish_inline, eof_then_close, end_input_inline, true};
+static const gr_in_ops_t in_worker = {take_worker, finish_worker, eof_then_close, end_input_worker, true};
+
+void gr_tcp_in_init(gr_thread_ctx_t *ctx)
+{
+    const gr_server_t *s = ctx->server;
+    ctx->in->ops = s->counts[GR_GROUP_WORKER] ? &in_worker : s->counts[GR_GROUP_OUT] ? &in_inline_tcp_out : &in_inline_direct;
 }
 
 /* A package that cannot be received: nothing more is cut from c (its
@@ -347,13 +409,7 @@ static void too_large(gr_thread_ctx_t *ctx, gr_conn_t *c)
     GR_COUNT(ctx, too_large, 1);
     c->in_stopped = 1;
     gr_buf_free(&c->in);
-    if (!ctx->server->settings.worker_disabled) {
-        send_job(ctx, c, NULL, 0, 0, 0, 1); /* eof: flush, then close */
-        return;
-    }
-    if (c->close_after_flush == GR_CAF_NONE)
-        c->close_after_flush = GR_CAF_ASKED;
-    gr_reply_flush(ctx, c);
+    ctx->in->ops->end_input(ctx, c);
 }
 
 /* What cut_packages leaves behind. */
@@ -370,7 +426,7 @@ enum gr_cut_result_t {
 static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t len, size_t *consumed,
                          size_t *need)
 {
-    int inline_proc = ctx->server->settings.worker_disabled;
+    const gr_in_ops_t *ops = ctx->in->ops;
     /* Read once per call, not per package. */
     int64_t package_max = gr_settings_live(ctx->server)->recv_buf_max;
     bool draining = gr_server_draining(ctx->server);
@@ -379,7 +435,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
     int tail = 0, close_after = 0; /* close_after: bad data or too large: flush, then close */
     *need = 0;
     *consumed = 0;
-    ctx->meta.len = 0;
+    ctx->in->meta.len = 0;
     while (pos < len && !c->in_stopped) {
         size_t avail = len - pos;
         long rc = cut_one(ctx, c, data + pos, avail);
@@ -426,12 +482,7 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
         }
         const gr_http_msg_t *msg = c->is_http ? &c->http->msg : NULL;
         GR_COUNT(ctx, packages, 1);
-        if (inline_proc) {
-            gr_process_one(ctx, c, data + pos, (uint32_t)rc, msg);
-            n++;
-            if (c->close_after_flush != GR_CAF_NONE)
-                c->in_stopped = 1; /* proc asked to close: nothing after it is cut */
-        } else if (job_add(ctx, &n, (uint32_t)rc, msg) != GR_OK) {
+        if (!ops->take(ctx, c, data + pos, (uint32_t)rc, msg, &n)) {
             in_close(ctx, c, GR_CLOSE_NOW);
             return GR_CUT_CLOSED;
         }
@@ -452,23 +503,11 @@ static gr_cut_result_t cut_packages(gr_thread_ctx_t *ctx, gr_conn_t *c, const ch
             c->req_start_ms = 0;
             http_parser_release(ctx, c);
         } else if (n || !c->req_start_ms) {
-            c->req_start_ms = ctx->now_ms;
+            c->req_start_ms = ctx->in->now_ms;
         }
     }
-    if (inline_proc) {
-        if (tail == 100)
-            gr_http_continue(c);
-        else if (tail && c->close_after_flush == GR_CAF_NONE) {
-            gr_http_error(ctx, c, tail);
-            c->close_after_flush = GR_CAF_ASKED;
-        }
-        if (close_after && c->close_after_flush == GR_CAF_NONE)
-            c->close_after_flush = GR_CAF_ASKED;
-        if (n || tail || close_after)
-            gr_reply_flush(ctx, c);
-    } else if (n || tail || close_after) {
-        send_job(ctx, c, data, cut_end, n, tail, close_after); /* eof: flush, then close */
-    }
+    if (n || tail || close_after)
+        ops->finish(ctx, c, data, cut_end, n, tail, close_after);
     *consumed = pos;
     return c->in_stopped ? GR_CUT_STOP : GR_CUT_MORE;
 }
@@ -486,8 +525,8 @@ static char *recv_room(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t need, size_t *
     size_t have = b->len - b->off;
     if (have == 0 && need == 0) {
         b->off = b->len = 0;
-        *room = sizeof ctx->scratch;
-        return ctx->scratch;
+        *room = sizeof ctx->in->scratch;
+        return ctx->in->scratch;
     }
     size_t want = 1;
     if (need > have)
@@ -527,12 +566,12 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
             return;
         }
         if (r == 0) {
-            in_eof(ctx, c);
+            ctx->in->ops->eof(ctx, c);
             return;
         }
         GR_COUNT(ctx, bytes_in, (uint64_t)r);
-        c->last_active_ms = ctx->now_ms;
-        bool scratch = dst == ctx->scratch;
+        c->last_active_ms = ctx->in->now_ms;
+        bool scratch = dst == ctx->in->scratch;
         if (!scratch)
             b->len += (size_t)r;
         const char *data = scratch ? dst : b->data + b->off;
@@ -565,7 +604,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 static void adopt(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     list_add(ctx, c);
-    c->last_active_ms = ctx->now_ms;
+    c->last_active_ms = ctx->in->now_ms;
     if (ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
         c->in_eof = 1; /* never registered */
         in_close(ctx, c, GR_CLOSE_NOW);
@@ -592,7 +631,7 @@ static void drain_inbox(gr_thread_ctx_t *ctx)
 
 static void drain_close_list(gr_thread_ctx_t *ctx)
 {
-    gr_conn_t *c = ctx->close_list.exchange(NULL, std::memory_order_acquire);
+    gr_conn_t *c = ctx->in->close_list.exchange(NULL, std::memory_order_acquire);
     while (c) {
         gr_conn_t *next = c->close_next;
         in_close(ctx, c, (gr_close_how_t)c->close_requested.load(std::memory_order_acquire));
@@ -610,12 +649,12 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
     int64_t keepalive = (int64_t)st->http_keepalive_timeout * 1000, header = (int64_t)st->http_header_timeout * 1000;
     int64_t tcp_idle = (int64_t)st->tcp_idle_timeout * 1000, send = (int64_t)st->send_timeout * 1000;
     int64_t linger_time = (int64_t)st->lingering_time * 1000, linger_quiet = (int64_t)st->lingering_timeout * 1000;
-    for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
+    for (gr_conn_t *c = ctx->in->conns, *next; c; c = next) {
         next = c->next;
         if (c->lingering) {
-            if (ctx->now_ms - c->linger_start_ms > linger_time || ctx->now_ms - c->last_active_ms > linger_quiet) {
+            if (ctx->in->now_ms - c->linger_start_ms > linger_time || ctx->in->now_ms - c->last_active_ms > linger_quiet) {
                 GR_DEBUG("fd %lld: lingering past tcp.lingering_%s; closing it", gr_socket_id(c->fd),
-                         ctx->now_ms - c->last_active_ms > linger_quiet ? "timeout (silent)" : "time");
+                         ctx->in->now_ms - c->last_active_ms > linger_quiet ? "timeout (silent)" : "time");
                 linger_end(ctx, c, true);
             }
             continue;
@@ -624,7 +663,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
          * client reads nothing (a slow reader moves the clock on). One
          * closing already (its replies dropped) is not a timeout. */
         int64_t blocked = c->send_blocked_ms.load(std::memory_order_relaxed);
-        if (send && blocked && ctx->now_ms - blocked > send && !gr_conn_closing(c)) {
+        if (send && blocked && ctx->in->now_ms - blocked > send && !gr_conn_closing(c)) {
             GR_DEBUG("fd %lld: replies not read for %d s; closing it", gr_socket_id(c->fd), st->send_timeout);
             GR_COUNT(ctx, timeouts, 1);
             in_close(ctx, c, GR_CLOSE_NOW);
@@ -640,14 +679,14 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
          * nothing, above), and no idle timer runs until the server is
          * ready to read again. */
         if (c->refs.load(std::memory_order_relaxed) > 1 || (ctx->proc_id >= 0 && c->out_waiting) || c->read_paused) {
-            c->last_active_ms = ctx->now_ms;
+            c->last_active_ms = ctx->in->now_ms;
             if (c->req_start_ms)
-                c->req_start_ms = ctx->now_ms;
+                c->req_start_ms = ctx->in->now_ms;
             continue;
         }
         bool slow_head = c->is_http && c->req_start_ms && !(c->http && c->http->msg.headers_done) &&
-                         ctx->now_ms - c->req_start_ms > header;
-        if (slow_head || ctx->now_ms - c->last_active_ms > (c->is_http ? keepalive : tcp_idle)) {
+                         ctx->in->now_ms - c->req_start_ms > header;
+        if (slow_head || ctx->in->now_ms - c->last_active_ms > (c->is_http ? keepalive : tcp_idle)) {
             GR_DEBUG("fd %lld: %s; closing it", gr_socket_id(c->fd), slow_head ? "request head too slow" : "idle");
             GR_COUNT(ctx, timeouts, 1);
             in_close(ctx, c, GR_CLOSE_NOW);
@@ -683,7 +722,7 @@ static void drain_step(gr_thread_ctx_t *ctx)
 {
     drain_inbox(ctx); /* connections accepted before accept stopped */
     int left = 0;
-    for (gr_conn_t *c = ctx->conns, *next; c; c = next) {
+    for (gr_conn_t *c = ctx->in->conns, *next; c; c = next) {
         next = c->next;
         if (!c->lingering) {
             if (!drain_idle(ctx, c)) {
@@ -699,7 +738,7 @@ static void drain_step(gr_thread_ctx_t *ctx)
         else
             left++;
     }
-    ctx->drain_left.store(left, std::memory_order_release);
+    ctx->in->drain_left.store(left, std::memory_order_release);
 }
 
 void *gr_tcp_in_main(void *arg)
@@ -709,17 +748,17 @@ void *gr_tcp_in_main(void *arg)
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
     gr_poll_event_t evs[GR_POLL_BATCH];
-    ctx->now_ms = gr_clock_ms();
-    ctx->next_sweep_ms = ctx->now_ms + 1000;
+    ctx->in->now_ms = gr_clock_ms();
+    ctx->in->next_sweep_ms = ctx->in->now_ms + 1000;
     for (;;) {
         /* Wake at least once a second while connections are open, for the
          * timeouts; every GR_PAUSE_CHECK_MS while reads are paused or in a
          * graceful stop (to close connections as they become idle). */
-        int timeout = gr_before_wait(ctx, ctx->paused_count || (gr_server_draining(s) && ctx->conns) ? GR_PAUSE_CHECK_MS
-                                          : ctx->conns ? 1000 : -1);
+        int timeout = gr_before_wait(ctx, ctx->in->paused_count || (gr_server_draining(s) && ctx->in->conns) ? GR_PAUSE_CHECK_MS
+                                          : ctx->in->conns ? 1000 : -1);
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
-        ctx->now_ms = gr_clock_ms();
+        ctx->in->now_ms = gr_clock_ms();
         for (int i = 0; i < n; i++) {
             gr_conn_t *c = (gr_conn_t *)evs[i].udata;
             if (!c)
@@ -735,22 +774,22 @@ void *gr_tcp_in_main(void *arg)
         }
         drain_inbox(ctx);
         drain_close_list(ctx);
-        if (ctx->paused_count)
+        if (ctx->in->paused_count)
             resume_paused(ctx);
         /* After the events: a connection closed here is not in the batch. */
         /* A little early rather than a whole second late: the coarse clock
          * may read a few ms behind the poll's time-out. */
-        if (ctx->now_ms + 20 >= ctx->next_sweep_ms) {
+        if (ctx->in->now_ms + 20 >= ctx->in->next_sweep_ms) {
             sweep_idle(ctx);
-            ctx->next_sweep_ms = ctx->now_ms + 1000;
+            ctx->in->next_sweep_ms = ctx->in->now_ms + 1000;
         }
         if (gr_server_draining(s)) /* looked at after the wait: the drain's wake-up may be this one */
             drain_step(ctx);
-        if (s->stop[GR_GROUP_IN].load(std::memory_order_acquire) && !ctx->closed_all.load(std::memory_order_relaxed)) {
+        if (s->stop[GR_GROUP_IN].load(std::memory_order_acquire) && !ctx->in->closed_all.load(std::memory_order_relaxed)) {
             drain_inbox(ctx); /* connections accepted before the stop */
-            while (ctx->conns)
-                in_close(ctx, ctx->conns, GR_CLOSE_NOW);
-            ctx->closed_all.store(1, std::memory_order_release);
+            while (ctx->in->conns)
+                in_close(ctx, ctx->in->conns, GR_CLOSE_NOW);
+            ctx->in->closed_all.store(1, std::memory_order_release);
         }
         if (s->in_exit.load(std::memory_order_acquire)) {
             drain_close_list(ctx);

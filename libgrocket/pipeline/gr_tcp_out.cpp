@@ -7,7 +7,7 @@
 
 #include "gr_error.h"
 #include "gr_log.h"
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 static void chunk_done(gr_chunk_t *ch)
 {
@@ -35,10 +35,10 @@ static bool set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
         c->out_registered = 1;
         GR_GAUGE_ADD(ctx, replies_waiting, 1);
         c->oprev = NULL;
-        c->onext = ctx->queued;
-        if (ctx->queued)
-            ctx->queued->oprev = c;
-        ctx->queued = c;
+        c->onext = ctx->out->queued;
+        if (ctx->out->queued)
+            ctx->out->queued->oprev = c;
+        ctx->out->queued = c;
     } else {
         gr_poll_del(ctx->poll, c->fd);
         c->out_registered = 0;
@@ -46,7 +46,7 @@ static bool set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
         if (c->oprev)
             c->oprev->onext = c->onext;
         else
-            ctx->queued = c->onext;
+            ctx->out->queued = c->onext;
         if (c->onext)
             c->onext->oprev = c->oprev;
         c->oprev = c->onext = NULL;
@@ -143,8 +143,8 @@ void *gr_tcp_out_main(void *arg)
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
     gr_consume_loop(ctx, on_writable, take_chunk);
-    while (ctx->queued)
-        drop_all(ctx, ctx->queued);
+    while (ctx->out->queued)
+        drop_all(ctx, ctx->out->queued);
     gr_thread_end(ctx);
     return NULL;
 }

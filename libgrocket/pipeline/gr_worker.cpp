@@ -8,7 +8,7 @@
 
 #include "gr_error.h"
 #include "gr_log.h"
-#include "gr_server.h"
+#include "gr_pipeline.h"
 #include "gr_udp.h"
 
 static void run_job(gr_thread_ctx_t *ctx, int ring, void *item)

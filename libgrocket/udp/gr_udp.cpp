@@ -125,7 +125,7 @@ int gr_udp_ctx_init(gr_thread_ctx_t *ctx)
     gr_server_t *s = ctx->server;
     const gr_settings_t *st = &s->settings;
     bool in = ctx->group == GR_GROUP_UDP_IN, out = ctx->group == GR_GROUP_UDP_OUT;
-    bool proc = ctx->group == GR_GROUP_WORKER || (in && st->worker_disabled);
+    bool proc = ctx->group == GR_GROUP_WORKER || (in && ctx->proc_id >= 0); /* udp_in processing inline */
     if (!s->udp || !(in || out || proc))
         return GR_OK;
     gr_udp_thread_t *u = (gr_udp_thread_t *)calloc(1, sizeof *u);

@@ -24,7 +24,7 @@
 #include <atomic>
 #include <stdint.h>
 
-#include "gr_server.h"
+#include "gr_pipeline.h"
 
 /* Bytes of replies a socket may have waiting at its udp_out thread for
  * the send buffer to drain; past it, replies are dropped (and counted). */
@@ -95,6 +95,9 @@ typedef struct gr_udp_thread_t {
     size_t *reply_off;           /* where each starts in handle->out */
     int reply_count, reply_cap;
     gr_dgram_io_t *tx;           /* sendmmsg scratch (processing threads, udp_out) */
+    /* udp_in: what it does with a batch, decided at start by the mode:
+     * process it here, or hand each sender's datagrams to its worker. */
+    void (*deliver)(gr_thread_ctx_t *ctx, struct gr_udp_sock_t *sock, int n);
     /* udp_in: the receive batch. */
     gr_dgram_io_t *rx_io;
     gr_dgram_t *rx;              /* udp.in.batch datagrams... */

@@ -185,10 +185,7 @@ static void take(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock, int n)
         bytes += u->rx[i].len;
     GR_COUNT(ctx, udp_in, (uint64_t)n);
     GR_COUNT(ctx, bytes_in, bytes);
-    if (ctx->server->settings.worker_disabled)
-        process_inline(ctx, sock, n);
-    else
-        dispatch(ctx, sock, n);
+    ctx->udp->deliver(ctx, sock, n);
 }
 
 static void on_readable(gr_thread_ctx_t *ctx, gr_udp_sock_t *sock)
@@ -227,6 +224,7 @@ void *gr_udp_in_main(void *arg)
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
     gr_udp_state_t *st = s->udp;
+    ctx->udp->deliver = ctx->proc_id >= 0 ? process_inline : dispatch; /* the mode, once */
     uint32_t room = (uint32_t)s->settings.udp_datagram_max;
     for (int i = 0; i < s->settings.udp_in_batch; i++)
         ctx->udp->rx[i].len = room;

@@ -28,6 +28,7 @@ protected:
     gr_server_t *server = NULL;
     gr_thread_ctx_t *ctx = NULL;
     gr_conn_t *conn = NULL;
+    gr_proc_state_t proc = {};
     const gr_services_t *svc = gr_services_get();
 
     void SetUp() override
@@ -41,11 +42,13 @@ protected:
         server->module.m.proc_http = test_proc_http;
         ctx->server = server;
         ctx->group = GR_GROUP_IN;
-        ctx->http_resp = gr_http_resp_new();
-        ASSERT_TRUE(ctx->http_resp);
+        ctx->proc = &proc;
+        proc.http_resp = gr_http_resp_new();
+        ASSERT_TRUE(proc.http_resp);
         conn = gr_conn_new(server, GR_INVALID_SOCKET, NULL);
         ASSERT_TRUE(conn);
         conn->is_http = 1;
+        conn->proc_ctx = ctx;
     }
 
     void TearDown() override
@@ -53,7 +56,7 @@ protected:
         gr_buf_free(&conn->out);
         conn->~gr_conn_t();
         free(conn);
-        gr_http_resp_free(ctx->http_resp);
+        gr_http_resp_free(proc.http_resp);
         free(ctx);
         free(server);
         test_handler = nullptr;

@@ -317,7 +317,6 @@ struct Consumer {
             new (&server->stop[g]) std::atomic<int>(0);
         ctx = (gr_thread_ctx_t *)calloc(1, sizeof *ctx);
         new (&ctx->sleeping) std::atomic<int>(0);
-        new (&ctx->close_list) std::atomic<gr_conn_t *>(nullptr);
         ctx->server = server;
         ctx->group = GR_GROUP_WORKER;
         EXPECT_EQ(0, gr_poll_create(&ctx->poll));
