@@ -1,8 +1,8 @@
 /* test_loader.cpp - the module loader: version checks at load time, the
  * append-only ABI (a module built against ABI 1.0 still works, one built
  * against a newer minor loads when its min_abi_minor allows), C and C++
- * modules, the messages for a missing entry point, and modules served in
- * process through libgrocket. */
+ * modules, the messages for a missing entry point, modules served in
+ * process through libgrocket, and the counters read by name. */
 #include <gtest/gtest.h>
 
 #include <string>
@@ -219,6 +219,30 @@ TEST(Loader, NewerMinorStatingAnOlderMinimumServesRequests)
     gr_server_t *s = serve(fixture("gr_fixture_abi_next_ok"));
     ASSERT_NE(nullptr, s);
     EXPECT_EQ("hello", gr_test_roundtrip(gr_server_listen_port(s, 0), "hello", 5));
+    gr_server_destroy(s);
+}
+
+/* Counters by name (ABI 1.6): one at a time and the whole list. */
+TEST(Loader, CountersReadByName)
+{
+    gr_server_t *s = serve(fixture("gr_fixture_c"));
+    ASSERT_NE(nullptr, s);
+    int port = gr_server_listen_port(s, 0);
+    EXPECT_EQ("hello", gr_test_roundtrip(port, "hello", 5));
+    /* This package is the second cut by tcp_in, on the second connection. */
+    EXPECT_EQ("2", gr_test_roundtrip(port, "?stat tcp_in packages", 1));
+    EXPECT_EQ("3", gr_test_roundtrip(port, "?stat tcp_accept accepted", 1));
+    EXPECT_EQ("0", gr_test_roundtrip(port, "?stat - lingered", 1));
+    std::string bad = "rc=" + std::to_string(GR_EINVAL);
+    EXPECT_EQ(bad, gr_test_roundtrip(port, "?stat tcp_in no_such_counter", bad.size()));
+    EXPECT_EQ(bad, gr_test_roundtrip(port, "?stat no_such_group packages", bad.size()));
+    EXPECT_EQ(bad, gr_test_roundtrip(port, "?stat - packages", bad.size()));
+    /* 5 server-wide counters, 6 groups of 26: at least, as counters only
+     * get added. */
+    std::string list = gr_test_roundtrip(port, "?stat_list", 128); /* answered, then closed */
+    EXPECT_EQ(0u, list.find("n=")) << list;
+    EXPECT_GE(atoi(list.c_str() + 2), 5 + 6 * 26) << list;
+    EXPECT_NE(std::string::npos, list.find(" uptime_ms tcp_in.packages=8")) << list;
     gr_server_destroy(s);
 }
 
