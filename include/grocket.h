@@ -40,11 +40,13 @@ extern "C" {
 #endif
 
 /* printf-style format checking: fmt is the 1-based index of the format
- * argument, first that of the first variadic one. mingw checks against
- * the printf its stdio uses (__MINGW_PRINTF_FORMAT), not the MS one. */
+ * argument, first that of the first variadic one. On mingw, against the
+ * printf flavour its stdio uses (__MINGW_PRINTF_FORMAT, from <stdint.h>'s
+ * _mingw.h), else GCC's gnu_printf; plain printf there would be the MS
+ * flavour. */
 #if defined(__MINGW32__) && defined(__MINGW_PRINTF_FORMAT)
 #define GR_PRINTF_FORMAT(fmt, first) __attribute__((format(__MINGW_PRINTF_FORMAT, fmt, first)))
-#elif defined(__MINGW32__)
+#elif defined(__MINGW32__) && !defined(__clang__)
 #define GR_PRINTF_FORMAT(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
 #elif defined(__GNUC__)
 #define GR_PRINTF_FORMAT(fmt, first) __attribute__((format(printf, fmt, first)))
