@@ -280,8 +280,8 @@ typedef struct gr_services_t {
      * Callable from any callback and any thread. */
     int (*stats)(gr_stats_t *out);
     /* ---- ABI 1.6 ---- */
-    /* Counters by name, so new ones need no new struct: group as in
-     * gr_stat_t (NULL for a server-wide counter), name as in gr_stats_t.
+    /* Counters by name, so new ones need no new struct: group and name as
+     * in gr_stat_t (group NULL for a server-wide counter).
      * stat reads one into *value: 0, or negative (and 0 in *value) when
      * this grocket has no such counter. stat_list fills out with the first
      * cap of every counter this grocket has and returns how many it has
