@@ -9,8 +9,9 @@
  * Compatibility rules (see docs/module-guide.md):
  *  - GR_ABI_VERSION is MAJOR.MINOR packed as (MAJOR << 16) | MINOR.
  *  - The framework loads a module whose major equals its own and whose minor
- *    is not newer than its own; anything else is refused at load time with a
- *    message naming both versions.
+ *    is not newer than its own, or is newer but states in min_abi_minor
+ *    (ABI 1.6) a minimum the framework meets; anything else is refused at
+ *    load time with a message naming both versions.
  *  - gr_module_t and gr_services_t only grow: new members are appended, each
  *    struct carries its size, and a field past the size the other side
  *    reported is treated as absent. A module built against an older header
@@ -27,7 +28,7 @@ extern "C" {
 #endif
 
 #define GR_ABI_MAJOR 1
-#define GR_ABI_MINOR 5
+#define GR_ABI_MINOR 6
 #define GR_ABI_VERSION ((GR_ABI_MAJOR << 16) | GR_ABI_MINOR)
 #define GR_ABI_VERSION_MAJOR(v) ((int)((uint32_t)(v) >> 16))
 #define GR_ABI_VERSION_MINOR(v) ((int)((uint32_t)(v) & 0xffffu))
@@ -36,6 +37,21 @@ extern "C" {
 #define GR_MODULE_EXPORT __declspec(dllexport)
 #else
 #define GR_MODULE_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* printf-style format checking: fmt is the 1-based index of the format
+ * argument, first that of the first variadic one. On mingw, against the
+ * printf flavour its stdio uses (__MINGW_PRINTF_FORMAT, from <stdint.h>'s
+ * _mingw.h), else GCC's gnu_printf; plain printf there would be the MS
+ * flavour. */
+#if defined(__MINGW32__) && defined(__MINGW_PRINTF_FORMAT)
+#define GR_PRINTF_FORMAT(fmt, first) __attribute__((format(__MINGW_PRINTF_FORMAT, fmt, first)))
+#elif defined(__MINGW32__) && !defined(__clang__)
+#define GR_PRINTF_FORMAT(fmt, first) __attribute__((format(gnu_printf, fmt, first)))
+#elif defined(__GNUC__)
+#define GR_PRINTF_FORMAT(fmt, first) __attribute__((format(printf, fmt, first)))
+#else
+#define GR_PRINTF_FORMAT(fmt, first)
 #endif
 
 /* The name of the one symbol a module exports. */
@@ -66,7 +82,11 @@ enum gr_proc_result_t {
 
 /* Return values of gr_module_t.check below zero. */
 #define GR_CHECK_NEED_MORE 0   /* no complete package yet */
-#define GR_CHECK_BAD (-1)      /* bad data: the connection is closed */
+/* Bad data (any value < 0). The packages cut before it, from the same read
+ * too, are still processed and answered, in order, with the worker or
+ * without; nothing from the bad byte on is processed; once the replies owed
+ * are sent the connection closes. */
+#define GR_CHECK_BAD (-1)
 
 /* One listening address, as configured in [listen]. */
 typedef struct gr_listen_info_t {
@@ -161,7 +181,8 @@ typedef struct gr_stats_group_t {
 } gr_stats_group_t;
 
 /* A snapshot of the running server's counters (ABI 1.4; the lingering
- * counters at the end, 1.5). */
+ * counters at the end, 1.5). Frozen: counters added later are read by
+ * name only, with services->stat and stat_list. */
 typedef struct gr_stats_t {
     uint32_t size;             /* set by the caller: sizeof(gr_stats_t) */
     uint64_t uptime_ms;        /* since the server started */
@@ -181,6 +202,15 @@ typedef struct gr_stats_t {
     uint64_t linger_bytes;     /* bytes read and discarded while lingering */
 } gr_stats_t;
 
+/* One counter, read by name (ABI 1.6). Frozen: modules pass arrays of it. */
+typedef struct gr_stat_t {
+    const char *group;  /* "tcp_accept", "tcp_in", "worker", "tcp_out", "udp_in",
+                           "udp_out"; NULL for the server-wide ones */
+    const char *name;   /* a member of gr_stats_group_t, or (group NULL) of
+                           gr_stats_t after the groups, or a counter added later */
+    uint64_t value;
+} gr_stat_t;
+
 /* Services the framework offers a module. Append-only: never reorder. */
 typedef struct gr_services_t {
     uint32_t size;        /* sizeof(gr_services_t) as the framework built it */
@@ -196,11 +226,7 @@ typedef struct gr_services_t {
     int (*config_bool)(const char *section, const char *key, int def);
 
     /* printf-style logging into grocketd's log, at one of gr_log_level_t. */
-    void (*log)(int level, const char *fmt, ...)
-#if defined(__GNUC__)
-        __attribute__((format(printf, 2, 3)))
-#endif
-        ;
+    void (*log)(int level, const char *fmt, ...) GR_PRINTF_FORMAT(2, 3);
 
     /* Append len bytes to the reply of the package being processed; only
      * valid inside proc. Returns 0, or a negative value when out of memory. */
@@ -253,6 +279,16 @@ typedef struct gr_services_t {
      * alone) with the server's counters. 0, or negative on bad input.
      * Callable from any callback and any thread. */
     int (*stats)(gr_stats_t *out);
+    /* ---- ABI 1.6 ---- */
+    /* Counters by name, so new ones need no new struct: group and name as
+     * in gr_stat_t (group NULL for a server-wide counter).
+     * stat reads one into *value: 0, or negative (and 0 in *value) when
+     * this grocket has no such counter. stat_list fills out with the first
+     * cap of every counter this grocket has and returns how many it has
+     * (call again with more room when that is more than cap). Callable from
+     * any callback and any thread. */
+    int (*stat)(const char *group, const char *name, uint64_t *value);
+    size_t (*stat_list)(gr_stat_t *out, size_t cap);
 } gr_services_t;
 
 /* A module describes itself with this struct. Append-only: never reorder.
@@ -302,6 +338,17 @@ typedef struct gr_module_t {
      * ordering as proc. Return GR_PROC_OK, or GR_PROC_CLOSE to close after
      * this reply. NULL: every request is answered 404. */
     int (*proc_http)(gr_conn_t *conn, const gr_http_request_t *req);
+
+    /* ---- ABI 1.6 ---- */
+
+    /* The oldest ABI minor this module works with (0: not stated). A
+     * framework of an older minor than abi_version's loads it when its own
+     * minor is at least this one, and ignores the members it does not
+     * know; so a module rebuilt against a newer header still loads where
+     * it did. State it with GR_MODULE_MIN_ABI. */
+    uint32_t min_abi_minor;
+    /* The module's own version, for logs ("1.2.3"); NULL: none. */
+    const char *version;
 } gr_module_t;
 
 /* The one function a module exports (GR_MODULE_ENTRY_SYMBOL). */
@@ -311,6 +358,15 @@ typedef const gr_module_t *(*gr_module_entry_fn)(void);
  *   static const gr_module_t m = { GR_MODULE_HEADER("echo"), ... }; */
 #define GR_MODULE_HEADER(module_name) \
     GR_ABI_VERSION, (uint32_t)sizeof(gr_module_t), (module_name)
+
+/* States min_abi_minor in a designated initializer (C; in C++ assign
+ * m.min_abi_minor). The highest minor whose members the module uses
+ * without checking a size first; one this header does not know fails to
+ * compile:
+ *   static const gr_module_t m = { GR_MODULE_HEADER("echo"), ...,
+ *                                  GR_MODULE_MIN_ABI(2), .version = "1.0" }; */
+#define GR_MODULE_MIN_ABI(minor) \
+    .min_abi_minor = (uint32_t)(minor) + 0 * sizeof(char[(minor) <= GR_ABI_MINOR ? 1 : -1])
 
 #ifdef __cplusplus
 }

@@ -30,10 +30,20 @@
 extern "C" {
 #endif
 
+/* GR_API marks the functions of this API. Building libgrocket
+ * (GR_BUILDING_LIBGROCKET, set by its CMake): exported. Using it: imported
+ * from the DLL on Windows, unless linking the static library (GR_STATIC,
+ * which grocket::grocket_static sets); nothing elsewhere. */
+#if defined(GR_BUILDING_LIBGROCKET)
 #if defined(_WIN32)
 #define GR_API __declspec(dllexport)
 #else
 #define GR_API __attribute__((visibility("default")))
+#endif
+#elif defined(_WIN32) && !defined(GR_STATIC)
+#define GR_API __declspec(dllimport)
+#else
+#define GR_API
 #endif
 
 /* Return codes: 0, a GR_E* value below, or a negative errno (> GR_E_BASE).

@@ -22,7 +22,7 @@ const char *gr_log_path(char *buf, size_t len);
 /* Back to stderr; the file is closed once no thread writes to it. */
 void gr_log_close(void);
 
-void gr_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gr_log(int level, const char *fmt, ...) GR_PRINTF_FORMAT(2, 3);
 
 /* Parse "debug", "info", "warn", "error"; -1 when unknown. */
 int gr_log_level_parse(const char *s);

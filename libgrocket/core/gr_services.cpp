@@ -9,6 +9,7 @@
 #include "gr_http.h"
 #include "gr_log.h"
 #include "gr_server.h"
+#include "gr_stats.h"
 
 static const gr_config_t *config(void)
 {
@@ -169,6 +170,24 @@ static int svc_stats(gr_stats_t *out)
     return GR_OK;
 }
 
+static int svc_stat(const char *group, const char *name, uint64_t *value)
+{
+    if (!value)
+        return GR_EINVAL;
+    if (!gr_current_server) {
+        *value = 0;
+        return GR_EINVAL;
+    }
+    return gr_stats_read(gr_current_server, group, name, value);
+}
+
+static size_t svc_stat_list(gr_stat_t *out, size_t cap)
+{
+    if (!gr_current_server)
+        return 0;
+    return gr_stats_list(gr_current_server, out, out ? cap : 0);
+}
+
 static const gr_services_t services = {
     .size = sizeof(gr_services_t),
     .abi_version = GR_ABI_VERSION,
@@ -190,6 +209,8 @@ static const gr_services_t services = {
     .http_reply_text = svc_http_reply_text,
     .conn_transport = svc_conn_transport,
     .stats = svc_stats,
+    .stat = svc_stat,
+    .stat_list = svc_stat_list,
 };
 
 const gr_services_t *gr_services_get(void)

@@ -1,80 +1,178 @@
 /* gr_stats.cpp - the counters every thread keeps for itself, summed per
- * thread group for services->stats and for the totals logged at stop. */
+ * thread group: by name for services->stat and stat_list, into the frozen
+ * gr_stats_t for services->stats, and as the totals logged at stop.
+ *
+ * Adding a counter: one entry in GR_COUNTER_LIST or GR_SERVER_COUNTER_LIST
+ * (gr_server.h). It is then listed and read by name; gr_stats_t keeps its
+ * ABI 1.5 layout, so modules built against any header keep working. */
 #include <stdio.h>
 #include <string.h>
 
+#include "gr_error.h"
 #include "gr_log.h"
 #include "gr_server.h"
+#include "gr_stats.h"
 
-static void group_sum(const gr_server_t *s, int g, gr_stats_group_t *out)
+/* A group's counters, in gr_stats_group_t's order: the thread count, the
+ * gauges, then the event counters (which may grow). */
+enum gr_group_stat_t {
+    GR_STAT_threads,
+    GR_STAT_connections_open,
+    GR_STAT_replies_waiting,
+#define GR_STAT_ENUM(name) GR_STAT_##name,
+    GR_COUNTER_LIST(GR_STAT_ENUM)
+#undef GR_STAT_ENUM
+    GR_STAT_PER_GROUP
+};
+#define GR_STAT_FIRST_EVENT (GR_STAT_replies_waiting + 1)
+
+/* The server-wide counters (kept by tcp_in), in gr_stats_t's order. */
+enum gr_server_stat_t {
+    GR_SRV_uptime_ms,
+    GR_SRV_lingering,
+#define GR_SRV_ENUM(name) GR_SRV_##name,
+    GR_SERVER_COUNTER_LIST(GR_SRV_ENUM)
+#undef GR_SRV_ENUM
+    GR_SRV_COUNT
+};
+#define GR_SRV_FIRST_EVENT (GR_SRV_lingering + 1)
+
+#define GR_STAT_NAME(name) #name,
+static const char *const group_stat_names[GR_STAT_PER_GROUP] = {
+    "threads", "connections_open", "replies_waiting", GR_COUNTER_LIST(GR_STAT_NAME)};
+static const char *const server_stat_names[GR_SRV_COUNT] = {"uptime_ms", "lingering",
+                                                            GR_SERVER_COUNTER_LIST(GR_STAT_NAME)};
+#undef GR_STAT_NAME
+
+/* The groups under their public names, in gr_stats_t's order. */
+static const struct {
+    const char *name;
+    int group; /* gr_group_t */
+} public_groups[] = {{"tcp_accept", GR_GROUP_ACCEPT}, {"tcp_in", GR_GROUP_IN},   {"worker", GR_GROUP_WORKER},
+                     {"tcp_out", GR_GROUP_OUT},       {"udp_in", GR_GROUP_UDP_IN}, {"udp_out", GR_GROUP_UDP_OUT}};
+#define GR_PUBLIC_GROUPS (sizeof public_groups / sizeof public_groups[0])
+
+static void group_values(const gr_server_t *s, int g, uint64_t v[GR_STAT_PER_GROUP])
 {
-    memset(out, 0, sizeof *out);
+    memset(v, 0, GR_STAT_PER_GROUP * sizeof v[0]);
     if (!s->groups[g])
         return;
-    out->threads = (uint64_t)s->counts[g];
+    v[GR_STAT_threads] = (uint64_t)s->counts[g];
     for (int i = 0; i < s->counts[g]; i++) {
         const gr_counters_t *c = &s->groups[g][i].counters;
-#define GR_COUNTER_SUM(name) out->name += c->name.load(std::memory_order_relaxed);
-        GR_COUNTER_LIST(GR_COUNTER_SUM)
-#undef GR_COUNTER_SUM
-        out->connections_open += c->connections_open.load(std::memory_order_relaxed);
-        out->replies_waiting += c->replies_waiting.load(std::memory_order_relaxed);
+        v[GR_STAT_connections_open] += c->connections_open.load(std::memory_order_relaxed);
+        v[GR_STAT_replies_waiting] += c->replies_waiting.load(std::memory_order_relaxed);
+#define GR_STAT_SUM(name) v[GR_STAT_##name] += c->name.load(std::memory_order_relaxed);
+        GR_COUNTER_LIST(GR_STAT_SUM)
+#undef GR_STAT_SUM
     }
 }
 
-/* The server-wide counters at the end of gr_stats_t: kept by tcp_in. */
-static void server_sum(const gr_server_t *s, gr_stats_t *out)
+static void server_values(const gr_server_t *s, uint64_t v[GR_SRV_COUNT])
 {
-    out->lingering = 0;
-#define GR_COUNTER_ZERO(name) out->name = 0;
-    GR_SERVER_COUNTER_LIST(GR_COUNTER_ZERO)
-#undef GR_COUNTER_ZERO
+    memset(v, 0, GR_SRV_COUNT * sizeof v[0]);
+    v[GR_SRV_uptime_ms] = (uint64_t)(gr_clock_ms() - s->started_ms);
     if (!s->groups[GR_GROUP_IN])
         return;
     for (int i = 0; i < s->counts[GR_GROUP_IN]; i++) {
         const gr_counters_t *c = &s->groups[GR_GROUP_IN][i].counters;
-#define GR_COUNTER_SUM(name) out->name += c->name.load(std::memory_order_relaxed);
-        GR_SERVER_COUNTER_LIST(GR_COUNTER_SUM)
-#undef GR_COUNTER_SUM
-        out->lingering += c->lingering.load(std::memory_order_relaxed);
+        v[GR_SRV_lingering] += c->lingering.load(std::memory_order_relaxed);
+#define GR_SRV_SUM(name) v[GR_SRV_##name] += c->name.load(std::memory_order_relaxed);
+        GR_SERVER_COUNTER_LIST(GR_SRV_SUM)
+#undef GR_SRV_SUM
     }
 }
 
+/* gr_stats_t's members, frozen at ABI 1.5 whatever the lists above become. */
+#define GR_STATS_GROUP_FROZEN(X) \
+    X(threads) X(connections_open) X(replies_waiting) X(accepted) X(refused) X(refused_limit) X(accept_errors) \
+    X(closed) X(packages) X(processed) X(dropped) X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) \
+    X(read_pauses) X(bytes_in) X(bytes_out) X(udp_in) X(udp_out) X(udp_bad) X(udp_truncated) X(udp_dropped) \
+    X(udp_send_failed) X(udp_kernel_drops)
+#define GR_STATS_SERVER_FROZEN(X) X(uptime_ms) X(lingering) X(lingered) X(linger_cut) X(linger_bytes)
+
 void gr_stats_collect(const gr_server_t *s, gr_stats_t *out)
 {
-    static const int order[] = {GR_GROUP_ACCEPT, GR_GROUP_IN, GR_GROUP_WORKER, GR_GROUP_OUT, GR_GROUP_UDP_IN,
-                                GR_GROUP_UDP_OUT};
-    gr_stats_group_t *groups[] = {&out->tcp_accept, &out->tcp_in, &out->worker, &out->tcp_out, &out->udp_in,
-                                  &out->udp_out};
-    out->uptime_ms = (uint64_t)(gr_clock_ms() - s->started_ms);
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        group_sum(s, order[i], groups[i]);
-    server_sum(s, out);
+    gr_stats_group_t *groups[GR_PUBLIC_GROUPS] = {&out->tcp_accept, &out->tcp_in, &out->worker,
+                                                  &out->tcp_out,    &out->udp_in, &out->udp_out};
+    uint64_t v[GR_STAT_PER_GROUP], sv[GR_SRV_COUNT];
+    for (size_t i = 0; i < GR_PUBLIC_GROUPS; i++) {
+        group_values(s, public_groups[i].group, v);
+#define GR_STAT_COPY(name) groups[i]->name = v[GR_STAT_##name];
+        GR_STATS_GROUP_FROZEN(GR_STAT_COPY)
+#undef GR_STAT_COPY
+    }
+    server_values(s, sv);
+#define GR_SRV_COPY(name) out->name = sv[GR_SRV_##name];
+    GR_STATS_SERVER_FROZEN(GR_SRV_COPY)
+#undef GR_SRV_COPY
+}
+
+static int index_of(const char *const *names, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int gr_stats_read(const gr_server_t *s, const char *group, const char *name, uint64_t *value)
+{
+    *value = 0;
+    if (!name)
+        return GR_EINVAL;
+    if (!group) {
+        int k = index_of(server_stat_names, GR_SRV_COUNT, name);
+        if (k < 0)
+            return GR_EINVAL;
+        uint64_t sv[GR_SRV_COUNT];
+        server_values(s, sv);
+        *value = sv[k];
+        return GR_OK;
+    }
+    int k = index_of(group_stat_names, GR_STAT_PER_GROUP, name);
+    for (size_t i = 0; k >= 0 && i < GR_PUBLIC_GROUPS; i++) {
+        if (strcmp(public_groups[i].name, group) != 0)
+            continue;
+        uint64_t v[GR_STAT_PER_GROUP];
+        group_values(s, public_groups[i].group, v);
+        *value = v[k];
+        return GR_OK;
+    }
+    return GR_EINVAL;
+}
+
+size_t gr_stats_list(const gr_server_t *s, gr_stat_t *out, size_t cap)
+{
+    size_t total = GR_SRV_COUNT + GR_PUBLIC_GROUPS * GR_STAT_PER_GROUP, n = 0;
+    uint64_t v[GR_STAT_PER_GROUP], sv[GR_SRV_COUNT];
+    if (cap == 0)
+        return total;
+    server_values(s, sv);
+    for (int k = 0; k < GR_SRV_COUNT && n < cap; k++, n++)
+        out[n] = gr_stat_t{NULL, server_stat_names[k], sv[k]};
+    for (size_t i = 0; i < GR_PUBLIC_GROUPS && n < cap; i++) {
+        group_values(s, public_groups[i].group, v);
+        for (int k = 0; k < GR_STAT_PER_GROUP && n < cap; k++, n++)
+            out[n] = gr_stat_t{public_groups[i].name, group_stat_names[k], v[k]};
+    }
+    return total;
 }
 
 void gr_stats_log_totals(const gr_server_t *s)
 {
-    gr_stats_group_t t, g;
-    memset(&t, 0, sizeof t);
-    for (int i = 0; i < GR_GROUP_COUNT; i++) {
-        group_sum(s, i, &g);
-#define GR_COUNTER_ADD(name) t.name += g.name;
-        GR_COUNTER_LIST(GR_COUNTER_ADD)
-#undef GR_COUNTER_ADD
+    uint64_t t[GR_STAT_PER_GROUP] = {0}, v[GR_STAT_PER_GROUP], sv[GR_SRV_COUNT];
+    for (int g = 0; g < GR_GROUP_COUNT; g++) {
+        group_values(s, g, v);
+        for (int k = GR_STAT_FIRST_EVENT; k < GR_STAT_PER_GROUP; k++)
+            t[k] += v[k];
     }
-    gr_stats_t all;
-    server_sum(s, &all);
+    server_values(s, sv);
     char line[1024];
     size_t n = 0;
-#define GR_COUNTER_PRINT(name, from) \
-    if (n < sizeof line) \
-        n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu", #name, (unsigned long long)from.name);
-#define GR_GROUP_PRINT(name) GR_COUNTER_PRINT(name, t)
-#define GR_SERVER_PRINT(name) GR_COUNTER_PRINT(name, all)
-    GR_COUNTER_LIST(GR_GROUP_PRINT)
-    GR_SERVER_COUNTER_LIST(GR_SERVER_PRINT)
-#undef GR_SERVER_PRINT
-#undef GR_GROUP_PRINT
-#undef GR_COUNTER_PRINT
+    for (int k = GR_STAT_FIRST_EVENT; k < GR_STAT_PER_GROUP && n < sizeof line; k++)
+        n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu", group_stat_names[k], (unsigned long long)t[k]);
+    for (int k = GR_SRV_FIRST_EVENT; k < GR_SRV_COUNT && n < sizeof line; k++)
+        n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu", server_stat_names[k], (unsigned long long)sv[k]);
     GR_INFO("totals:%s", line);
 }

@@ -133,6 +133,8 @@ GR_MODULE_EXPORT const gr_module_t *gr_module_entry(void)
         .check = demo_check,
         .proc = demo_proc,
         .proc_http = demo_proc_http,
+        GR_MODULE_MIN_ABI(4), /* proc_http and http_* (1.2), stats (1.4) */
+        .version = "1.0.0",
     };
     return &module;
 }

@@ -334,6 +334,33 @@ TEST_P(Close, ModuleBadDataAnswersThePackagesBefore)
     stop_and_check(*srv);
 }
 
+/* What GR_CHECK_BAD does to packages already cut (grocket.h): two whole
+ * packages, bad data and one more package, in one write. The two are
+ * answered in order, nothing from the bad byte on is, then end of stream
+ * (not a reset). */
+TEST_P(Close, CheckBadAnswersThePackagesCutBeforeItInTheSameRead)
+{
+    GrocketdProcess *srv = start_life();
+    ASSERT_TRUE(srv) << srv_->log();
+    int fd = gr_test_connect("127.0.0.1", srv->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(gr_test_send(fd, "one\ntwo\n!bad\nthree\n"));
+    std::string got;
+    char buf[256];
+    ssize_t r;
+    while ((r = recv(fd, buf, sizeof buf, 0)) > 0)
+        got.append(buf, (size_t)r);
+    int recv_errno = r < 0 ? errno : 0;
+    close(fd);
+    EXPECT_EQ("one\ntwo\n", got);
+    EXPECT_EQ(0, r) << "not a clean end of stream: " << strerror(recv_errno);
+    stop_and_check(*srv, 1);
+    std::string log = srv->log();
+    EXPECT_EQ(1, gr_test_total(log, "bad")) << log;
+    EXPECT_EQ(2, gr_test_total(log, "processed")) << log;
+    EXPECT_EQ(0, gr_test_total(log, "dropped")) << log;
+}
+
 TEST_P(Close, ModuleCloseAnswersThroughTheClosingPackage)
 {
     GrocketdProcess *srv = start_life();

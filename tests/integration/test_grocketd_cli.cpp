@@ -60,6 +60,10 @@ TEST(Cli, CheckAcceptsAGoodConfiguration)
     gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-t", "-c", ini}, 10);
     EXPECT_EQ(0, r.status) << r.output;
     EXPECT_TRUE(contains(r.output, "is good")) << r.output;
+    /* The loader's line: name, the module's own version, its ABI, path. */
+    EXPECT_TRUE(contains(r.output, "module demo 1.0.0 (" + abi_text(GR_ABI_MINOR) + ") loaded from " +
+                                       gr_test_module("demo")))
+        << r.output;
 }
 
 TEST(Cli, CheckNamesFileLineAndKeyOfAnError)

@@ -1,6 +1,8 @@
 /* test_loader.cpp - the module loader: version checks at load time, the
- * append-only ABI (a module built against ABI 1.0 still works), C and C++
- * modules, and modules served in process through libgrocket. */
+ * append-only ABI (a module built against ABI 1.0 still works, one built
+ * against a newer minor loads when its min_abi_minor allows), C and C++
+ * modules, the messages for a missing entry point, modules served in
+ * process through libgrocket, and the counters read by name. */
 #include <gtest/gtest.h>
 
 #include <string>
@@ -72,6 +74,37 @@ TEST(Loader, NewerAbiModuleIsRefusedNamingBothVersions)
     snprintf(ours, sizeof ours, "ABI %d.%d", GR_ABI_MAJOR, GR_ABI_MINOR);
     EXPECT_NE(std::string::npos, msg.find(theirs)) << msg;
     EXPECT_NE(std::string::npos, msg.find(ours)) << msg;
+    EXPECT_NE(std::string::npos, msg.find("without stating min_abi_minor")) << msg;
+    EXPECT_EQ(nullptr, h.handle);
+}
+
+/* Built against the next minor, needing one below ours: loads, the member
+ * it appends ignored. */
+TEST(Loader, NewerMinorStatingAnOlderMinimumLoads)
+{
+    gr_module_host_t h;
+    char err[512] = "";
+    ASSERT_EQ(GR_OK, gr_module_load(&h, fixture("gr_fixture_abi_next_ok").c_str(), err, sizeof err)) << err;
+    EXPECT_EQ(GR_ABI_MINOR + 1, GR_ABI_VERSION_MINOR(h.m.abi_version));
+    EXPECT_EQ((uint32_t)GR_ABI_MINOR - 1, h.m.min_abi_minor);
+    EXPECT_STREQ("0.7", h.m.version);
+    EXPECT_NE(nullptr, h.m.proc);
+    gr_module_unload(&h);
+}
+
+TEST(Loader, NewerMinorNeedingANewerAbiIsRefusedNamingBothVersions)
+{
+    gr_module_host_t h;
+    char err[512] = "";
+    std::string path = fixture("gr_fixture_abi_next_refused");
+    ASSERT_EQ(GR_EMODULE, gr_module_load(&h, path.c_str(), err, sizeof err));
+    char want[768];
+    snprintf(want, sizeof want,
+             "module %s: needs grocket ABI %d.%d or newer (min_abi_minor %d, built against ABI %d.%d), this grocket "
+             "provides ABI %d.%d",
+             path.c_str(), GR_ABI_MAJOR, GR_ABI_MINOR + 1, GR_ABI_MINOR + 1, GR_ABI_MAJOR, GR_ABI_MINOR + 1,
+             GR_ABI_MAJOR, GR_ABI_MINOR);
+    EXPECT_STREQ(want, err);
     EXPECT_EQ(nullptr, h.handle);
 }
 
@@ -85,7 +118,17 @@ TEST(Loader, MissingFileAndMissingSymbolAreExplained)
 
     std::string path = fixture("gr_fixture_nosym");
     EXPECT_EQ(GR_EMODULE, gr_module_load(&h, path.c_str(), err, sizeof err));
-    EXPECT_NE(nullptr, strstr(err, GR_MODULE_ENTRY_SYMBOL)) << err;
+    EXPECT_EQ("module " + path + ": no exported symbol gr_module_entry: not a grocket module, or the function is not "
+              "exported (mark it GR_MODULE_EXPORT: modules build with hidden visibility), or C++ defines it without "
+              "extern \"C\"",
+              std::string(err));
+
+    /* C++ without extern "C": the mangled name is found and named. */
+    path = fixture("gr_fixture_nosym_cxx");
+    EXPECT_EQ(GR_EMODULE, gr_module_load(&h, path.c_str(), err, sizeof err));
+    EXPECT_EQ("module " + path + ": no exported symbol gr_module_entry, but it exports _Z15gr_module_entryv, the C++ "
+              "name of gr_module_entry(): declare the function extern \"C\"",
+              std::string(err));
 }
 
 static long check_all(gr_conn_t *, const char *, size_t len) { return (long)len; }
@@ -119,6 +162,22 @@ TEST(Loader, AdoptChecksMajorSizeAndRequiredCallbacks)
     EXPECT_NE(nullptr, strstr(err, "proc")) << err;
 
     EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, nullptr, "inline", err, sizeof err));
+
+    /* A newer minor: refused unless it states a minimum we meet; then its
+     * struct must hold all of ours. */
+    gr_module_t next = m;
+    next.abi_version = GR_ABI_VERSION + 1;
+    EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, &next, "inline", err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "without stating min_abi_minor")) << err;
+    next.min_abi_minor = GR_ABI_MINOR;
+    EXPECT_EQ(GR_OK, gr_module_adopt(&h, &next, "inline", err, sizeof err)) << err;
+    next.min_abi_minor = GR_ABI_MINOR + 1;
+    EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, &next, "inline", err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "needs grocket ABI")) << err;
+    next.min_abi_minor = 1;
+    next.size = offsetof(gr_module_t, version);
+    EXPECT_EQ(GR_EMODULE, gr_module_adopt(&h, &next, "inline", err, sizeof err));
+    EXPECT_NE(nullptr, strstr(err, "expected at least")) << err;
 }
 
 /* Serve a module in process on an ephemeral port; returns the server. */
@@ -152,6 +211,38 @@ TEST(Loader, OldAbiModuleServesRequests)
     snprintf(expect, sizeof expect, "abi=%d.%d size=%zu known=%zu", GR_ABI_MAJOR, GR_ABI_MINOR, sizeof(gr_services_t),
              offsetof(gr_services_t, reply_alloc) /* the 1.0 table ends there */);
     EXPECT_EQ(expect, gr_test_roundtrip(port, "?size", strlen(expect)));
+    gr_server_destroy(s);
+}
+
+TEST(Loader, NewerMinorStatingAnOlderMinimumServesRequests)
+{
+    gr_server_t *s = serve(fixture("gr_fixture_abi_next_ok"));
+    ASSERT_NE(nullptr, s);
+    EXPECT_EQ("hello", gr_test_roundtrip(gr_server_listen_port(s, 0), "hello", 5));
+    gr_server_destroy(s);
+}
+
+/* Counters by name (ABI 1.6): one at a time and the whole list. */
+TEST(Loader, CountersReadByName)
+{
+    gr_server_t *s = serve(fixture("gr_fixture_c"));
+    ASSERT_NE(nullptr, s);
+    int port = gr_server_listen_port(s, 0);
+    EXPECT_EQ("hello", gr_test_roundtrip(port, "hello", 5));
+    /* This package is the second cut by tcp_in, on the second connection. */
+    EXPECT_EQ("2", gr_test_roundtrip(port, "?stat tcp_in packages", 1));
+    EXPECT_EQ("3", gr_test_roundtrip(port, "?stat tcp_accept accepted", 1));
+    EXPECT_EQ("0", gr_test_roundtrip(port, "?stat - lingered", 1));
+    std::string bad = "rc=" + std::to_string(GR_EINVAL);
+    EXPECT_EQ(bad, gr_test_roundtrip(port, "?stat tcp_in no_such_counter", bad.size()));
+    EXPECT_EQ(bad, gr_test_roundtrip(port, "?stat no_such_group packages", bad.size()));
+    EXPECT_EQ(bad, gr_test_roundtrip(port, "?stat - packages", bad.size()));
+    /* 5 server-wide counters, 6 groups of 26: at least, as counters only
+     * get added. */
+    std::string list = gr_test_roundtrip(port, "?stat_list", 128); /* answered, then closed */
+    EXPECT_EQ(0u, list.find("n=")) << list;
+    EXPECT_GE(atoi(list.c_str() + 2), 5 + 6 * 26) << list;
+    EXPECT_NE(std::string::npos, list.find(" uptime_ms tcp_in.packages=8")) << list;
     gr_server_destroy(s);
 }
 
