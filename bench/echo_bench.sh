@@ -27,6 +27,8 @@
 # both; enabled groups get thread_count 1), SERVER_CPU 0,
 # CLIENT_CPU 1, OTHERS_MAX 0.10, RETRIES 3, QUIET_WAIT 120,
 # WORK_DIR BUILD_DIR/echo_bench,
+# BASE_BUILD=DIR adds the server "base": grocketd inline (worker and tcp_out
+# off) from another build, measured in the same rounds for an A/B,
 # GROCKETD_EXTRA (empty): extra [server] lines for every grocketd mode, e.g.
 # GROCKETD_EXTRA="tcp.in.recv_buf.init = 65536".
 # PROTO=udp (what bench/udp_bench.sh sets) measures the same over UDP:
@@ -57,13 +59,14 @@ SERVER_CPU=${SERVER_CPU:-0}
 RETRIES=${RETRIES:-3}
 WORK_DIR=${WORK_DIR:-$BUILD_DIR/${BENCH_NAME%.sh}}
 GROCKETD_EXTRA=${GROCKETD_EXTRA:-}
+BASE_BUILD=${BASE_BUILD:+$(abs_build_dir "$BASE_BUILD")}
 
 GROCKETD=$BUILD_DIR/bin/grocketd
 CLIENT=$BUILD_DIR/bin/test_tcp_client
 MODULE=$BUILD_DIR/modules/libdemo.so
 REF=$WORK_DIR/$REF_NAME
 
-for f in "$GROCKETD" "$CLIENT" "$MODULE"; do
+for f in "$GROCKETD" "$CLIENT" "$MODULE" ${BASE_BUILD:+"$BASE_BUILD/bin/grocketd" "$BASE_BUILD/modules/libdemo.so"}; do
     [ -e "$f" ] || die "$f not found; build first: cmake --build $BUILD_DIR --target grocketd test_tcp_client demo"
 done
 [ -r "$REF_SRC" ] || die "$REF_SRC not found"
@@ -89,6 +92,12 @@ start_server() {
             grep -q 'in use' "$log" || break
             stop_server
         done
+    elif [ "$name" = base ]; then
+        local g=$GROCKETD m=$MODULE rc=0
+        GROCKETD=$BASE_BUILD/bin/grocketd MODULE=$BASE_BUILD/modules/libdemo.so
+        start_grocketd inline "$PROTO" "$log" || rc=1
+        GROCKETD=$g MODULE=$m
+        [ $rc = 0 ] && return 0
     else
         start_grocketd "$name" "$PROTO" "$log" && return 0
     fi
@@ -126,6 +135,7 @@ function label(s,   o) {
     if (s == "worker") return "grocketd, worker on, " o " off"
     if (s == "out") return "grocketd, worker off, " o " on"
     if (s == "worker+out") return "grocketd, worker on, " o " on"
+    if (s == "base") return "grocketd of BASE_BUILD, worker off, " o " off"
     return s
 }
 NR > 1 {
@@ -168,7 +178,7 @@ END {
 }' "$RAW"
 }
 
-servers="$REF_NAME $MODES"
+servers="$REF_NAME $MODES${BASE_BUILD:+ base}"
 
 # TABLE=FILE: only print the table of an earlier run's results.tsv
 if [ -n "${TABLE:-}" ]; then
