@@ -277,7 +277,7 @@ typedef struct gr_config_key_t {
     const char *def;     /* default, written as in the file; NULL: none (config_* return their def) */
     int64_t min;         /* INT, SIZE: least value; STRING: least length */
     int64_t max;         /* INT, SIZE: greatest value (min == max == 0: any); STRING: most characters (0: any) */
-    const char *help;    /* one line for people (grocketd -t); may be NULL */
+    const char *help;    /* one line for people (grocketd -t prints it); may be NULL */
     void *reserved[2];   /* NULL: room for later members without a new table type */
 } gr_config_key_t;
 

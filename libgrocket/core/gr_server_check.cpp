@@ -38,10 +38,16 @@ static void add_module(const gr_server_t *s, char *buf, size_t len, size_t *at)
         add(buf, len, at, "; it declares no configuration keys: its sections were not checked\n");
         return;
     }
-    add(buf, len, at, "; its sections checked against the %d key(s) it declares:", keys);
-    for (const gr_config_key_t *k = m->config_keys; k->name != NULL; k++)
-        add(buf, len, at, " [%s] %s", k->section, k->name);
-    add(buf, len, at, "\n");
+    add(buf, len, at, "; its sections were checked against the %d key(s) it declares:\n", keys);
+    static const char *const types[] = {"?", "integer", "boolean", "string", "size"};
+    for (const gr_config_key_t *k = m->config_keys; k->name != NULL; k++) {
+        add(buf, len, at, "  [%s] %s: %s", k->section, k->name, types[k->type]); /* types checked at create */
+        if (k->def != NULL)
+            add(buf, len, at, ", default '%s'", k->def);
+        if (k->help != NULL)
+            add(buf, len, at, " (%s)", k->help);
+        add(buf, len, at, "\n");
+    }
 }
 
 static void add_threads(const gr_server_t *s, char *buf, size_t len, size_t *at)

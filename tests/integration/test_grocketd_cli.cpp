@@ -95,7 +95,8 @@ TEST(Cli, CheckSaysWhatItLoadedAndWhatItDidNotCheck)
     EXPECT_TRUE(contains(r.output, "module: demo from " + gr_test_module("demo") + ", built for " +
                                        abi_text(GR_ABI_MINOR)))
         << r.output;
-    EXPECT_TRUE(contains(r.output, "declares: [demo] greeting [demo] debug")) << r.output;
+    EXPECT_TRUE(contains(r.output, "  [demo] greeting: string, default 'Hello, World!' (the text every HTTP")) << r.output;
+    EXPECT_TRUE(contains(r.output, "  [demo] debug: boolean, default 'true'")) << r.output;
     EXPECT_TRUE(contains(r.output, "not checked: that the listen ports are free")) << r.output;
     EXPECT_TRUE(contains(r.output, "the module's init")) << r.output;
 }

@@ -280,7 +280,9 @@ TEST(ModuleConfig, ServerCreateChecksAndReports)
     EXPECT_EQ((size_t)n, strlen(report));
     std::string r = report;
     EXPECT_NE(std::string::npos, r.find("module: shop version 9.9.1, in process, built for ABI ")) << r;
-    EXPECT_NE(std::string::npos, r.find("6 key(s) it declares: [shop] name [shop] open")) << r;
+    EXPECT_NE(std::string::npos, r.find("6 key(s) it declares:\n  [shop] name: string, default 'corner'\n"
+                                        "  [shop] open: boolean, default 'yes'\n")) << r;
+    EXPECT_NE(std::string::npos, r.find("  [shop] offset: integer\n")) << r;
     EXPECT_NE(std::string::npos, r.find("tcp.in 3,")) << r;
     EXPECT_NE(std::string::npos, r.find("not checked: that the listen ports are free")) << r;
     /* Truncated: still NUL-terminated, the full length returned. */
