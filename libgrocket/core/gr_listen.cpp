@@ -4,7 +4,6 @@
 #include "gr_listen.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "gr_config_value.h"

@@ -3,7 +3,8 @@
  * malformed tables are errors naming file, line and key; a module that
  * declares nothing gets a warning per section; config_int/str/bool give
  * declared defaults and log an undeclared key once; a server refuses such a
- * file at create; the -t report names the module and its version. */
+ * file at create and at a reload; the -t report names the module, its
+ * version and its keys. */
 #include <gtest/gtest.h>
 
 #include "gr_config.h"
@@ -289,5 +290,26 @@ TEST(ModuleConfig, ServerCreateChecksAndReports)
     char small[16];
     EXPECT_EQ(n, gr_server_check_report(s, small, sizeof small));
     EXPECT_EQ(15u, strlen(small));
+    gr_server_destroy(s);
+}
+
+/* A reload runs the same checks: a bad value in a declared section is
+ * refused with file, line and key, and nothing changes. */
+TEST(ModuleConfig, ReloadChecksTheDeclaredKeys)
+{
+    gr_module_t m = declaring();
+    gr_server_t *s = NULL;
+    char err[1024] = "";
+    const char *ini = "[server]\nlog.level = error\n[shop]\ntills = 4\n[listen]\n0 = tcp://127.0.0.1:0\n";
+    ASSERT_EQ(GR_OK, gr_server_create_from_string(&s, ini, "s.ini", &m, 0, nullptr, err, sizeof err)) << err;
+    char path[] = "/tmp/grocket-reload-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    const char *bad = "[server]\nlog.level = error\n[shop]\ntills = 4\ncolour = red\n[listen]\n0 = tcp://127.0.0.1:0\n";
+    ASSERT_EQ((ssize_t)strlen(bad), write(fd, bad, strlen(bad)));
+    close(fd);
+    EXPECT_EQ(GR_ECONFIG, gr_server_reload(s, path, err, sizeof err));
+    EXPECT_EQ(std::string(path) + ":5: colour: unknown key in [shop] (module shop does not declare it)", err);
+    unlink(path);
     gr_server_destroy(s);
 }
