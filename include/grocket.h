@@ -220,7 +220,10 @@ typedef struct gr_services_t {
 
     /* Configuration look-up by [section] and key; def when absent. A value
      * that does not parse as the asked type also yields def. Strings stay
-     * valid until the module's term returns. */
+     * valid until the module's term returns. A module that declares its
+     * keys (gr_module_t.config_keys, ABI 1.6) gets a declared key's
+     * default when the file leaves it out, and def with an error logged
+     * once for a key it did not declare. */
     int64_t (*config_int)(const char *section, const char *key, int64_t def);
     const char *(*config_str)(const char *section, const char *key, const char *def);
     int (*config_bool)(const char *section, const char *key, int def);
@@ -291,6 +294,29 @@ typedef struct gr_services_t {
     size_t (*stat_list)(gr_stat_t *out, size_t cap);
 } gr_services_t;
 
+/* Types of a key a module declares (gr_config_key_t.type, ABI 1.6). */
+#define GR_CONFIG_INT 1    /* decimal integer, optional sign: min..max */
+#define GR_CONFIG_BOOL 2   /* true/false, yes/no, on/off, 1/0, any case */
+#define GR_CONFIG_STRING 3 /* one line of text: min..max characters (max 0: no limit) */
+#define GR_CONFIG_SIZE 4   /* bytes: digits, optionally k, m or g (x 1024, 1024^2, 1024^3): min..max */
+
+/* One configuration key a module declares (gr_module_t.config_keys, ABI
+ * 1.6). When a module declares keys, the framework checks its sections
+ * at start, at grocketd -t and at a reload: a section or key it does not
+ * declare, or a value of the wrong type or range, is an error naming
+ * file, line and key; and config_int/str/bool of an undeclared key log an
+ * error once and return their def. A table ends with name == NULL. */
+typedef struct gr_config_key_t {
+    const char *section; /* the module's [section]; never "server" or "listen" */
+    const char *name;    /* the key; NULL ends the table */
+    int type;            /* GR_CONFIG_* */
+    const char *def;     /* default, written as in the file; NULL: none (config_* return their def) */
+    int64_t min;         /* INT, SIZE: least value; STRING: least length */
+    int64_t max;         /* INT, SIZE: greatest value (min == max == 0: any); STRING: most characters (0: any) */
+    const char *help;    /* one line for people (grocketd -t prints it); may be NULL */
+    void *reserved[2];   /* NULL: room for later members without a new table type */
+} gr_config_key_t;
+
 /* A module describes itself with this struct. Append-only: never reorder.
  * Every callback may be NULL except check and proc. */
 typedef struct gr_module_t {
@@ -349,6 +375,9 @@ typedef struct gr_module_t {
     uint32_t min_abi_minor;
     /* The module's own version, for logs ("1.2.3"); NULL: none. */
     const char *version;
+    /* The module's configuration keys (see gr_config_key_t); NULL: it
+     * declares none and its sections are not checked. */
+    const gr_config_key_t *config_keys; /* NULL-terminated by name == NULL */
 } gr_module_t;
 
 /* The one function a module exports (GR_MODULE_ENTRY_SYMBOL). */

@@ -162,6 +162,12 @@ GR_API int gr_server_listen_count(const gr_server_t *s);
 GR_API int gr_server_listen_port(const gr_server_t *s, int i);
 /* Text for an error code returned above. */
 GR_API const char *gr_server_strerror(int err);
+/* What creating s checked and what only a start can tell, as lines of
+ * text (grocketd -t prints them): the module loaded (name, version, path,
+ * ABI, its declared keys), the thread counts with what auto gave, the
+ * checks done and those left to a start (binding the ports, the module's
+ * init, ...). Returns the length of the whole text; buf gets what fits. */
+GR_API int gr_server_check_report(const gr_server_t *s, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include "gr_http.h"
 #include "gr_log.h"
 #include "gr_memory.h"
+#include "gr_module_config.h"
 #include "gr_udp.h"
 
 gr_server_t *gr_current_server = NULL;
@@ -55,8 +56,13 @@ static int server_setup(gr_server_t *s, const gr_module_t *module, int argc, cha
     s->info.argc = argc;
     s->info.argv = argv;
     if (module)
-        return gr_module_adopt(&s->module, module, "(in process)", err, errlen);
-    return gr_module_load(&s->module, s->settings.module, err, errlen);
+        rc = gr_module_adopt(&s->module, module, "(in process)", err, errlen);
+    else if ((rc = gr_settings_require_module(&s->settings, s->config, err, errlen)) == GR_OK)
+        rc = gr_module_load(&s->module, s->settings.module, err, errlen);
+    if (rc != GR_OK)
+        return rc;
+    /* The module's own sections, now that its declarations are known. */
+    return gr_module_config_check(s->config, &s->module.m, err, errlen);
 }
 
 int gr_server_create(gr_server_t **out, const char *config_path, int argc, char **argv, char *err, size_t errlen)

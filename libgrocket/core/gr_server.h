@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "gr_config.h"
+#include "gr_settings.h"
 #include "gr_http_parse.h"
 #include "gr_module_loader.h"
 #include "gr_thread_ctx.h"
@@ -85,7 +86,7 @@ int gr_server_create_with_config(struct gr_server_t **out, gr_config_t *cfg, con
  * them). Keys a reload may change are read through gr_settings_live. */
 const gr_settings_t *gr_server_settings(const struct gr_server_t *s);
 
-/* The settings as now: the reloadable keys (GR_RELOAD in gr_config.cpp)
+/* The settings as now: the reloadable keys (GR_RELOAD in gr_settings_keys.cpp)
  * with their latest values. One acquire load; read what you need from one
  * snapshot rather than calling this twice when two keys must agree. */
 static inline const gr_live_t *gr_server_live(const struct gr_server_t *s)

@@ -1,5 +1,5 @@
 /* gr_server_reload.cpp - re-read the configuration of a running server
- * (grocketd's SIGHUP): the keys marked GR_RELOAD in gr_config.cpp's table
+ * (grocketd's SIGHUP): the keys marked GR_RELOAD in gr_settings_keys.cpp's table
  * take their new values at once, every other change is logged as needing a
  * restart, and a file with an error changes nothing.
  *
@@ -12,6 +12,7 @@
 
 #include "gr_error.h"
 #include "gr_log.h"
+#include "gr_module_config.h"
 #include "gr_server.h"
 
 static void live_limits(gr_live_t *l)
@@ -128,6 +129,12 @@ int gr_server_reload(gr_server_t *s, const char *path, char *err, size_t errlen)
         goto out;
     }
     rc = gr_settings_from_config(next, cfg, err, errlen);
+    /* The same checks as a start: a module loaded from a file needs the
+     * key, and the module's sections must fit what it declares. */
+    if (rc == GR_OK && s->module.handle)
+        rc = gr_settings_require_module(next, cfg, err, errlen);
+    if (rc == GR_OK)
+        rc = gr_module_config_check(cfg, &s->module.m, err, errlen);
     if (rc != GR_OK)
         goto out;
     {

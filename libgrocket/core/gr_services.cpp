@@ -8,31 +8,35 @@
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
+#include "gr_module_config.h"
 #include "gr_server.h"
 #include "gr_stats.h"
 
+/* The running server's configuration and module; NULL outside one (the
+ * look-ups then give def). */
 static const gr_config_t *config(void)
 {
     return gr_current_server ? gr_current_server->config : NULL;
 }
 
+static const gr_module_t *module(void)
+{
+    return gr_current_server ? &gr_current_server->module.m : NULL;
+}
+
 static int64_t svc_config_int(const char *section, const char *key, int64_t def)
 {
-    const gr_config_t *c = config();
-    return c ? gr_config_get_int(c, section, key, def) : def;
+    return gr_module_config_int(config(), module(), section, key, def);
 }
 
 static const char *svc_config_str(const char *section, const char *key, const char *def)
 {
-    const gr_config_t *c = config();
-    const char *v = c ? gr_config_get(c, section, key) : NULL;
-    return v ? v : def;
+    return gr_module_config_str(config(), module(), section, key, def);
 }
 
 static int svc_config_bool(const char *section, const char *key, int def)
 {
-    const gr_config_t *c = config();
-    return c ? gr_config_get_bool(c, section, key, def) : def;
+    return gr_module_config_bool(config(), module(), section, key, def);
 }
 
 static void svc_log(int level, const char *fmt, ...)

@@ -4,17 +4,33 @@
  *  - HTTP (http:// listens): any path answers "Hello, World!"; the path
  *    /debug/request reports the request as parsed (method, path, query,
  *    headers, form fields, body length), so tests can see the parsing, and
- *    /debug/stats the server's counters as JSON (services->stats). */
+ *    /debug/stats the server's counters as JSON (services->stats).
+ *  - [demo] (declared below, so grocketd checks it): greeting, the text
+ *    of the HTTP answer; debug = false turns the /debug/ paths off. */
 #include <stdio.h>
 #include <string.h>
 
 #include "grocket.h"
 
 static const gr_services_t *gr;
+static const char *greeting; /* [demo] greeting */
+static int debug_paths;      /* [demo] debug */
+
+/* The keys of [demo]: grocketd refuses a file with another key there or a
+ * bad value, naming file, line and key. */
+static const gr_config_key_t demo_keys[] = {
+    {.section = "demo", .name = "greeting", .type = GR_CONFIG_STRING, .def = "Hello, World!", .max = 1024,
+     .help = "the text every HTTP path but /debug/ answers"},
+    {.section = "demo", .name = "debug", .type = GR_CONFIG_BOOL, .def = "true",
+     .help = "serve /debug/request and /debug/stats"},
+    {.name = NULL},
+};
 
 static int demo_init(const gr_services_t *services)
 {
     gr = services;
+    greeting = gr->config_str("demo", "greeting", "Hello, World!");
+    debug_paths = gr->config_bool("demo", "debug", 1);
     return 0;
 }
 
@@ -116,12 +132,12 @@ static int path_is(const gr_http_request_t *req, const char *path)
 
 static int demo_proc_http(gr_conn_t *conn, const gr_http_request_t *req)
 {
-    if (path_is(req, "/debug/request"))
+    if (debug_paths && path_is(req, "/debug/request"))
         report_request(conn, req);
-    else if (path_is(req, "/debug/stats"))
+    else if (debug_paths && path_is(req, "/debug/stats"))
         report_stats(conn);
     else
-        gr->http_reply_text(conn, 200, "Hello, World!");
+        gr->http_reply_text(conn, 200, greeting);
     return GR_PROC_OK;
 }
 
@@ -135,6 +151,7 @@ GR_MODULE_EXPORT const gr_module_t *gr_module_entry(void)
         .proc_http = demo_proc_http,
         GR_MODULE_MIN_ABI(4), /* proc_http and http_* (1.2), stats (1.4) */
         .version = "1.0.0",
+        .config_keys = demo_keys,
     };
     return &module;
 }

@@ -169,7 +169,7 @@ TEST(DemoServer, BadOptionNamesTheKey)
 {
     gr_test_run_t r = gr_test_run({gr_test_bin("demo_server"), "-n", "0"}, 30);
     EXPECT_EQ(r.status, 1) << r.output;
-    EXPECT_NE(r.output.find("demo_server:1: tcp.in.thread_count: invalid value '0' (expected an integer 1..256)"),
+    EXPECT_NE(r.output.find("demo_server:1: tcp.in.thread_count: invalid value '0' (expected an integer 1..256 or auto)"),
               std::string::npos)
         << r.output;
     r = gr_test_run({gr_test_bin("demo_server"), "-p", "http"}, 30);

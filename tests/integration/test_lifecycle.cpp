@@ -336,7 +336,9 @@ const char kSighupBase[] = "http.max_body_size = 1000\n";
  * needs a restart (and a changed module section). */
 TEST(Signals, SighupAppliesReloadableKeys)
 {
-    GrocketdProcess srv(gr_test_fixture(kLife), std::string(kSighupBase) + "log.level = info\n", "[fixture]\nx = 1\n");
+    /* tcp.in written: its default, auto, may already be 2 on this machine. */
+    GrocketdProcess srv(gr_test_fixture(kLife), std::string(kSighupBase) + "log.level = info\ntcp.in.thread_count = 1\n",
+                        "[fixture]\nx = 1\n");
     ASSERT_TRUE(srv.start()) << srv.log();
     LineConn c(srv.port());
     ASSERT_EQ("ok\n", c.ask("debug mark-1\n"));

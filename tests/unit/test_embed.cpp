@@ -167,7 +167,7 @@ TEST(EmbedConfig, ErrorNamesTheKeyAndTheCall)
 {
     Config cfg(nullptr); /* default name */
     EXPECT_EQ(cfg.set("server", "tcp.in.thread_count", "0"),
-              "embedded:1: tcp.in.thread_count: invalid value '0' (expected an integer 1..256)");
+              "embedded:1: tcp.in.thread_count: invalid value '0' (expected an integer 1..256 or auto)");
     EXPECT_EQ(cfg.set("server", "worker.disabled", "false"), "");
     EXPECT_EQ(cfg.set("server", "no.such.key", "1"), "embedded:3: no.such.key: unknown key in [server]");
     EXPECT_EQ(cfg.set("", "daemon", "true"), "embedded:4: daemon: key outside any section");
