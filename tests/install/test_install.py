@@ -9,11 +9,15 @@ given, and nothing else:
     passes `grocketd -t`, the systemd unit and the logrotate snippet carry
     the installed paths.
  2. pkg-config: `grocket.pc` gives the flags an embedder (upcase_embedded.c)
-    builds and runs with.
+    builds and runs with; and the recipe of docs/embedding.md, run as
+    written there (its prefix replaced by TMP/prefix), builds the docs'
+    example server, which serves an echo and stops with exit 0 on SIGTERM.
  3. A fresh CMake build of examples/out_of_tree_module with only
     CMAKE_PREFIX_PATH=TMP/prefix (find_package(grocket CONFIG)): the module
     through grocket_add_module, and an embedder against grocket::grocket
-    and grocket::grocket_static, which run and check themselves.
+    and grocket::grocket_static, which run and check themselves; the
+    package's GROCKET_CONFIG_FILE and GROCKET_MODULE_DIR name the installed
+    files.
  4. The installed grocketd (a configuration written here, port 0) loads
     that module; TCP and HTTP are answered by it; SIGTERM stops it with
     exit 0.
@@ -117,6 +121,78 @@ def check_pkg_config(a, prefix, work):
     expect("upcase_embedded: ok" in out, out)
 
 
+def docs_block(text, heading, fence):
+    """The first fenced block (```fence) after the line `heading`."""
+    m = re.search(r"^%s.*?^```%s\n(.*?)^```" % (re.escape(heading), re.escape(fence)), text, re.M | re.S)
+    expect(m, "docs/embedding.md: no ```%s block after '%s'" % (fence, heading))
+    return m.group(1)
+
+
+def wait_for_log(proc, log_path, what, timeout):
+    """Wait until the log holds what (a regex); return the match."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = re.search(what, read(log_path))
+        if m:
+            return m
+        expect(proc.poll() is None, "exited at start (%s):\n%s" % (proc.returncode, read(log_path)))
+        time.sleep(0.05)
+    raise Failure("no '%s' in %d s:\n%s" % (what, timeout, read(log_path)))
+
+
+def check_docs_example(a, prefix, work):
+    """docs/embedding.md: its server, built with its pkg-config recipe
+    against the private prefix, echoes and stops gracefully on SIGTERM."""
+    doc = read(os.path.join(a.source, "docs/embedding.md"))
+    src = docs_block(doc, "## A server in one screen", "c")
+    expect("tcp://127.0.0.1:7000" in src, "the example no longer listens on tcp://127.0.0.1:7000")
+    ex = os.path.join(work, "docs-example")
+    os.makedirs(ex)
+    with open(os.path.join(ex, "main.c"), "w") as f:
+        f.write(src.replace("tcp://127.0.0.1:7000", "tcp://127.0.0.1:0"))  # any free port
+
+    # The recipe: its `export` and `cc` lines, with the docs' prefix replaced
+    # by ours (and the sanitizer flags the installed library needs).
+    recipe = docs_block(doc, "**pkg-config.**", "")
+    m = re.search(r"--prefix (\S+)", recipe)
+    expect(m, "the pkg-config recipe installs to no --prefix")
+    lines = [l.replace(m.group(1) + "/lib/", "%s/%s/" % (prefix, a.libdir)).replace(m.group(1), prefix)
+             for l in recipe.splitlines() if l.startswith("export ") or l.startswith("cc ")]
+    expect(len(lines) == 2, "the pkg-config recipe has no `export` and `cc` line: %r" % recipe)
+    lines[1] = " ".join([shlex.quote(a.cc)] + san_flags(a)) + lines[1][2:]
+    run(["sh", "-ec", "\n".join(lines)], 120, cwd=ex)
+    exe = os.path.join(ex, "myserver")
+    expect(os.path.exists(exe), "the recipe built no ./myserver")
+
+    log_path = os.path.join(ex, "myserver.log")
+    log = open(log_path, "w")
+    env = dict(os.environ)
+    env.pop("LD_LIBRARY_PATH", None)  # the run path alone must find libgrocket
+    proc = subprocess.Popen([exe], stdout=log, stderr=subprocess.STDOUT, cwd=ex, env=env)
+    try:
+        port = int(wait_for_log(proc, log_path, r"listening on tcp://127\.0\.0\.1:(\d+)", 30).group(1))
+        wait_for_log(proc, log_path, r"grocket running", 30)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"hello from the docs")
+            got = recv_exactly(s, 19)
+            expect(got == b"hello from the docs", "the docs' example echoed %r" % got)
+            # An idle connection is open while it stops: the graceful stop
+            # closes it and exits.
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                raise Failure("the docs' example did not stop within 30 s of SIGTERM:\n" + read(log_path))
+            expect(s.recv(1) == b"", "the idle connection was not closed at the stop")
+        expect(rc == 0, "the docs' example exited %d on SIGTERM:\n%s" % (rc, read(log_path)))
+        expect("totals:" in read(log_path), "the docs' example logged no totals:\n" + read(log_path))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 def build_out_of_tree(a, prefix, work):
     build = os.path.join(work, "oot-build")
     flags = " ".join(san_flags(a))
@@ -127,7 +203,14 @@ def build_out_of_tree(a, prefix, work):
     if flags:
         cmd += ["-DCMAKE_C_FLAGS=" + flags, "-DCMAKE_CXX_FLAGS=" + flags,
                 "-DCMAKE_EXE_LINKER_FLAGS=" + flags, "-DCMAKE_MODULE_LINKER_FLAGS=" + flags]
-    run(cmd, 180)
+    out = run(cmd, 180)
+    # The package's variables name what was installed (the example prints them).
+    m = re.search(r"^-- grocket [\d.]+: modules in (.*), configuration (.*)$", out, re.M)
+    expect(m, "examples/out_of_tree_module printed no grocket variables:\n" + out)
+    for got, want in [(m.group(1), os.path.join(prefix, a.libdir, "grocket/modules")),
+                      (m.group(2), os.path.join(prefix, "etc/grocket/grocketd.ini"))]:
+        expect(os.path.exists(got) and os.path.realpath(got) == os.path.realpath(want),
+               "grocket package variable is %s, expected %s" % (got, want))
     cache = read(os.path.join(build, "CMakeCache.txt"))
     m = re.search(r"^grocket_DIR:PATH=(.*)$", cache, re.M)
     expect(m and os.path.realpath(m.group(1)).startswith(os.path.realpath(prefix)),
@@ -218,6 +301,7 @@ def main():
     try:
         check_install(a, prefix)
         check_pkg_config(a, prefix, work)
+        check_docs_example(a, prefix, work)
         module = build_out_of_tree(a, prefix, work)
         serve_module(prefix, module, work)
     except Failure as e:
