@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The platform seam holds before anything is built (no OS header above it).
+scripts/check_seam.sh
 
 configs=${GR_TEST_CONFIGS:-release asan tsan poll soak fuzz}
 jobs=$(nproc)
