@@ -1,26 +1,18 @@
-/* grocketd.cpp - the daemon: command line, configuration check, daemonize,
- * signals. Everything else is libgrocket (libgrocket.h).
+/* grocketd.cpp - the daemon: command line, configuration check, detaching,
+ * control signals. Everything else is libgrocket, through libgrocket.h
+ * alone; what differs per system is behind gr_daemon.h.
  *
- * Signals, all taken by the main thread with sigwait (every other thread
- * has them blocked):
+ * Control events, all taken by the main thread (every other thread has
+ * them blocked):
  *   SIGTERM, SIGINT  graceful stop (stop.grace_period); a second one during
  *                    it stops at once
  *   SIGHUP           re-read the configuration (gr_server_reload)
  *   SIGUSR1          reopen log.file (logrotate) */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "gr_config.h"
-#include "gr_error.h"
-#include "gr_log.h"
-#include "gr_server.h"
+#include "gr_daemon.h"
 #include "libgrocket.h"
 
 #ifndef GR_DEFAULT_CONFIG
@@ -29,6 +21,10 @@
 #ifndef GR_VERSION
 #define GR_VERSION "0.0.0"
 #endif
+
+#define LOG_INFO(...) gr_server_log(GR_LOG_INFO, __VA_ARGS__)
+#define LOG_WARN(...) gr_server_log(GR_LOG_WARN, __VA_ARGS__)
+#define LOG_ERROR(...) gr_server_log(GR_LOG_ERROR, __VA_ARGS__)
 
 static void usage(FILE *f)
 {
@@ -44,137 +40,116 @@ static void usage(FILE *f)
             GR_DEFAULT_CONFIG);
 }
 
-/* Fork into the background. The parent stays until the child reports that
- * the server started (one byte through a pipe), so its exit code tells. */
-static int daemonize(int *report_fd)
+/* A [server] key's value as the server runs it (gr_server_setting). */
+static void setting(const gr_server_t *server, const char *key, char *buf, size_t len)
 {
-    int p[2];
-    if (pipe(p) != 0) {
-        fprintf(stderr, "grocketd: pipe: %s\n", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "grocketd: fork: %s\n", strerror(errno));
-        return -1;
-    }
-    if (pid > 0) {
-        close(p[1]);
-        char ok = 0;
-        ssize_t n;
-        do
-            n = read(p[0], &ok, 1);
-        while (n < 0 && errno == EINTR);
-        _exit(n == 1 && ok == 1 ? 0 : 1);
-    }
-    close(p[0]);
-    setsid();
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        dup2(devnull, STDOUT_FILENO);
-        /* stderr stays until start-up is over, so errors still show. */
-        if (devnull > STDERR_FILENO)
-            close(devnull);
-    }
-    *report_fd = p[1];
-    return 0;
+    if (gr_server_setting(server, key, buf, len) != GR_OK)
+        buf[0] = '\0';
 }
 
-static int write_pid_file(const char *path)
+static int setting_int(const gr_server_t *server, const char *key)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        GR_ERROR("pid file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    fprintf(f, "%ld\n", (long)getpid());
-    fclose(f);
-    return 0;
+    char v[32];
+    setting(server, key, v, sizeof v);
+    return strcmp(v, "true") == 0 ? 1 : atoi(v);
 }
 
-static int64_t now_ms(void)
+static void on_reload(gr_server_t *server, const char *config_path, const char *what)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void on_reload(gr_server_t *server, const char *config_path)
-{
-    char err[GR_CONFIG_ERR_LEN + 1024];
-    GR_INFO("signal %d (%s): re-reading %s", SIGHUP, strsignal(SIGHUP), config_path);
+    char err[GR_SERVER_ERR_LEN];
+    LOG_INFO("%s: re-reading %s", what, config_path);
     if (gr_server_reload(server, config_path, err, sizeof err) != GR_OK)
-        GR_ERROR("reload: %s; keeping the running configuration", err);
+        LOG_ERROR("reload: %s; keeping the running configuration", err);
 }
 
 /* The graceful part of a stop: wait for busy connections up to the grace
  * period, taking a second stop signal as "now". The hard stop follows. */
-static void drain(gr_server_t *server, const sigset_t *signals)
+static void drain(gr_server_t *server)
 {
-    int grace_s = gr_settings_live(server)->stop_grace_period;
+    int grace_s = setting_int(server, "stop.grace_period");
     if (grace_s == 0)
         return;
     gr_server_drain(server);
-    GR_INFO("stopping gracefully: up to %d s for busy connections (signal again to stop at once)", grace_s);
-    int64_t end = now_ms() + (int64_t)grace_s * 1000;
+    LOG_INFO("stopping gracefully: up to %d s for busy connections (signal again to stop at once)", grace_s);
+    int64_t end = gr_daemon_clock_ms() + (int64_t)grace_s * 1000;
     for (;;) {
         int left = gr_server_drain_left(server);
         if (left == 0) {
-            GR_INFO("every connection finished");
+            LOG_INFO("every connection finished");
             return;
         }
-        if (now_ms() >= end) {
-            GR_WARN("grace period of %d s over: closing %d busy connection(s)", grace_s, left);
+        if (gr_daemon_clock_ms() >= end) {
+            LOG_WARN("grace period of %d s over: closing %d busy connection(s)", grace_s, left);
             return;
         }
-        struct timespec step = {0, 10 * 1000 * 1000};
-        int sig = sigtimedwait(signals, NULL, &step);
-        if (sig == SIGTERM || sig == SIGINT) {
-            GR_WARN("signal %d (%s) again: stopping at once, closing %d connection(s)", sig, strsignal(sig), left);
+        char what[64];
+        gr_ctl_t ctl = gr_ctl_wait(10, what, sizeof what);
+        if (ctl == GR_CTL_STOP) {
+            LOG_WARN("%s again: stopping at once, closing %d connection(s)", what, left);
             return;
         }
-        if (sig == SIGUSR1)
+        if (ctl == GR_CTL_REOPEN_LOG)
             gr_server_reopen_log(server);
-        else if (sig == SIGHUP)
-            GR_INFO("signal %d (%s) while stopping: ignored", sig, strsignal(sig));
+        else if (ctl == GR_CTL_RELOAD)
+            LOG_INFO("%s while stopping: ignored", what);
     }
+}
+
+/* -c FILE (or -cFILE), -t, -v, -h; flags may be grouped (-tc FILE), as
+ * getopt takes them. 0 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, const char **config_path, int *check_only)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            fprintf(stderr, "grocketd: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+        for (const char *f = a + 1; *f; f++) {
+            switch (*f) {
+            case 'c':
+                if (f[1]) {
+                    *config_path = f + 1;
+                } else if (i + 1 < argc) {
+                    *config_path = argv[++i];
+                } else {
+                    fprintf(stderr, "grocketd: option requires an argument -- 'c'\n");
+                    usage(stderr);
+                    return 2;
+                }
+                goto next_arg; /* the rest of this argument was the file */
+            case 't': *check_only = 1; break;
+            case 'v':
+                printf("grocketd %s, module ABI %d.%d\n", GR_VERSION, GR_ABI_MAJOR, GR_ABI_MINOR);
+                return -1;
+            case 'h': usage(stdout); return -1;
+            default:
+                fprintf(stderr, "grocketd: invalid option -- '%c'\n", *f);
+                usage(stderr);
+                return 2;
+            }
+        }
+    next_arg:;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     const char *config_path = GR_DEFAULT_CONFIG;
-    int check_only = 0, opt;
-    while ((opt = getopt(argc, argv, "c:tvh")) != -1) {
-        switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 't': check_only = 1; break;
-        case 'v':
-            printf("grocketd %s, module ABI %d.%d\n", GR_VERSION, GR_ABI_MAJOR, GR_ABI_MINOR);
-            return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "grocketd: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
+    int check_only = 0;
+    int rc = parse_args(argc, argv, &config_path, &check_only);
+    if (rc)
+        return rc < 0 ? 0 : rc;
 
-    /* Signals are taken synchronously by the main thread (sigwait); every
-     * thread started from here on inherits the blocked mask. */
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGHUP);
-    sigaddset(&signals, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    /* Control events are taken synchronously by this thread; every thread
+     * started from here on has them blocked. */
+    gr_ctl_block();
 
-    char err[GR_CONFIG_ERR_LEN + 1024];
+    char err[GR_SERVER_ERR_LEN];
     gr_server_t *server = NULL;
-    int rc = gr_server_create(&server, config_path, argc, argv, err, sizeof err);
+    rc = gr_server_create(&server, config_path, argc, argv, err, sizeof err);
     if (rc != GR_OK) {
         fprintf(stderr, "grocketd: %s\n", err);
         return 1;
@@ -189,56 +164,53 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    /* The daemon's own settings (log file, daemon, pid file), validated by
-     * gr_server_create. */
-    const gr_settings_t st = *gr_server_settings(server);
+    /* grocketd's own keys, validated by gr_server_create. */
+    char log_file[4096], pid_file[4096];
+    setting(server, "log.file", log_file, sizeof log_file);
+    setting(server, "pid_file", pid_file, sizeof pid_file);
+    int daemon = setting_int(server, "daemon");
 
-    if (st.log_file[0] && (rc = gr_log_open(st.log_file)) != 0) {
-        fprintf(stderr, "grocketd: log.file %s: %s\n", st.log_file, strerror(-rc));
+    if (log_file[0] && (rc = gr_server_log_open(log_file)) != 0) {
+        fprintf(stderr, "grocketd: log.file %s: %s\n", log_file, gr_server_strerror(rc));
         return 1;
     }
-    int report_fd = -1;
-    if (st.daemon && daemonize(&report_fd) != 0)
+    if (daemon && gr_daemon_detach() != 0)
         return 1;
 
     rc = gr_server_start(server, err, sizeof err);
     if (rc != GR_OK) {
-        GR_ERROR("%s", err);
+        LOG_ERROR("%s", err);
         gr_server_destroy(server);
-        return 1;
+        return 1; /* a detached start tells its starter by exiting */
     }
     int have_pid_file = 0;
-    if (st.daemon) {
-        have_pid_file = st.pid_file[0] && write_pid_file(st.pid_file) == 0;
-        char ok = 1;
-        if (write(report_fd, &ok, 1) != 1)
-            GR_WARN("cannot report start-up to the parent: %s", strerror(errno));
-        close(report_fd);
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0) {
-            dup2(devnull, STDERR_FILENO);
-            close(devnull);
+    if (daemon) {
+        if (pid_file[0]) {
+            int prc = gr_pid_file_write(pid_file);
+            if (prc != 0)
+                LOG_ERROR("pid file %s: %s", pid_file, gr_server_strerror(prc));
+            have_pid_file = prc == 0;
         }
+        gr_daemon_ready(1);
     }
 
     for (;;) {
-        int sig = 0;
-        if (sigwait(&signals, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            on_reload(server, config_path);
-        } else if (sig == SIGUSR1) {
+        char what[64];
+        gr_ctl_t ctl = gr_ctl_wait(-1, what, sizeof what);
+        if (ctl == GR_CTL_RELOAD) {
+            on_reload(server, config_path, what);
+        } else if (ctl == GR_CTL_REOPEN_LOG) {
             gr_server_reopen_log(server);
-        } else {
-            GR_INFO("signal %d (%s): stopping", sig, strsignal(sig));
+        } else if (ctl == GR_CTL_STOP) {
+            LOG_INFO("%s: stopping", what);
             break;
         }
     }
-    drain(server, &signals);
+    drain(server);
     gr_server_destroy(server);
     if (have_pid_file)
-        unlink(st.pid_file);
-    GR_INFO("stopped");
-    gr_log_close();
+        gr_pid_file_remove(pid_file);
+    LOG_INFO("stopped");
+    gr_server_log_close();
     return 0;
 }

@@ -169,6 +169,22 @@ GR_API const char *gr_server_strerror(int err);
  * init, ...). Returns the length of the whole text; buf gets what fits. */
 GR_API int gr_server_check_report(const gr_server_t *s, char *buf, size_t len);
 
+/* ---- for a program hosting the library (grocketd uses nothing else) ---- */
+
+/* The value of the [server] key named key as s runs it now (a reload's
+ * latest for the reloadable keys), as text: integers in decimal, booleans
+ * "true" or "false", a level by name, paths resolved against the file's
+ * directory. grocketd reads its own keys (daemon, pid_file, log.file,
+ * stop.grace_period) this way. GR_OK, or GR_EINVAL for an unknown key. */
+GR_API int gr_server_setting(const gr_server_t *s, const char *key, char *buf, size_t len);
+/* The process's log, shared by everything libgrocket does (log.level
+ * filters it): send it to the file at path (appended; NULL or "": back to
+ * standard error), 0 or a negative errno with the old one kept; close it;
+ * write one line at level (GR_LOG_*). */
+GR_API int gr_server_log_open(const char *path);
+GR_API void gr_server_log_close(void);
+GR_API void gr_server_log(int level, const char *fmt, ...) GR_PRINTF_FORMAT(2, 3);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,8 @@
 # own headers (libgrocket/platform/*.h) include none either. Allowed: the C
 # and C++ standard headers and the declared dependencies' headers
 # (http_parser.h, ini.h). Quoted includes outside platform/ must not name a
-# system-specific platform header (those in platform/<system>/).
+# system-specific platform header (those in platform/<system>/). grocketd/
+# includes libgrocket.h and its own gr_daemon.h, nothing internal.
 # Exits 1 and names file, line and header on a breach.
 set -euo pipefail
 cd "$(dirname "$0")/../libgrocket"
@@ -38,8 +39,23 @@ for f in "${files[@]}"; do
         fi
     done
 done
+# grocketd is a thin program on the public API: libgrocket.h, its own
+# system seam gr_daemon.h, and standard headers; only its per-system files
+# (gr_daemon_<system>.cpp) include the system's headers.
+for f in ../grocketd/*.cpp ../grocketd/*.h; do
+    [[ $f == ../grocketd/gr_daemon_*.cpp ]] && continue
+    while IFS=: read -r line text; do
+        h=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"].*/\1/' <<<"$text")
+        [[ $h == libgrocket.h || $h == grocket.h || $h == gr_daemon.h ]] && continue
+        [[ $h != */* && $h != *.* ]] && continue
+        [[ $allowed == *" $h "* ]] && continue
+        echo "grocketd/${f##*/}:$line: includes $h: grocketd uses libgrocket.h and gr_daemon.h alone" >&2
+        bad=1
+    done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f" || true)
+done
+
 if [[ $bad != 0 ]]; then
     echo "check_seam: the platform seam is breached (see above)" >&2
     exit 1
 fi
-echo "check_seam: ${#files[@]} files above the platform seam include no operating-system header"
+echo "check_seam: ${#files[@]} files above the platform seam include no operating-system header; grocketd uses libgrocket.h alone"

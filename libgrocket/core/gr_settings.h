@@ -90,6 +90,8 @@ int gr_settings_key_reloadable_by_name(const char *key);
 int gr_settings_key_differs(int i, const gr_settings_t *a, const gr_settings_t *b);
 /* Key i's value in s as text, for messages. */
 void gr_settings_key_format(int i, const gr_settings_t *s, char *buf, size_t len);
+/* The same as a bare value (a path unquoted), as a host program reads it. */
+void gr_settings_key_value(int i, const gr_settings_t *s, char *buf, size_t len);
 /* Copy key i's value from src into dst. */
 void gr_settings_key_copy(int i, gr_settings_t *dst, const gr_settings_t *src);
 

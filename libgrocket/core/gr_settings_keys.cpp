@@ -263,7 +263,12 @@ int gr_settings_key_differs(int i, const gr_settings_t *a, const gr_settings_t *
     return memcmp(fa, fb, key_size(k)) != 0;
 }
 
-void gr_settings_key_format(int i, const gr_settings_t *s, char *buf, size_t len)
+static void key_text(int i, const gr_settings_t *s, char *buf, size_t len, bool quote_paths);
+
+void gr_settings_key_format(int i, const gr_settings_t *s, char *buf, size_t len) { key_text(i, s, buf, len, true); }
+void gr_settings_key_value(int i, const gr_settings_t *s, char *buf, size_t len) { key_text(i, s, buf, len, false); }
+
+static void key_text(int i, const gr_settings_t *s, char *buf, size_t len, bool quote_paths)
 {
     const gr_cfg_key_t *k = &gr_server_keys[i];
     const char *field = (const char *)s + k->offset;
@@ -278,7 +283,7 @@ void gr_settings_key_format(int i, const gr_settings_t *s, char *buf, size_t len
         snprintf(buf, len, "%s", v >= 0 && v <= 3 ? names[v] : "?");
         break;
     }
-    case GR_KEY_PATH: snprintf(buf, len, "'%s'", field); break;
+    case GR_KEY_PATH: snprintf(buf, len, quote_paths ? "'%s'" : "%s", field); break;
     default: abort();
     }
 }

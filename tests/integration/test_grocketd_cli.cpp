@@ -55,6 +55,28 @@ TEST(Cli, BadOptionIsAUsageError)
     EXPECT_TRUE(contains(r.output, "usage: grocketd")) << r.output;
 }
 
+/* The forms getopt takes: -c FILE, -cFILE, grouped flags (-tc FILE). */
+TEST(Cli, OptionForms)
+{
+    std::string dir = temp_dir();
+    std::string ini = write_ini(dir, "[server]\nmodule = " + gr_test_module("demo") + "\n[listen]\n0 = tcp://127.0.0.1:0\n");
+    for (std::vector<std::string> args : {std::vector<std::string>{"-t", "-c", ini}, {"-t", "-c" + ini}, {"-tc", ini}}) {
+        args.insert(args.begin(), gr_test_bin("grocketd"));
+        gr_test_run_t r = gr_test_run(args, 10);
+        EXPECT_EQ(0, r.status) << args[1] << " " << r.output;
+        EXPECT_TRUE(contains(r.output, "configuration " + ini + " is good")) << args[1] << " " << r.output;
+    }
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-t", "-c"}, 10);
+    EXPECT_EQ(2, r.status);
+    EXPECT_TRUE(contains(r.output, "requires an argument -- 'c'")) << r.output;
+    r = gr_test_run({gr_test_bin("grocketd"), "-t", ini}, 10);
+    EXPECT_EQ(2, r.status);
+    EXPECT_TRUE(contains(r.output, "unexpected argument '" + ini + "'")) << r.output;
+    r = gr_test_run({gr_test_bin("grocketd"), "-h"}, 10);
+    EXPECT_EQ(0, r.status);
+    EXPECT_TRUE(contains(r.output, "usage: grocketd")) << r.output;
+}
+
 TEST(Cli, CheckAcceptsAGoodConfiguration)
 {
     std::string dir = temp_dir();
