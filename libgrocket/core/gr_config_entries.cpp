@@ -1,6 +1,7 @@
 /* gr_config_entries.cpp - the table of entries a configuration is made of:
  * one (section, key, value, line) per line read or per set call, in file
  * order, and the look-ups over it. */
+#include "gr_array.h"
 #include "gr_config.h"
 
 #include <stdarg.h>
@@ -81,14 +82,8 @@ static int entry_fill(gr_config_entry_t *e, const char *section, const char *key
 
 int gr_config_add(gr_config_t *cfg, const char *section, const char *key, const char *value, int line)
 {
-    if (cfg->count == cfg->cap) {
-        int cap = cfg->cap ? cfg->cap * 2 : 32;
-        gr_config_entry_t *e = (gr_config_entry_t *)realloc(cfg->entries, (size_t)cap * sizeof(*e));
-        if (e == NULL)
-            return GR_ENOMEM;
-        cfg->entries = e;
-        cfg->cap = cap;
-    }
+    if (!gr_array_reserve(&cfg->entries, &cfg->cap, (size_t)cfg->count + 1, 32))
+        return GR_ENOMEM;
     int rc = entry_fill(&cfg->entries[cfg->count], section, key, value, line);
     if (rc == 0)
         cfg->count++;

@@ -9,6 +9,7 @@
  * blanks around header names ("Content-Length : 5" still sets the length)
  * and HTTP/0.9. A front proxy may read such bytes differently, which is how
  * requests get smuggled, so we refuse all of them with 400. */
+#include "gr_array.h"
 #include "gr_http_parse.h"
 
 #include <stddef.h>
@@ -161,17 +162,9 @@ static int gr_grow_headers(gr_http_parser_t *hp)
     gr_http_msg_t *m = &hp->msg;
     if (m->header_cap > UINT32_MAX / 2)
         return -1;
-    uint32_t cap = m->header_cap != 0 ? m->header_cap * 2 : GR_HTTP_FIRST_HEADERS;
-    gr_http_span_t *n = (gr_http_span_t *)realloc(m->names, cap * sizeof(*n));
-    if (n == NULL)
-        return -1;
-    m->names = n;
-    gr_http_span_t *v = (gr_http_span_t *)realloc(m->values, cap * sizeof(*v));
-    if (v == NULL)
-        return -1; /* names is merely larger than header_cap says: harmless */
-    m->values = v;
-    m->header_cap = cap;
-    return 0;
+    return gr_array_reserve2(&m->names, &m->values, &m->header_cap, (size_t)m->header_cap + 1, GR_HTTP_FIRST_HEADERS)
+               ? 0
+               : -1;
 }
 
 /* A Transfer-Encoding list "c1, c2, ..., chunked": well-formed codings
@@ -414,16 +407,8 @@ static int gr_on_body(http_parser *p, const char *at, size_t len)
     if (len > hp->limits->max_body_size - m->body_len)
         return gr_fail(hp, 413);
     size_t need = m->body_len + len;
-    if (need > m->body_cap) {
-        size_t cap = m->body_cap != 0 ? m->body_cap : GR_HTTP_FIRST_BODY;
-        while (cap < need)
-            cap *= 2;
-        char *b = (char *)realloc(m->body_buf, cap);
-        if (b == NULL)
-            return gr_fail(hp, 500);
-        m->body_buf = b;
-        m->body_cap = cap;
-    }
+    if (!gr_array_reserve(&m->body_buf, &m->body_cap, need, GR_HTTP_FIRST_BODY))
+        return gr_fail(hp, 500);
     memcpy(m->body_buf + m->body_len, at, len);
     m->body_len = need;
     hp->frame_end = off + (uint32_t)len;

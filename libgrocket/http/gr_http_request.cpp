@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gr_array.h"
 #include "gr_str.h"
 #include "gr_error.h"
 #include "gr_http.h"
@@ -49,17 +50,7 @@ static size_t url_decode(char *dst, const char *src, size_t len, int plus_is_spa
 
 static int pairs_reserve(gr_http_resp_t *r, size_t n)
 {
-    if (n <= r->pairs_cap)
-        return GR_OK;
-    size_t cap = r->pairs_cap ? r->pairs_cap : 32;
-    while (cap < n)
-        cap *= 2;
-    gr_http_pair_t *p = (gr_http_pair_t *)realloc(r->pairs, cap * sizeof *p);
-    if (!p)
-        return GR_ENOMEM;
-    r->pairs = p;
-    r->pairs_cap = cap;
-    return GR_OK;
+    return gr_array_reserve(&r->pairs, &r->pairs_cap, n, 32) ? GR_OK : GR_ENOMEM;
 }
 
 static size_t count_fields(const char *s, size_t len)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gr_array.h"
 #include "gr_error.h"
 #include "gr_log.h"
 #include "gr_pipeline.h"
@@ -28,15 +29,11 @@ int gr_buf_grow(gr_buf_t *b, size_t n, size_t max)
     size_t need = b->len + n;
     if (max && need > max)
         return GR_EFULL;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap *= 2;
+    size_t cap = gr_array_cap(b->cap, need, 256);
     if (max && cap > max)
         cap = max;
-    char *p = (char *)realloc(b->data, cap);
-    if (!p)
+    if (!gr_array_resize(&b->data, cap))
         return GR_ENOMEM;
-    b->data = p;
     b->cap = cap;
     return GR_OK;
 }

@@ -62,6 +62,14 @@ typedef enum gr_close_how_t {
     GR_CLOSE_LINGER = 2    /* everything owed went out: close lingering (gr_tcp_in.cpp) */
 } gr_close_how_t;
 
+/* A connection's place in one of the lists a thread keeps of them (the
+ * owner's open connections, a processing thread's writers, tcp_out's
+ * queue): one link per list, so a connection can be on all three, and one
+ * pair of list operations for them all (gr_conn_list_push/unlink). */
+typedef struct gr_conn_link_t {
+    struct gr_conn_t *prev, *next;
+} gr_conn_link_t;
+
 struct gr_conn_t {
     gr_socket_t fd;
     std::atomic<int> refs;             /* see the ownership rules above */
@@ -89,7 +97,7 @@ struct gr_conn_t {
     int lingering;                     /* closed, write side shut down: input read and discarded
                                         * until the peer closes or a lingering bound passes */
     int64_t linger_start_ms;           /* when the lingering began (tcp.lingering_time) */
-    struct gr_conn_t *prev, *next;     /* the owner's list of open connections */
+    gr_conn_link_t in_link;            /* the owner's list of open connections */
 
     /* Close list of the owner: pushed by any thread, drained by the owner. */
     struct gr_conn_t *close_next;
@@ -100,12 +108,12 @@ struct gr_conn_t {
     size_t out_counted;                /* bytes at the front of out already counted in `held` */
     int close_after_flush;             /* gr_close_after_t */
     uint64_t chunks_handed;            /* chunks handed to tcp_out */
-    struct gr_conn_t *wprev, *wnext;   /* the processing thread's list of connections waiting to write */
+    gr_conn_link_t wait_link;          /* the processing thread's list of connections waiting to write */
 
     /* tcp_out only. */
     struct gr_chunk_t *chunk_head, *chunk_tail; /* chunks waiting to be sent, in order */
     int out_registered;                /* registered for writability on tcp_out's poll */
-    struct gr_conn_t *oprev, *onext;   /* tcp_out's list of connections with chunks */
+    gr_conn_link_t out_link;           /* tcp_out's list of connections with chunks */
 
     /* Written by tcp_out, read by the processing thread. Direct sends are
      * allowed only while chunks_done == chunks_handed, so bytes never
@@ -126,6 +134,29 @@ struct gr_conn_t {
      * owner's once-a-second sweep for tcp.out.send_timeout. */
     std::atomic<int64_t> send_blocked_ms;
 };
+
+/* Intrusive doubly linked lists of connections; link names which of
+ * gr_conn_t's links the list uses. */
+static inline void gr_conn_list_push(gr_conn_t **head, gr_conn_t *c, gr_conn_link_t gr_conn_t::*link)
+{
+    (c->*link).prev = NULL;
+    (c->*link).next = *head;
+    if (*head)
+        ((*head)->*link).prev = c;
+    *head = c;
+}
+
+static inline void gr_conn_list_unlink(gr_conn_t **head, gr_conn_t *c, gr_conn_link_t gr_conn_t::*link)
+{
+    gr_conn_link_t *l = &(c->*link);
+    if (l->prev)
+        (l->prev->*link).next = l->next;
+    else
+        *head = l->next;
+    if (l->next)
+        (l->next->*link).prev = l->prev;
+    l->prev = l->next = NULL;
+}
 
 /* After a send attempt on c: `blocked`, bytes still wait for the socket;
  * `moved`, some went out. The clock restarts whenever bytes move (like

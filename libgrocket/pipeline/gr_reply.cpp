@@ -76,13 +76,7 @@ static void take_back_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 static void list_unlink(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (c->wprev)
-        c->wprev->wnext = c->wnext;
-    else
-        ctx->proc->waiting = c->wnext;
-    if (c->wnext)
-        c->wnext->wprev = c->wprev;
-    c->wprev = c->wnext = NULL;
+    gr_conn_list_unlink(&ctx->proc->waiting, c, &gr_conn_t::wait_link);
 }
 
 static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c);
@@ -91,11 +85,7 @@ static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     c->out_waiting = 1;
     GR_GAUGE_ADD(ctx, replies_waiting, 1);
-    c->wprev = NULL;
-    c->wnext = ctx->proc->waiting;
-    if (ctx->proc->waiting)
-        ctx->proc->waiting->wprev = c;
-    ctx->proc->waiting = c;
+    gr_conn_list_push(&ctx->proc->waiting, c, &gr_conn_t::wait_link);
     int rc;
     if (ctx->group == GR_GROUP_IN) {
         /* The owner processes inline: it stops reading until the replies are

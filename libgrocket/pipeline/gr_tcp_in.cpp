@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gr_array.h"
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
@@ -19,22 +20,12 @@
 static void list_add(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     GR_GAUGE_ADD(ctx, connections_open, 1);
-    c->prev = NULL;
-    c->next = ctx->in->conns;
-    if (ctx->in->conns)
-        ctx->in->conns->prev = c;
-    ctx->in->conns = c;
+    gr_conn_list_push(&ctx->in->conns, c, &gr_conn_t::in_link);
 }
 
 static void list_del(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        ctx->in->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
+    gr_conn_list_unlink(&ctx->in->conns, c, &gr_conn_t::in_link);
     GR_GAUGE_ADD(ctx, connections_open, -1);
 }
 
@@ -67,14 +58,8 @@ static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (!ctx->in->ops->pauses ||
         c->held.load(std::memory_order_relaxed) < gr_settings_live(ctx->server)->out_pause_bytes)
         return false;
-    if (ctx->in->paused_count == ctx->in->paused_cap) {
-        int cap = ctx->in->paused_cap ? ctx->in->paused_cap * 2 : 16;
-        gr_conn_t **p = (gr_conn_t **)realloc(ctx->in->paused, (size_t)cap * sizeof *p);
-        if (!p)
-            return false; /* keep reading rather than fail the connection */
-        ctx->in->paused = p;
-        ctx->in->paused_cap = cap;
-    }
+    if (!gr_array_reserve(&ctx->in->paused, &ctx->in->paused_cap, (size_t)ctx->in->paused_count + 1, 16))
+        return false; /* keep reading rather than fail the connection */
     gr_poll_del(ctx->poll, c->fd);
     c->read_paused = 1;
     ctx->in->paused[ctx->in->paused_count++] = c;
@@ -290,17 +275,8 @@ static void end_input_worker(gr_thread_ctx_t *ctx, gr_conn_t *c) { send_job(ctx,
  * packed description. */
 static int job_add(gr_thread_ctx_t *ctx, uint32_t *n, uint32_t len, const gr_http_msg_t *msg)
 {
-    if (*n == ctx->in->lens_cap) {
-        uint32_t cap = ctx->in->lens_cap ? ctx->in->lens_cap * 2 : 64;
-        uint32_t *p = (uint32_t *)realloc(ctx->in->lens, cap * sizeof *p);
-        uint32_t *q = p ? (uint32_t *)realloc(ctx->in->metas, cap * sizeof *q) : NULL;
-        if (p)
-            ctx->in->lens = p;
-        if (!q)
-            return GR_ENOMEM;
-        ctx->in->metas = q;
-        ctx->in->lens_cap = cap;
-    }
+    if (!gr_array_reserve2(&ctx->in->lens, &ctx->in->metas, &ctx->in->lens_cap, (size_t)*n + 1, 64))
+        return GR_ENOMEM;
     if (msg) {
         size_t size = gr_http_msg_packed_size(msg);
         if (gr_buf_reserve(&ctx->in->meta, size, 0) != GR_OK)
@@ -650,7 +626,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
     int64_t tcp_idle = (int64_t)st->tcp_idle_timeout * 1000, send = (int64_t)st->send_timeout * 1000;
     int64_t linger_time = (int64_t)st->lingering_time * 1000, linger_quiet = (int64_t)st->lingering_timeout * 1000;
     for (gr_conn_t *c = ctx->in->conns, *next; c; c = next) {
-        next = c->next;
+        next = c->in_link.next;
         if (c->lingering) {
             if (ctx->in->now_ms - c->linger_start_ms > linger_time || ctx->in->now_ms - c->last_active_ms > linger_quiet) {
                 GR_DEBUG("fd %lld: lingering past tcp.lingering_%s; closing it", gr_socket_id(c->fd),
@@ -723,7 +699,7 @@ static void drain_step(gr_thread_ctx_t *ctx)
     drain_inbox(ctx); /* connections accepted before accept stopped */
     int left = 0;
     for (gr_conn_t *c = ctx->in->conns, *next; c; c = next) {
-        next = c->next;
+        next = c->in_link.next;
         if (!c->lingering) {
             if (!drain_idle(ctx, c)) {
                 left++;

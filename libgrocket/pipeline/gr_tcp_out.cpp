@@ -34,22 +34,12 @@ static bool set_registered(gr_thread_ctx_t *ctx, gr_conn_t *c, bool on)
         }
         c->out_registered = 1;
         GR_GAUGE_ADD(ctx, replies_waiting, 1);
-        c->oprev = NULL;
-        c->onext = ctx->out->queued;
-        if (ctx->out->queued)
-            ctx->out->queued->oprev = c;
-        ctx->out->queued = c;
+        gr_conn_list_push(&ctx->out->queued, c, &gr_conn_t::out_link);
     } else {
         gr_poll_del(ctx->poll, c->fd);
         c->out_registered = 0;
         GR_GAUGE_ADD(ctx, replies_waiting, -1);
-        if (c->oprev)
-            c->oprev->onext = c->onext;
-        else
-            ctx->out->queued = c->onext;
-        if (c->onext)
-            c->onext->oprev = c->oprev;
-        c->oprev = c->onext = NULL;
+        gr_conn_list_unlink(&ctx->out->queued, c, &gr_conn_t::out_link);
     }
     return true;
 }

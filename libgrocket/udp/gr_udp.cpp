@@ -1,5 +1,6 @@
 /* gr_udp.cpp - the UDP side of the server object: binding the sockets of
  * udp:// listens, the per-thread UDP state, and the drop log. */
+#include "gr_array.h"
 #include "gr_udp.h"
 
 #include <errno.h>
@@ -49,19 +50,7 @@ int gr_udp_listen(gr_server_t *s, int i, const gr_addr_t *addr, char *err, size_
     const gr_listen_t *l = &st->listens[i];
     int n = st->udp_in_threads;
     gr_udp_state_t *u = state_of(s);
-    if (u && u->count + n > u->cap) {
-        int cap = u->cap ? u->cap * 2 : 4 * n;
-        while (cap < u->count + n)
-            cap *= 2;
-        gr_udp_sock_t *p = (gr_udp_sock_t *)realloc(u->socks, (size_t)cap * sizeof *p);
-        if (p) {
-            u->socks = p;
-            u->cap = cap;
-        } else {
-            u = NULL;
-        }
-    }
-    if (!u) {
+    if (!u || !gr_array_reserve(&u->socks, &u->cap, (size_t)u->count + n, (size_t)4 * n)) {
         snprintf(err, errlen, "out of memory binding %s", l->url);
         return GR_ENOMEM;
     }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gr_array.h"
 #include "gr_error.h"
 #include "gr_log.h"
 #include "gr_udp.h"
@@ -20,17 +21,7 @@
 /* Room for n more package lengths in u->lens; false when out of memory. */
 static bool lens_room(gr_udp_thread_t *u, uint32_t used, uint32_t n)
 {
-    if (used + n <= u->lens_cap)
-        return true;
-    uint32_t cap = u->lens_cap ? u->lens_cap : 256;
-    while (cap < used + n)
-        cap *= 2;
-    uint32_t *p = (uint32_t *)realloc(u->lens, cap * sizeof *p);
-    if (!p)
-        return false;
-    u->lens = p;
-    u->lens_cap = cap;
-    return true;
+    return gr_array_reserve(&u->lens, &u->lens_cap, (size_t)used + n, 256);
 }
 
 /* Cut datagram d into packages with the module's check, appending their

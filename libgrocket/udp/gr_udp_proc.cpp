@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gr_array.h"
 #include "gr_error.h"
 #include "gr_log.h"
 #include "gr_udp.h"
@@ -12,18 +13,7 @@
 /* Room for one more reply datagram; false when out of memory. */
 static bool reply_room(gr_udp_thread_t *u)
 {
-    if (u->reply_count < u->reply_cap)
-        return true;
-    int cap = u->reply_cap ? u->reply_cap * 2 : 64;
-    gr_dgram_t *r = (gr_dgram_t *)realloc(u->replies, (size_t)cap * sizeof *r);
-    if (r)
-        u->replies = r;
-    size_t *o = r ? (size_t *)realloc(u->reply_off, (size_t)cap * sizeof *o) : NULL;
-    if (!o)
-        return false;
-    u->reply_off = o;
-    u->reply_cap = cap;
-    return true;
+    return gr_array_reserve2(&u->replies, &u->reply_off, &u->reply_cap, (size_t)u->reply_count + 1, 64);
 }
 
 void gr_udp_proc_dgram(gr_thread_ctx_t *ctx, const gr_addr_t *peer, const char *data, const uint32_t *lens,
