@@ -263,6 +263,30 @@ TEST_F(PollTest, DelStopsEvents)
     EXPECT_EQ(&tag_b_, ev.udata);
 }
 
+/* Point 5 with the readiness already there and not yet collected (for a
+ * completion-port backend: a poll request in flight): del, then nothing. */
+TEST_F(PollTest, DelWithReadinessPendingReportsNothing)
+{
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN | GR_POLL_OUT, &tag_a_));
+    ASSERT_EQ(1, gr_socket_send(client_, "x", 1));
+    usleep(20 * 1000); /* the byte is there: the registration is ready */
+    ASSERT_EQ(0, gr_poll_del(poll_, server_));
+    gr_poll_event_t ev;
+    EXPECT_EQ(0, wait1(&ev, 100)) << "no event after del, whatever was pending";
+    /* Deleted in one poll, still registered in another: that one reports. */
+    gr_poll_t *other = nullptr;
+    ASSERT_EQ(0, gr_poll_create(&other));
+    ASSERT_EQ(0, gr_poll_add(other, server_, GR_POLL_IN, &tag_b_));
+    ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_a_));
+    ASSERT_EQ(0, gr_poll_del(poll_, server_));
+    EXPECT_EQ(0, wait1(&ev, 50));
+    gr_poll_event_t evs[4];
+    ASSERT_EQ(1, gr_poll_wait(other, evs, 4, 1000));
+    EXPECT_EQ(&tag_b_, evs[0].udata);
+    ASSERT_EQ(0, gr_poll_del(other, server_));
+    gr_poll_destroy(other);
+}
+
 TEST_F(PollTest, PeerCloseReportsIn)
 {
     ASSERT_EQ(0, gr_poll_add(poll_, server_, GR_POLL_IN, &tag_a_));
