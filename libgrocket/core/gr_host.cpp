@@ -2,7 +2,6 @@
  * life (libgrocket.h): the values of its own keys, and the process log.
  * grocketd is such a program and uses nothing else. */
 #include <stdarg.h>
-#include <stdio.h>
 
 #include "gr_error.h"
 #include "gr_log.h"
@@ -24,12 +23,8 @@ void gr_server_log_close(void) { gr_log_close(); }
 
 void gr_server_log(int level, const char *fmt, ...)
 {
-    if (level < gr_log_get_level())
-        return;
-    char line[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    gr_logv(level, fmt, ap);
     va_end(ap);
-    gr_log(level, "%s", line);
 }

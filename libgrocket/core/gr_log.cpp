@@ -162,6 +162,14 @@ int gr_log_level_parse(const char *s)
 
 void gr_log(int level, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    gr_logv(level, fmt, ap);
+    va_end(ap);
+}
+
+void gr_logv(int level, const char *fmt, va_list ap)
+{
     if (level < g_level.load(std::memory_order_relaxed))
         return;
     /* Callers often log right after a failed call and then look at errno
@@ -176,11 +184,8 @@ void gr_log(int level, const char *fmt, ...)
     if (n < 0)
         n = 0;
 
-    va_list ap;
-    va_start(ap, fmt);
     /* Leave room for the newline. */
     int m = vsnprintf(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
-    va_end(ap);
     size_t len = (size_t)n;
     if (m > 0)
         len += (size_t)m < sizeof(line) - 1 - (size_t)n ? (size_t)m : sizeof(line) - 2 - (size_t)n;

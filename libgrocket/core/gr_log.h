@@ -4,6 +4,8 @@
 #ifndef GR_LOG_H
 #define GR_LOG_H
 
+#include <stdarg.h>
+
 #include "grocket.h"
 
 /* Set the minimum level written (GR_LOG_*). */
@@ -23,6 +25,7 @@ const char *gr_log_path(char *buf, size_t len);
 void gr_log_close(void);
 
 void gr_log(int level, const char *fmt, ...) GR_PRINTF_FORMAT(2, 3);
+void gr_logv(int level, const char *fmt, va_list ap) GR_PRINTF_FORMAT(2, 0);
 
 /* Parse "debug", "info", "warn", "error"; -1 when unknown. */
 int gr_log_level_parse(const char *s);

@@ -41,14 +41,10 @@ static int svc_config_bool(const char *section, const char *key, int def)
 
 static void svc_log(int level, const char *fmt, ...)
 {
-    if (level < gr_log_get_level())
-        return;
-    char line[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    gr_logv(level, fmt, ap);
     va_end(ap);
-    gr_log(level, "%s", line);
 }
 
 thread_local gr_cb_t gr_cb;
