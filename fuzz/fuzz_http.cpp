@@ -213,8 +213,11 @@ static int fake_proc_http(gr_conn_t *c, const gr_http_request_t *req)
         std::string text(req->path.ptr, req->path.len);
         text = text.c_str();
         CHECK(svc->http_reply_text(c, m->status, text.c_str()) == 0);
-        if (!m->content_type)
-            m->lines.push_back("Content-Type: text/plain; charset=utf-8");
+        /* It replaces the module's Content-Type lines (and the body). */
+        for (size_t i = m->lines.size(); i-- > 0;)
+            if (strncasecmp(m->lines[i].c_str(), "Content-Type:", 13) == 0)
+                m->lines.erase(m->lines.begin() + (long)i);
+        m->lines.push_back("Content-Type: text/plain; charset=utf-8");
         m->content_type = true;
         m->body = text;
         break;

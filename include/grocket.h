@@ -242,7 +242,8 @@ typedef struct gr_services_t {
     /* ---- ABI 1.1 ---- */
 
     /* Reserve len bytes at the end of the reply and return them for the
-     * module to fill (no copy); NULL when out of memory. Only inside proc. */
+     * module to fill (no copy); NULL when out of memory. Only inside proc.
+     * Valid until the next reply, reply_alloc or http_reply_text. */
     void *(*reply_alloc)(gr_conn_t *conn, size_t len);
 
     /* The running server: listen ports, thread counts, argv. */
@@ -267,7 +268,11 @@ typedef struct gr_services_t {
      * Server and, where needed, Connection. 0, or negative on bad input. */
     int (*http_set_status)(gr_conn_t *conn, int status);
     int (*http_add_header)(gr_conn_t *conn, const char *name, const char *value);
-    /* The common case in one call: status, Content-Type text/plain, body. */
+    /* The common case in one call: sets the status, replaces the body
+     * written so far (reply, reply_alloc) with text, and replaces any
+     * Content-Type added before with "text/plain; charset=utf-8"; other
+     * header lines stay. A reply after it appends to text; a Content-Type
+     * added after it replaces the text/plain one. */
     int (*http_reply_text)(gr_conn_t *conn, int status, const char *text);
     /* ---- ABI 1.3 ---- */
 

@@ -46,7 +46,17 @@ typedef struct gr_cfg_key_t {
 /* Every [server] key, once. Keep conf/grocketd.ini and docs/configuration.md
  * in step: tests/unit/test_config.cpp compares all three. tcp.in's
  * thread count defaults to auto (one per CPU this process may run on);
- * the other groups keep 1: worker and tcp.out are off unless asked for. */
+ * the other groups keep 1: worker and tcp.out are off unless asked for.
+ *
+ * Making a key reloadable: give it `| GR_RELOAD` here, and make every
+ * reader of it in the running server read it through gr_settings_live(s)
+ * (gr_server.h): an immutable snapshot the reload publishes with a release
+ * store, so a reader takes no lock and sees the old or the new values,
+ * never half of a reload. Only keys whose readers can take a change between
+ * two reads qualify (thread counts, queue sizes and listen sockets are
+ * sized at start). Then mark the key "yes" under Reload in
+ * docs/configuration.md (the test checks that they agree) and add it to
+ * the list at the top of conf/grocketd.ini. */
 static const gr_cfg_key_t gr_server_keys[] = {
     { "log.level", GR_KEY_LEVEL | GR_RELOAD, "info", 0, 0, GR_FIELD(log_level) },
     { "log.file", GR_KEY_PATH | GR_RELOAD, "", 0, 0, GR_FIELD(log_file) },

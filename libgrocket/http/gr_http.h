@@ -15,12 +15,12 @@ struct gr_thread_ctx_t;
 typedef struct gr_http_resp_t {
     int active;             /* inside proc_http: the response services work */
     int status;             /* 200 unless the module sets it */
-    int has_content_type;   /* the module added a Content-Type */
+    size_t body_at;         /* where this response's body starts, from conn->out.off */
     gr_buf_t headers;       /* the module's extra header lines, "Name: value\r\n" each */
     gr_buf_t decoded;       /* decoded path, query and form strings */
     gr_http_pair_t *pairs;  /* headers, query parameters and form fields */
     size_t pairs_cap;
-    int text_plain;         /* http_reply_text chose text/plain */
+    int text_plain;         /* http_reply_text set text/plain (no Content-Type line in headers) */
     int prefix_status;      /* the status `prefix` was made for */
     int64_t prefix_sec;     /* the second `prefix` was made for */
     char prefix[192];       /* status line, Server and Date lines */

@@ -93,6 +93,11 @@ static bool header_value_ok(const char *s)
     return true;
 }
 
+static bool is_content_type(const char *name, size_t len)
+{
+    return len == 12 && gr_strncasecmp(name, "Content-Type", 12) == 0;
+}
+
 int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
 {
     gr_http_resp_t *r = active_resp(c);
@@ -112,26 +117,48 @@ int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
     memcpy(p + nl + 2, value, vl);
     memcpy(p + nl + 2 + vl, "\r\n", 2);
     r->headers.len += nl + vl + 4;
-    if (nl == 12 && gr_strncasecmp(name, "Content-Type", 12) == 0)
-        r->has_content_type = 1;
+    if (is_content_type(name, nl))
+        r->text_plain = 0; /* this one replaces http_reply_text's */
     return GR_OK;
 }
 
+/* Drop the Content-Type lines the module added ("Name: value\r\n" each;
+ * a name holds no ':'). */
+static void drop_content_type(gr_http_resp_t *r)
+{
+    size_t at = 0;
+    while (at < r->headers.len) {
+        char *line = r->headers.data + at;
+        const char *eol = (const char *)memchr(line, '\n', r->headers.len - at);
+        size_t n = (size_t)(eol - line) + 1;
+        const char *colon = (const char *)memchr(line, ':', n);
+        if (colon && is_content_type(line, (size_t)(colon - line))) {
+            memmove(line, line + n, r->headers.len - at - n);
+            r->headers.len -= n;
+        } else {
+            at += n;
+        }
+    }
+}
+
+/* The response's body becomes text and its Content-Type text/plain; the
+ * status is set; the module's other header lines stay. On failure nothing
+ * changes. */
 int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
 {
     gr_http_resp_t *r = active_resp(c);
-    if (!r || !final_status(status))
+    if (!r || !final_status(status) || !text)
         return GR_EINVAL;
-    r->status = status;
-    if (!r->has_content_type) /* frame() adds the constant line */
-        r->text_plain = r->has_content_type = 1;
     size_t len = strlen(text);
-    if (len) {
-        if (gr_buf_reserve(&c->out, len, 0) != GR_OK)
-            return GR_ENOMEM;
+    if (gr_buf_reserve(&c->out, len, 0) != GR_OK) /* may compact: out.off moves, body_at holds */
+        return GR_ENOMEM;
+    r->status = status;
+    drop_content_type(r);
+    r->text_plain = 1; /* frame() adds the constant line */
+    c->out.len = c->out.off + r->body_at;
+    if (len)
         memcpy(c->out.data + c->out.len, text, len);
-        c->out.len += len;
-    }
+    c->out.len += len;
     return GR_OK;
 }
 
@@ -276,12 +303,13 @@ static int frame(gr_http_resp_t *r, gr_conn_t *c, size_t body_at, size_t gap, in
     return GR_OK;
 }
 
-/* Ready for a new response on this thread. */
-static void resp_begin(gr_http_resp_t *r, int status)
+/* Ready for a new response on this thread, its body to start body_at
+ * bytes after conn->out.off. */
+static void resp_begin(gr_http_resp_t *r, int status, size_t body_at)
 {
     r->active = 1;
+    r->body_at = body_at;
     r->status = status;
-    r->has_content_type = 0;
     r->text_plain = 0;
     r->headers.off = r->headers.len = 0;
 }
@@ -305,10 +333,10 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
         gr_http_error(ctx, c, 400);
         return GR_PROC_CLOSE;
     }
-    resp_begin(r, 200);
     /* Relative to out.off: growing the buffer may compact it. */
     size_t body_at = c->out.len - c->out.off;
     size_t gap = head_room(r, c);
+    resp_begin(r, 200, body_at + gap);
     int rc;
     if (m->proc_http) {
         rc = m->proc_http(c, &req);
@@ -328,8 +356,8 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
 void gr_http_error(gr_thread_ctx_t *ctx, gr_conn_t *c, int status)
 {
     gr_http_resp_t *r = ctx->proc->http_resp;
-    resp_begin(r, status);
     size_t body_at = c->out.len - c->out.off;
+    resp_begin(r, status, body_at);
     char text[64];
     snprintf(text, sizeof text, "%d %s\n", status, http_status_str((enum http_status)status));
     gr_http_reply_text(c, status, text);

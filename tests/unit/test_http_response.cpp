@@ -248,3 +248,83 @@ TEST_F(HttpResponse, BodyLandsRightWhateverTheHeadLength)
     std::string after = answer(get(), text(200, "abc"));
     EXPECT_EQ(after.substr(after.size() - 7), "\r\n\r\nabc") << after;
 }
+
+/* http_reply_text replaces what the response has so far: the body written
+ * with reply/reply_alloc and any Content-Type the module added; it sets the
+ * status and keeps the other header lines. A reply after it appends, a
+ * Content-Type after it replaces its text/plain. Earlier replies in the
+ * buffer, and the room kept for a reused head, are not touched. */
+TEST_F(HttpResponse, ReplyTextReplacesBodyAndContentType)
+{
+    /* A first reply stays in the buffer; its head is kept for reuse, so the
+     * next response's body starts after room for a head. */
+    test_handler = [this](gr_conn_t *c, const gr_http_request_t *) {
+        return svc->http_reply_text(c, 200, "first") == GR_OK ? GR_PROC_OK : GR_PROC_CLOSE;
+    };
+    gr_http_limits_t lim = {8192, 64, 1 << 20};
+    gr_http_parser_t hp;
+    gr_http_parser_init(&hp);
+    std::string req = get();
+    ASSERT_EQ(gr_http_parser_feed(&hp, req.data(), req.size(), &lim), (long)req.size());
+    process(req, &hp);
+    gr_http_parser_free(&hp);
+    std::string first(conn->out.data + conn->out.off, conn->out.len - conn->out.off);
+    EXPECT_EQ(first.substr(first.size() - 9), "\r\n\r\nfirst") << first;
+
+    test_handler = [this](gr_conn_t *c, const gr_http_request_t *) {
+        EXPECT_EQ(svc->http_set_status(c, 201), GR_OK);
+        EXPECT_EQ(svc->http_add_header(c, "X-Before", "1"), GR_OK);
+        EXPECT_EQ(svc->http_add_header(c, "content-type", "application/json"), GR_OK);
+        EXPECT_EQ(svc->http_add_header(c, "X-Between", "2"), GR_OK);
+        EXPECT_EQ(svc->http_add_header(c, "Content-Type", "text/html"), GR_OK);
+        EXPECT_EQ(svc->reply(c, "{\"junk\": 1}", 11), GR_OK);
+        char *p = (char *)svc->reply_alloc(c, 4000); /* past the room the buffer had */
+        EXPECT_NE(p, nullptr);
+        if (p)
+            memset(p, 'j', 4000);
+        EXPECT_EQ(svc->http_reply_text(c, 404, nullptr), GR_EINVAL); /* refused: nothing changes */
+        EXPECT_EQ(svc->http_reply_text(c, 404, "not found\n"), GR_OK);
+        return GR_PROC_OK;
+    };
+    gr_http_parser_init(&hp);
+    ASSERT_EQ(gr_http_parser_feed(&hp, req.data(), req.size(), &lim), (long)req.size());
+    process(req, &hp);
+    gr_http_parser_free(&hp);
+    std::string all(conn->out.data + conn->out.off, conn->out.len - conn->out.off);
+    EXPECT_EQ(all.compare(0, first.size(), first), 0) << all; /* the first reply, untouched */
+    std::string reply = all.substr(first.size());
+    EXPECT_EQ(reply.compare(0, 13, "HTTP/1.1 404 "), 0) << reply;
+    EXPECT_TRUE(has_line(reply, "X-Before: 1")) << reply;
+    EXPECT_TRUE(has_line(reply, "X-Between: 2")) << reply;
+    EXPECT_TRUE(has_line(reply, "Content-Type: text/plain; charset=utf-8")) << reply;
+    EXPECT_EQ(reply.find("json"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("text/html"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("Content-Type", reply.find("Content-Type") + 1), std::string::npos) << reply;
+    EXPECT_TRUE(has_line(reply, "Content-Length: 10")) << reply;
+    EXPECT_EQ(reply.substr(reply.size() - 14), "\r\n\r\nnot found\n") << reply;
+    EXPECT_EQ(reply.find("junk"), std::string::npos) << reply;
+    EXPECT_EQ(reply.find("jjjj"), std::string::npos) << reply;
+    conn->out.off = conn->out.len = 0;
+
+    /* Twice: the second wins; then reply appends to it. */
+    reply = answer(get(), [this](gr_conn_t *c, const gr_http_request_t *) {
+        EXPECT_EQ(svc->http_reply_text(c, 500, "one"), GR_OK);
+        EXPECT_EQ(svc->http_reply_text(c, 200, "two"), GR_OK);
+        EXPECT_EQ(svc->reply(c, "+three", 6), GR_OK);
+        return GR_PROC_OK;
+    });
+    EXPECT_EQ(reply.compare(0, 13, "HTTP/1.1 200 "), 0) << reply;
+    EXPECT_TRUE(has_line(reply, "Content-Length: 9")) << reply;
+    EXPECT_EQ(reply.substr(reply.size() - 13), "\r\n\r\ntwo+three") << reply;
+    EXPECT_EQ(reply.find("one"), std::string::npos) << reply;
+
+    /* A Content-Type added after it replaces its text/plain. */
+    reply = answer(get(), [this](gr_conn_t *c, const gr_http_request_t *) {
+        EXPECT_EQ(svc->http_reply_text(c, 200, "<p>hi</p>"), GR_OK);
+        EXPECT_EQ(svc->http_add_header(c, "Content-Type", "text/html"), GR_OK);
+        return GR_PROC_OK;
+    });
+    EXPECT_TRUE(has_line(reply, "Content-Type: text/html")) << reply;
+    EXPECT_EQ(reply.find("text/plain"), std::string::npos) << reply;
+    EXPECT_EQ(reply.substr(reply.size() - 13), "\r\n\r\n<p>hi</p>") << reply;
+}
