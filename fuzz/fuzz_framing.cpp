@@ -230,7 +230,6 @@ static void server_start(int mode)
     snprintf(ini, sizeof ini,
              "[server]\n"
              "log.level = error\n"
-             "pid_file =\n"
              "tcp.in.thread_count = 1\n"
              "tcp.in.recv_buf.init = 64\n"
              "tcp.in.recv_buf.max = %d\n"

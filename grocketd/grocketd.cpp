@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gr_daemon.h"
+#include "grocketd_keys.h"
 #include "libgrocket.h"
 
 #ifndef GR_DEFAULT_CONFIG
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
 
     char err[GR_SERVER_ERR_LEN];
     gr_server_t *server = NULL;
-    rc = gr_server_create(&server, config_path, argc, argv, err, sizeof err);
+    rc = gr_server_create_hosted(&server, config_path, grocketd_host_keys, argc, argv, err, sizeof err);
     if (rc != GR_OK) {
         fprintf(stderr, "grocketd: %s\n", err);
         return 1;
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    /* grocketd's own keys, validated by gr_server_create. */
+    /* The keys grocketd acts on, validated by gr_server_create_hosted. */
     char log_file[4096], pid_file[4096];
     setting(server, "log.file", log_file, sizeof log_file);
     setting(server, "pid_file", pid_file, sizeof pid_file);

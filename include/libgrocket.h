@@ -92,6 +92,23 @@ GR_API void gr_server_config_destroy(gr_server_config_t *c);
  * reason (file:line:key, or the module's path and versions) in err. */
 GR_API int gr_server_create(gr_server_t **out, const char *config_path, int argc, char **argv,
                             char *err, size_t errlen);
+/* A [server] key of the program hosting the library (grocketd: daemon,
+ * pid_file), which the library checks with the file but never acts on.
+ * The host reads its value with gr_server_setting. */
+#define GR_HOST_BOOL 1 /* true/false, yes/no, on/off, 1/0; read back "true" or "false" */
+#define GR_HOST_PATH 2 /* a path, may be empty; relative: against the file's directory */
+typedef struct gr_host_key_t {
+    const char *name; /* NULL ends the table; not a key of the library's */
+    int type;         /* GR_HOST_BOOL or GR_HOST_PATH */
+    const char *def;  /* the value when the file does not set it */
+    const char *help; /* a few words, for grocketd -t */
+} gr_host_key_t;
+/* gr_server_create that also takes host_keys in [server]: a bad value is an
+ * error naming file:line and key as for the library's keys, a key in
+ * neither table stays "unknown key in [server]". host_keys (NULL: none)
+ * must outlive the server; a reload checks them again. */
+GR_API int gr_server_create_hosted(gr_server_t **out, const char *config_path, const gr_host_key_t *host_keys,
+                                   int argc, char **argv, char *err, size_t errlen);
 /* The same, from INI text; name stands for the file in messages, and
  * module, when not NULL, is used instead of loading [server] module. */
 GR_API int gr_server_create_from_string(gr_server_t **out, const char *ini_text, const char *name,
@@ -174,8 +191,10 @@ GR_API int gr_server_check_report(const gr_server_t *s, char *buf, size_t len);
 /* The value of the [server] key named key as s runs it now (a reload's
  * latest for the reloadable keys), as text: integers in decimal, booleans
  * "true" or "false", a level by name, paths resolved against the file's
- * directory. grocketd reads its own keys (daemon, pid_file, log.file,
- * stop.grace_period) this way. GR_OK, or GR_EINVAL for an unknown key. */
+ * directory. A host key (gr_server_create_hosted) answers the value s was
+ * created with, or its default. grocketd reads log.file, stop.grace_period
+ * and its own daemon and pid_file this way. GR_OK, or GR_EINVAL for an
+ * unknown key. */
 GR_API int gr_server_setting(const gr_server_t *s, const char *key, char *buf, size_t len);
 /* The process's log, shared by everything libgrocket does (log.level
  * filters it): send it to the file at path (appended; NULL or "": back to

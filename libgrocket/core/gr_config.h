@@ -40,6 +40,13 @@ int gr_config_set(gr_config_t *cfg, const char *section, const char *key, const 
 /* A deep copy (entries, lines, name, directory); NULL when out of memory. */
 gr_config_t *gr_config_copy(const gr_config_t *cfg);
 
+/* The [server] keys of the program hosting the library (libgrocket.h's
+ * gr_host_key_t table, NULL-name ended; NULL: none), checked with the
+ * library's own (gr_settings.h). Not owned; gr_config_copy keeps it. */
+struct gr_host_key_t;
+void gr_config_set_host_keys(gr_config_t *cfg, const struct gr_host_key_t *keys);
+const struct gr_host_key_t *gr_config_host_keys(const gr_config_t *cfg);
+
 /* The file name given at load ("<string>" style names for strings). */
 const char *gr_config_name(const gr_config_t *cfg);
 /* The absolute directory relative paths resolve against. */

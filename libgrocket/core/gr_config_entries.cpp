@@ -22,6 +22,7 @@ typedef struct gr_config_entry_t {
 struct gr_config_t {
     char *name;                 /* the path or name given at load, for messages */
     char *dir;                  /* absolute directory relative paths resolve against */
+    const struct gr_host_key_t *host_keys; /* the host program's [server] keys, not owned; NULL: none */
     gr_config_entry_t *entries; /* every entry, in file order */
     int count;
     int cap;
@@ -111,6 +112,8 @@ int gr_config_set(gr_config_t *cfg, const char *section, const char *key, const 
 gr_config_t *gr_config_copy(const gr_config_t *src)
 {
     gr_config_t *cfg = gr_config_create(src->name, src->dir);
+    if (cfg != NULL)
+        cfg->host_keys = src->host_keys;
     for (int i = 0; cfg != NULL && i < src->count; i++) {
         const gr_config_entry_t *e = &src->entries[i];
         if (gr_config_add(cfg, e->section, e->key, e->value, e->line) != 0) {
@@ -119,6 +122,16 @@ gr_config_t *gr_config_copy(const gr_config_t *src)
         }
     }
     return cfg;
+}
+
+void gr_config_set_host_keys(gr_config_t *cfg, const struct gr_host_key_t *keys)
+{
+    cfg->host_keys = keys;
+}
+
+const struct gr_host_key_t *gr_config_host_keys(const gr_config_t *cfg)
+{
+    return cfg->host_keys;
 }
 
 const char *gr_config_name(const gr_config_t *cfg)

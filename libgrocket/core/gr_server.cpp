@@ -67,17 +67,28 @@ static int server_setup(gr_server_t *s, const gr_module_t *module, int argc, cha
 
 int gr_server_create(gr_server_t **out, const char *config_path, int argc, char **argv, char *err, size_t errlen)
 {
+    return gr_server_create_hosted(out, config_path, NULL, argc, argv, err, errlen);
+}
+
+int gr_server_create_hosted(gr_server_t **out, const char *config_path, const gr_host_key_t *host_keys, int argc,
+                            char **argv, char *err, size_t errlen)
+{
     *out = NULL;
+    int rc = gr_host_keys_check(host_keys, err, errlen);
+    if (rc != GR_OK)
+        return rc;
     gr_server_t *s = server_alloc();
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return GR_ENOMEM;
     }
-    int rc = gr_config_load_file(&s->config, config_path, err, errlen);
+    rc = gr_config_load_file(&s->config, config_path, err, errlen);
     if (rc == GR_OK && !(s->config_path = strdup(config_path))) {
         snprintf(err, errlen, "out of memory");
         rc = GR_ENOMEM;
     }
+    if (rc == GR_OK)
+        gr_config_set_host_keys(s->config, host_keys);
     if (rc == GR_OK)
         rc = server_setup(s, NULL, argc, argv, err, errlen);
     if (rc != GR_OK) {

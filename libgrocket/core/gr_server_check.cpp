@@ -70,6 +70,24 @@ static void add_threads(const gr_server_t *s, char *buf, size_t len, size_t *at)
     add(buf, len, at, " (auto: %d, the CPUs this process may run on)\n", gr_cpu_count());
 }
 
+/* The host program's own [server] keys (gr_server_create_hosted): their
+ * values were checked; what the program does with them was not. */
+static void add_host_keys(const gr_server_t *s, char *buf, size_t len, size_t *at)
+{
+    const gr_host_key_t *k = gr_config_host_keys(s->config);
+    if (k == NULL || k->name == NULL)
+        return;
+    add(buf, len, at, "the program's own [server] keys, values checked:\n");
+    for (; k->name != NULL; k++) {
+        char v[GR_PATH_MAX];
+        gr_host_key_value(s->config, k, v, sizeof v);
+        add(buf, len, at, "  %s: %s, '%s'", k->name, k->type == GR_HOST_BOOL ? "boolean" : "path", v);
+        if (k->help != NULL)
+            add(buf, len, at, " (%s)", k->help);
+        add(buf, len, at, "\n");
+    }
+}
+
 int gr_server_check_report(const gr_server_t *s, char *buf, size_t len)
 {
     size_t at = 0;
@@ -79,10 +97,12 @@ int gr_server_check_report(const gr_server_t *s, char *buf, size_t len)
         return 0;
     add_module(s, buf, len, &at);
     add_threads(s, buf, len, &at);
+    add_host_keys(s, buf, len, &at);
     add(buf, len, &at,
         "checked: [server] and [listen] keys and values, every listen address resolved and none listened on "
         "twice, the module loaded with a compatible ABI, the module's sections\n"
         "not checked: that the listen ports are free and may be bound, the module's init and thread_init, "
-        "that log.file and pid_file can be written, detaching (daemon)\n");
+        "that log.file can be written%s\n",
+        gr_config_host_keys(s->config) != NULL ? ", what the program does with its own keys" : "");
     return (int)at;
 }

@@ -109,6 +109,24 @@ static void apply_log(const gr_settings_t *old_st, gr_settings_t *st, const char
     }
 }
 
+/* The host program's keys (gr_server_create_hosted) are read by it at its
+ * start: a change is checked, logged as needing a restart, and
+ * gr_server_setting keeps answering the old value. */
+static int report_host_keys(const gr_config_t *old_cfg, const gr_config_t *cfg, const char *path)
+{
+    int restart = 0;
+    for (const gr_host_key_t *k = gr_config_host_keys(old_cfg); k != NULL && k->name != NULL; k++) {
+        char was[GR_PATH_MAX], now[GR_PATH_MAX];
+        gr_host_key_value(old_cfg, k, was, sizeof was);
+        gr_host_key_value(cfg, k, now, sizeof now);
+        if (strcmp(was, now) == 0)
+            continue;
+        GR_WARN("reload %s: %s: '%s' -> '%s': needs a restart (keeping '%s')", path, k->name, was, now, was);
+        restart++;
+    }
+    return restart;
+}
+
 int gr_server_reload(gr_server_t *s, const char *path, char *err, size_t errlen)
 {
     if (!path)
@@ -121,6 +139,7 @@ int gr_server_reload(gr_server_t *s, const char *path, char *err, size_t errlen)
     int rc = gr_config_load_file(&cfg, path, err, errlen);
     if (rc != GR_OK)
         return rc;
+    gr_config_set_host_keys(cfg, gr_config_host_keys(s->config));
     gr_settings_t *next = (gr_settings_t *)malloc(sizeof *next);
     gr_live_t *fresh = (gr_live_t *)malloc(sizeof *fresh);
     if (!next || !fresh) {
@@ -164,6 +183,7 @@ int gr_server_reload(gr_server_t *s, const char *path, char *err, size_t errlen)
             GR_WARN("reload %s: [listen] changed: needs a restart", path);
             restart++;
         }
+        restart += report_host_keys(s->config, cfg, path);
         restart += report_module_sections(s->config, cfg, path);
         if (applied) {
             apply_log(&cur->settings, &fresh->settings, path);

@@ -13,7 +13,8 @@
 
 /* One entry checked and applied the way a file's is, with the same
  * message naming file:line:key: a listen address into *l, a [server] key
- * into s (*key_out: its index in the table, else -1). Entries of a
+ * into s (*key_out: its index in the table, else -1), a host key only
+ * checked (the host reads it with gr_server_setting). Entries of a
  * module's section pass untouched (gr_module_config.cpp checks them). */
 static int entry_apply(const gr_config_t *cfg, const char *section, const char *key, const char *value, int line,
                        gr_settings_t *s, gr_listen_t *l, int *key_out, char *err, size_t errlen)
@@ -37,11 +38,14 @@ static int entry_apply(const gr_config_t *cfg, const char *section, const char *
     if (strcmp(section, "server") != 0)
         return 0;
     int k = gr_settings_key_find(key);
-    if (k < 0) {
+    const struct gr_host_key_t *hk = k < 0 ? gr_host_key_find(cfg, key) : NULL;
+    if (k < 0 && hk == NULL) {
         gr_config_err(err, errlen, "%s:%d: %s: unknown key in [server]", name, line, key);
         return GR_ECONFIG;
     }
-    if (gr_settings_key_apply(k, value, gr_config_dir(cfg), s, why, sizeof why) != 0) {
+    char host_value[GR_PATH_MAX];
+    if (hk != NULL ? gr_host_key_apply(hk, value, gr_config_dir(cfg), host_value, sizeof host_value, why, sizeof why)
+                   : gr_settings_key_apply(k, value, gr_config_dir(cfg), s, why, sizeof why)) {
         gr_config_err(err, errlen, "%s:%d: %s: invalid value '%s' (expected %s)", name, line, key, value, why);
         return GR_ECONFIG;
     }
@@ -123,7 +127,7 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
             return rc;
         if (listen)
             s->listen_count++;
-        else
+        else if (k >= 0) /* -1: a host key */
             set[k] = line;
     }
     int rc = resolve_default_paths(s, cfg, set, err, errlen);

@@ -19,8 +19,6 @@
 typedef struct gr_settings_t {
     int log_level;                 /* log.level: GR_LOG_* */
     char log_file[GR_PATH_MAX];    /* log.file: empty = stderr */
-    int daemon;                    /* daemon */
-    char pid_file[GR_PATH_MAX];    /* pid_file (resolved against the config's directory) */
     char module[GR_PATH_MAX];      /* module (resolved against the config's directory) */
     int cpu_affinity;              /* cpu_affinity: pin threads to CPUs round-robin */
     int tcp_accept_threads;        /* tcp.accept.thread_count */
@@ -94,5 +92,23 @@ void gr_settings_key_format(int i, const gr_settings_t *s, char *buf, size_t len
 void gr_settings_key_value(int i, const gr_settings_t *s, char *buf, size_t len);
 /* Copy key i's value from src into dst. */
 void gr_settings_key_copy(int i, gr_settings_t *dst, const gr_settings_t *src);
+
+/* The [server] keys of the program hosting the library (gr_host_key_t,
+ * libgrocket.h), attached to the configuration (gr_config_set_host_keys);
+ * gr_settings_from_config checks them like the library's own. */
+struct gr_host_key_t;
+/* The host key named key of cfg's table, NULL when none. */
+const struct gr_host_key_t *gr_host_key_find(const gr_config_t *cfg, const char *key);
+/* Check value against k's type and write it into buf[len] (GR_PATH_MAX:
+ * the limit of a library path) as gr_server_setting gives it: a boolean
+ * "true" or "false", a path resolved against dir (NULL: as written). On GR_EINVAL, what was expected goes to
+ * expect, worded as for the library's keys. */
+int gr_host_key_apply(const struct gr_host_key_t *k, const char *value, const char *dir, char *buf, size_t len,
+                      char *expect, size_t expectlen);
+/* k's value in cfg (its default when cfg does not set it) as above. */
+int gr_host_key_value(const gr_config_t *cfg, const struct gr_host_key_t *k, char *buf, size_t len);
+/* A table fit to attach: known types, valid defaults, no name twice nor
+ * one of the library's. GR_EINVAL with "host key NAME: ..." in err. */
+int gr_host_keys_check(const struct gr_host_key_t *keys, char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
 #include "gr_log.h"
 #include "gr_path.h"
 #include "gr_thread.h"
+#include "libgrocket.h"
 
 enum gr_cfg_key_type_t {
     GR_KEY_INT,   /* int field, min..max */
@@ -40,6 +41,9 @@ typedef struct gr_cfg_key_t {
     size_t offset;   /* offsetof(gr_settings_t, field) */
 } gr_cfg_key_t;
 
+#define GR_EXPECT_BOOL "true or false (also yes/no, on/off, 1/0)"
+#define GR_EXPECT_PATH_LEN "a path of at most %d characters once resolved"
+
 #define GR_GIB ((int64_t)1 << 30)
 #define GR_FIELD(f) offsetof(gr_settings_t, f)
 
@@ -60,8 +64,6 @@ typedef struct gr_cfg_key_t {
 static const gr_cfg_key_t gr_server_keys[] = {
     { "log.level", GR_KEY_LEVEL | GR_RELOAD, "info", 0, 0, GR_FIELD(log_level) },
     { "log.file", GR_KEY_PATH | GR_RELOAD, "", 0, 0, GR_FIELD(log_file) },
-    { "daemon", GR_KEY_BOOL, "false", 0, 0, GR_FIELD(daemon) },
-    { "pid_file", GR_KEY_PATH, "grocketd.pid", 0, 0, GR_FIELD(pid_file) },
     /* No default: a library default would be a path of some build tree,
      * and a typo in [server] would then start the wrong module quietly. */
     { "module", GR_KEY_PATH, "", 0, 0, GR_FIELD(module) },
@@ -161,7 +163,7 @@ static int key_apply(const gr_cfg_key_t *k, const char *value, const char *dir, 
         return 0;
     case GR_KEY_BOOL:
         if (gr_parse_bool(value, &b) != 0) {
-            snprintf(expect, expectlen, "true or false (also yes/no, on/off, 1/0)");
+            snprintf(expect, expectlen, "%s", GR_EXPECT_BOOL);
             return GR_EINVAL;
         }
         *(int *)field = b;
@@ -179,7 +181,7 @@ static int key_apply(const gr_cfg_key_t *k, const char *value, const char *dir, 
         int rc = gr_path_join(field, GR_PATH_MAX, value[0] == '\0' || dir == NULL ? "" : dir, value);
         if (rc != 0) {
             field[0] = '\0';
-            snprintf(expect, expectlen, "a path of at most %d characters once resolved", GR_PATH_MAX - 1);
+            snprintf(expect, expectlen, GR_EXPECT_PATH_LEN, GR_PATH_MAX - 1);
             return GR_EINVAL;
         }
         return 0;
@@ -302,4 +304,72 @@ void gr_settings_key_copy(int i, gr_settings_t *dst, const gr_settings_t *src)
 {
     const gr_cfg_key_t *k = &gr_server_keys[i];
     memcpy((char *)dst + k->offset, (const char *)src + k->offset, key_size(k));
+}
+
+/* ---------------------------------------------------------------- the host program's keys */
+
+const gr_host_key_t *gr_host_key_find(const gr_config_t *cfg, const char *key)
+{
+    const gr_host_key_t *k = gr_config_host_keys(cfg);
+    for (; k != NULL && k->name != NULL; k++)
+        if (strcmp(k->name, key) == 0)
+            return k;
+    return NULL;
+}
+
+int gr_host_key_apply(const gr_host_key_t *k, const char *value, const char *dir, char *buf, size_t len,
+                      char *expect, size_t expectlen)
+{
+    int b;
+    switch (k->type) {
+    case GR_HOST_BOOL:
+        if (gr_parse_bool(value, &b) != 0) {
+            snprintf(expect, expectlen, "%s", GR_EXPECT_BOOL);
+            return GR_EINVAL;
+        }
+        snprintf(buf, len, "%s", b ? "true" : "false");
+        return 0;
+    case GR_HOST_PATH: {
+        /* As a library path: empty stays empty, the same length limit. */
+        if (gr_path_join(buf, len, value[0] == '\0' || dir == NULL ? "" : dir, value) != 0) {
+            buf[0] = '\0';
+            snprintf(expect, expectlen, GR_EXPECT_PATH_LEN, (int)len - 1);
+            return GR_EINVAL;
+        }
+        return 0;
+    }
+    default:
+        snprintf(expect, expectlen, "a known type (GR_HOST_BOOL or GR_HOST_PATH), not %d", k->type);
+        return GR_EINVAL;
+    }
+}
+
+int gr_host_key_value(const gr_config_t *cfg, const gr_host_key_t *k, char *buf, size_t len)
+{
+    const char *v = gr_config_get(cfg, "server", k->name);
+    char value[GR_PATH_MAX], why[128];
+    int rc = gr_host_key_apply(k, v ? v : (k->def ? k->def : ""), gr_config_dir(cfg), value, sizeof value, why,
+                               sizeof why);
+    snprintf(buf, len, "%s", rc == 0 ? value : "");
+    return rc;
+}
+
+int gr_host_keys_check(const gr_host_key_t *keys, char *err, size_t errlen)
+{
+    char buf[GR_PATH_MAX], why[128];
+    for (const gr_host_key_t *k = keys; k != NULL && k->name != NULL; k++) {
+        const char *what = NULL;
+        if (gr_settings_key_find(k->name) >= 0)
+            what = "a key of the library's";
+        for (const gr_host_key_t *p = keys; what == NULL && p < k; p++)
+            if (strcmp(p->name, k->name) == 0)
+                what = "declared twice";
+        if (what == NULL && gr_host_key_apply(k, k->def ? k->def : "", NULL, buf, sizeof buf, why, sizeof why) != 0)
+            what = "default or type invalid";
+        if (what != NULL) {
+            gr_config_err(err, errlen, "host key %s: %s", k->name, what);
+            return GR_EINVAL;
+        }
+    }
+    return 0;
 }

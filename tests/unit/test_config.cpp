@@ -2,15 +2,18 @@
  * typed look-ups, [server] and [listen] validation with file:line:key
  * messages, path resolution, and the shipped conf/grocketd.ini and
  * docs/configuration.md kept in step with the defaults in
- * gr_settings_keys.cpp, thread counts of "auto". */
+ * gr_settings_keys.cpp and grocketd's own keys (grocketd/grocketd_keys.h),
+ * thread counts of "auto". */
 #include <gtest/gtest.h>
 
 #include "gr_config.h"
 #include "gr_config_value.h"
 #include "gr_error.h"
 #include "gr_settings.h"
+#include "gr_settings_keys.h"
 #include "gr_thread.h"
 #include "grocket.h"
+#include "../../grocketd/grocketd_keys.h" /* grocketd's own [server] keys */
 
 #include <errno.h>
 #include <sched.h>
@@ -196,7 +199,7 @@ TEST(ConfigLoad, SyntaxErrorNamesLine)
 {
     char err[GR_CONFIG_ERR_LEN] = "";
     gr_config_t *cfg = (gr_config_t *)&err; /* must be reset to NULL */
-    EXPECT_EQ(gr_config_load_string(&cfg, "[server]\ndaemon = false\n\nthis is not ini\nx = 1\n", "bad.ini", err,
+    EXPECT_EQ(gr_config_load_string(&cfg, "[server]\nlog.level = info\n\nthis is not ini\nx = 1\n", "bad.ini", err,
                                     sizeof(err)),
               GR_ECONFIG);
     EXPECT_EQ(cfg, nullptr);
@@ -277,8 +280,6 @@ TEST(ConfigSettings, Defaults)
     gr_settings_defaults(&s);
     EXPECT_EQ(s.log_level, GR_LOG_INFO);
     EXPECT_STREQ(s.log_file, "");
-    EXPECT_EQ(s.daemon, 0);
-    EXPECT_STREQ(s.pid_file, "grocketd.pid");
     EXPECT_STREQ(s.module, ""); /* no default: a server loading a module by path needs the key */
     EXPECT_EQ(s.cpu_affinity, 0);
     EXPECT_EQ(s.tcp_accept_threads, 1);
@@ -304,7 +305,6 @@ TEST(ConfigSettings, EmptyServerIsDefaults)
     EXPECT_EQ(s.log_level, d.log_level);
     EXPECT_EQ(s.recv_buf_max, d.recv_buf_max);
     EXPECT_STREQ(s.module, ""); /* empty stays empty */
-    EXPECT_EQ(std::string(s.pid_file), cwd() + "/" + d.pid_file);
     EXPECT_STREQ(s.log_file, "");
     ASSERT_EQ(s.listen_count, 1);
 }
@@ -314,8 +314,6 @@ TEST(ConfigSettings, EveryKeyParsed)
     const char *text = "[server]\n"
                        "log.level = DEBUG\n"
                        "log.file = /var/log/g.log\n"
-                       "daemon = yes\n"
-                       "pid_file = /run/g.pid\n"
                        "module = /opt/m.so\n"
                        "cpu_affinity = on\n"
                        "tcp.accept.thread_count = 64\n"
@@ -335,8 +333,6 @@ TEST(ConfigSettings, EveryKeyParsed)
     ASSERT_EQ(settings_of(text, &s, &err), 0) << err;
     EXPECT_EQ(s.log_level, GR_LOG_DEBUG);
     EXPECT_STREQ(s.log_file, "/var/log/g.log");
-    EXPECT_EQ(s.daemon, 1);
-    EXPECT_STREQ(s.pid_file, "/run/g.pid");
     EXPECT_STREQ(s.module, "/opt/m.so");
     EXPECT_EQ(s.cpu_affinity, 1);
     EXPECT_EQ(s.tcp_accept_threads, 64);
@@ -392,8 +388,11 @@ TEST(ConfigSettings, UdpKeysParsedAndBounded)
 
 TEST(ConfigSettings, UnknownKeyNamesFileLineKey)
 {
-    std::string err = server_error("daemon = false\ntcp.in.threads = 4\n");
+    std::string err = server_error("log.level = info\ntcp.in.threads = 4\n");
     EXPECT_EQ(err, "test.ini:3: tcp.in.threads: unknown key in [server]");
+    /* grocketd's own keys are no keys of the library's (test_host_keys.cpp). */
+    EXPECT_EQ(server_error("daemon = false\n"), "test.ini:2: daemon: unknown key in [server]");
+    EXPECT_EQ(server_error("pid_file =\n"), "test.ini:2: pid_file: unknown key in [server]");
 }
 
 TEST(ConfigSettings, BadValues)
@@ -415,8 +414,8 @@ TEST(ConfigSettings, BadValues)
     EXPECT_NE(server_error("tcp.out.thread_count =\n").find("tcp.out.thread_count: invalid value ''"),
               std::string::npos);
 
-    std::string err = server_error("daemon = maybe\n");
-    EXPECT_EQ(err.rfind("test.ini:2: daemon: invalid value 'maybe' (expected true or false", 0), 0u) << err;
+    std::string err = server_error("cpu_affinity = maybe\n");
+    EXPECT_EQ(err, "test.ini:2: cpu_affinity: invalid value 'maybe' (expected true or false (also yes/no, on/off, 1/0))");
     err = server_error("worker.disabled = 2\n");
     EXPECT_EQ(err.rfind("test.ini:2: worker.disabled: invalid value '2'", 0), 0u) << err;
 
@@ -457,8 +456,8 @@ TEST(ConfigSettings, RecvBufMaxBelowInit)
 
 TEST(ConfigSettings, RepeatedServerKey)
 {
-    EXPECT_EQ(server_error("daemon = false\nlog.level = info\ndaemon = true\n"),
-              "test.ini:4: daemon: repeated (first on line 2)");
+    EXPECT_EQ(server_error("cpu_affinity = false\nlog.level = info\ncpu_affinity = true\n"),
+              "test.ini:4: cpu_affinity: repeated (first on line 2)");
     /* In a module's section a repeat is fine: last wins. */
     gr_settings_t s;
     std::string err;
@@ -473,14 +472,14 @@ TEST(ConfigSettings, KeyOutsideSection)
 {
     gr_settings_t s;
     std::string err;
-    EXPECT_EQ(settings_of(std::string("daemon = true\n") + kMinimal, &s, &err), GR_ECONFIG);
-    EXPECT_EQ(err, "test.ini:1: daemon: key outside any section");
+    EXPECT_EQ(settings_of(std::string("cpu_affinity = true\n") + kMinimal, &s, &err), GR_ECONFIG);
+    EXPECT_EQ(err, "test.ini:1: cpu_affinity: key outside any section");
 }
 
 TEST(ConfigSettings, ModuleSectionsNotValidated)
 {
     const char *text = "[server]\n"
-                       "daemon = false\n"
+                       "cpu_affinity = false\n"
                        "[demo]\n"
                        "anything = goes\n"
                        "size = 12\n"
@@ -554,7 +553,7 @@ TEST(ConfigListen, NoneOrTooMany)
 {
     gr_settings_t s;
     std::string err;
-    EXPECT_EQ(settings_of("[server]\ndaemon = false\n", &s, &err), GR_ECONFIG);
+    EXPECT_EQ(settings_of("[server]\ncpu_affinity = false\n", &s, &err), GR_ECONFIG);
     EXPECT_EQ(err, "test.ini: [listen]: no listen address");
 
     std::string text = "[listen]\n";
@@ -572,8 +571,7 @@ TEST(ConfigPaths, RelativeToTheFile)
     TempDir d;
     std::string f = d.write("g.ini", "[server]\n"
                                      "module = mods/m.so\n"
-                                     "pid_file = ../run/g.pid\n"
-                                     "log.file = /abs/g.log\n"
+                                     "log.file = ../run/g.log\n"
                                      "[listen]\n0 = tcp://127.0.0.1:0\n");
     char err[GR_CONFIG_ERR_LEN] = "";
     gr_config_t *cfg = NULL;
@@ -584,8 +582,7 @@ TEST(ConfigPaths, RelativeToTheFile)
     /* d.path may be relative when TMPDIR is; the result is absolute. */
     std::string dir = d.path[0] == '/' ? d.path : cwd() + "/" + d.path;
     EXPECT_EQ(std::string(s.module), dir + "/mods/m.so");
-    EXPECT_EQ(std::string(s.pid_file), dir + "/../run/g.pid");
-    EXPECT_STREQ(s.log_file, "/abs/g.log");
+    EXPECT_EQ(std::string(s.log_file), dir + "/../run/g.log");
 
     /* A relative config path: made absolute through the cwd at load. */
     std::string old = cwd();
@@ -601,11 +598,9 @@ TEST(ConfigPaths, StringAgainstCwdAndEmptyStaysEmpty)
 {
     gr_settings_t s;
     std::string err;
-    ASSERT_EQ(settings_of(std::string("[server]\nmodule = m.so\nlog.file =\npid_file =\n") + kMinimal, &s, &err), 0)
-        << err;
+    ASSERT_EQ(settings_of(std::string("[server]\nmodule = m.so\nlog.file =\n") + kMinimal, &s, &err), 0) << err;
     EXPECT_EQ(std::string(s.module), cwd() + "/m.so");
     EXPECT_STREQ(s.log_file, "");
-    EXPECT_STREQ(s.pid_file, "");
 }
 
 /* A path too long once resolved is a bad value, not a truncated path. */
@@ -631,27 +626,39 @@ TEST(ConfigPaths, TooLongOnceResolved)
 
 // ---------------------------------------------------------------- shipped files
 
-/* conf/grocketd.ini loads, validates and repeats every default. */
+/* conf/grocketd.ini loads, validates and repeats every default: the
+ * library's keys, and grocketd's own with grocketd's table attached. */
 TEST(ConfigShipped, DefaultFileEqualsDefaults)
 {
     char err[GR_CONFIG_ERR_LEN] = "";
     gr_config_t *cfg = NULL;
     ASSERT_EQ(gr_config_load_file(&cfg, kShipped.c_str(), err, sizeof(err)), 0) << err;
     gr_settings_t s, d;
+    /* The library alone refuses grocketd's keys. */
+    EXPECT_EQ(gr_settings_from_config(&s, cfg, err, sizeof(err)), GR_ECONFIG);
+    EXPECT_NE(strstr(err, ": daemon: unknown key in [server]"), nullptr) << err;
+    gr_config_set_host_keys(cfg, grocketd_host_keys);
     ASSERT_EQ(gr_settings_from_config(&s, cfg, err, sizeof(err)), 0) << err;
-    gr_config_free(cfg);
     gr_settings_defaults(&d);
 
     std::string conf_dir = kSource + "/conf";
+    char v[GR_PATH_MAX];
+    ASSERT_EQ(gr_host_key_value(cfg, gr_host_key_find(cfg, "pid_file"), v, sizeof v), 0);
+    EXPECT_EQ(std::string(v), conf_dir + "/grocketd.pid");
+    ASSERT_EQ(gr_host_key_value(cfg, gr_host_key_find(cfg, "daemon"), v, sizeof v), 0);
+    EXPECT_STREQ(v, "false");
+    for (const gr_host_key_t *k = grocketd_host_keys; k->name != NULL; k++) {
+        const char *shipped = gr_config_get(cfg, "server", k->name);
+        ASSERT_NE(shipped, nullptr) << k->name << " is grocketd's key missing from conf/grocketd.ini";
+        EXPECT_STREQ(shipped, k->def) << k->name;
+    }
+    gr_config_free(cfg);
     /* module has no default; the shipped file names the demo of the build tree. */
     EXPECT_EQ(std::string(s.module), conf_dir + "/../build/modules/libdemo.so");
-    EXPECT_EQ(std::string(s.pid_file), conf_dir + "/" + d.pid_file);
     EXPECT_STREQ(s.log_file, d.log_file); /* empty: stays empty */
     /* Everything else byte for byte: blank out the paths and listens. */
     memset(s.module, 0, sizeof(s.module));
     memset(d.module, 0, sizeof(d.module));
-    memset(s.pid_file, 0, sizeof(s.pid_file));
-    memset(d.pid_file, 0, sizeof(d.pid_file));
     ASSERT_EQ(s.listen_count, 3);
     EXPECT_STREQ(s.listens[0].url, "tcp://0.0.0.0:8000");
     EXPECT_STREQ(s.listens[1].url, "http://0.0.0.0:8080");
@@ -671,8 +678,10 @@ struct DocRow {
     std::string reload; /* the last column: "yes" or "restart" */
 };
 
-/* Rows of docs/configuration.md's key table: "| `key` | `default` | ...". */
-std::vector<DocRow> doc_rows()
+/* Rows "| `key` | `default` | ..." of the key table under the heading
+ * (a line beginning with heading) of docs/configuration.md, up to the
+ * next "## " heading. */
+std::vector<DocRow> doc_rows(const std::string &heading)
 {
     std::vector<DocRow> rows;
     FILE *fp = fopen((kSource + "/docs/configuration.md").c_str(), "r");
@@ -680,9 +689,14 @@ std::vector<DocRow> doc_rows()
     if (fp == NULL)
         return rows;
     char line[4096];
+    bool in = false, seen = false;
     while (fgets(line, sizeof(line), fp)) {
         std::string l = line;
-        if (l.rfind("| `", 0) != 0)
+        if (l.rfind("## ", 0) == 0) {
+            in = l.rfind(heading, 0) == 0;
+            seen = seen || in;
+        }
+        if (!in || l.rfind("| `", 0) != 0)
             continue;
         size_t k1 = 3, k2 = l.find('`', k1);
         size_t bar = l.find('|', k2);
@@ -698,16 +712,21 @@ std::vector<DocRow> doc_rows()
         rows.push_back({ l.substr(k1, k2 - k1), l.substr(d1 + 1, d2 - d1 - 1), reload });
     }
     fclose(fp);
+    EXPECT_TRUE(seen) << "no heading '" << heading << "' in docs/configuration.md";
     return rows;
 }
+
+const char kLibraryKeys[] = "## `[server]`";
+const char kGrocketdKeys[] = "## grocketd's own keys";
 
 } // namespace
 
 /* Every key the docs list is in conf/grocketd.ini with the same default, and
- * the other way round. */
+ * the other way round: the library's keys in the [server] table, grocketd's
+ * own in theirs. */
 TEST(ConfigShipped, DocsTableMatchesDefaultFile)
 {
-    std::vector<DocRow> rows = doc_rows();
+    std::vector<DocRow> rows = doc_rows(kLibraryKeys), own = doc_rows(kGrocketdKeys);
     char err[GR_CONFIG_ERR_LEN] = "";
     gr_config_t *cfg = NULL;
     ASSERT_EQ(gr_config_load_file(&cfg, kShipped.c_str(), err, sizeof(err)), 0) << err;
@@ -725,15 +744,28 @@ TEST(ConfigShipped, DocsTableMatchesDefaultFile)
         } else {
             EXPECT_EQ(r.def, v) << r.key;
         }
-        /* A documented key is a known key: the documented default validates. */
+        /* A documented key is a key of the library's: the documented
+         * default validates without grocketd's table. */
         gr_settings_t s;
         std::string e;
         EXPECT_EQ(settings_of("[server]\n" + r.key + " = " + r.def + "\n" + kMinimal, &s, &e), 0) << e;
     }
+    /* grocketd's own: its table, documented and shipped with its defaults. */
+    size_t n = 0;
+    for (const gr_host_key_t *k = grocketd_host_keys; k->name != NULL; k++, n++) {
+        bool found = false;
+        for (const DocRow &r : own)
+            found = found || (r.key == k->name && r.def == k->def);
+        EXPECT_TRUE(found) << k->name << " (default '" << k->def << "') is not under grocketd's own keys";
+        EXPECT_LT(gr_settings_key_find(k->name), 0) << k->name << " is the library's too";
+    }
+    EXPECT_EQ(own.size(), n);
     const char *key;
     for (int i = 0; (key = gr_config_key_at(cfg, "server", i, NULL, NULL)) != NULL; i++) {
         bool found = false;
         for (const DocRow &r : rows)
+            found = found || r.key == key;
+        for (const DocRow &r : own)
             found = found || r.key == key;
         EXPECT_TRUE(found) << key << " is in conf/grocketd.ini but not in docs/configuration.md";
     }
@@ -741,16 +773,18 @@ TEST(ConfigShipped, DocsTableMatchesDefaultFile)
 }
 
 /* The docs' column "Reload" says what the key table says (GR_RELOAD), for
- * every key. */
+ * every key of the library's; grocketd reads its own at its start. */
 TEST(ConfigShipped, DocsReloadColumnMatchesTheTable)
 {
-    std::vector<DocRow> rows = doc_rows();
+    std::vector<DocRow> rows = doc_rows(kLibraryKeys);
     ASSERT_EQ(rows.size(), (size_t)gr_settings_key_count());
     for (const DocRow &r : rows) {
         int reloadable = gr_settings_key_reloadable_by_name(r.key.c_str());
         ASSERT_GE(reloadable, 0) << r.key;
         EXPECT_EQ(r.reload, reloadable ? "yes" : "restart") << r.key;
     }
+    for (const DocRow &r : doc_rows(kGrocketdKeys))
+        EXPECT_EQ(r.reload, "restart") << r.key;
     EXPECT_EQ(gr_settings_key_reloadable_by_name("log.level"), 1);
     EXPECT_EQ(gr_settings_key_reloadable_by_name("tcp.in.thread_count"), 0);
     EXPECT_EQ(gr_settings_key_reloadable_by_name("no.such.key"), -1);

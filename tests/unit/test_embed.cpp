@@ -238,25 +238,27 @@ TEST(EmbedConfig, SetReplaces)
 
 /* Function pointers, a module section read through the services, the
  * configuration destroyed before the server starts (the server has a copy). */
-/* A host program's own keys, read back as the server runs them. */
+/* [server] keys read back as the server runs them, as a host program
+ * reads them (its own keys: test_host_keys.cpp). */
 TEST(Embed, SettingsReadBackAsText)
 {
     char err[GR_SERVER_ERR_LEN];
     gr_server_t *s = nullptr;
-    const char *ini = "[server]\ndaemon = yes\npid_file = run/g.pid\nstop.grace_period = 7\nlog.level = warn\n"
+    const char *ini = "[server]\ncpu_affinity = yes\nlog.file = run/g.log\nstop.grace_period = 7\nlog.level = warn\n"
                       "[listen]\n0 = tcp://127.0.0.1:0\n";
     ASSERT_EQ(GR_OK, gr_server_create_from_string(&s, ini, "host", &kModule, 0, nullptr, err, sizeof err)) << err;
     char v[4096];
-    ASSERT_EQ(GR_OK, gr_server_setting(s, "daemon", v, sizeof v));
+    ASSERT_EQ(GR_OK, gr_server_setting(s, "cpu_affinity", v, sizeof v));
     EXPECT_STREQ("true", v);
     ASSERT_EQ(GR_OK, gr_server_setting(s, "stop.grace_period", v, sizeof v));
     EXPECT_STREQ("7", v);
     ASSERT_EQ(GR_OK, gr_server_setting(s, "log.level", v, sizeof v));
     EXPECT_STREQ("warn", v);
-    ASSERT_EQ(GR_OK, gr_server_setting(s, "pid_file", v, sizeof v));
+    ASSERT_EQ(GR_OK, gr_server_setting(s, "log.file", v, sizeof v));
     char cwd[4096];
     ASSERT_NE(nullptr, getcwd(cwd, sizeof cwd));
-    EXPECT_EQ(std::string(cwd) + "/run/g.pid", v) << "resolved, unquoted";
+    EXPECT_EQ(std::string(cwd) + "/run/g.log", v) << "resolved, unquoted";
+    EXPECT_EQ(GR_EINVAL, gr_server_setting(s, "pid_file", v, sizeof v)) << "grocketd's, not the library's";
     EXPECT_EQ(GR_EINVAL, gr_server_setting(s, "no.such.key", v, sizeof v));
     EXPECT_EQ(GR_EINVAL, gr_server_setting(s, nullptr, v, sizeof v));
     gr_server_destroy(s);

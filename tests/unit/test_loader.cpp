@@ -183,7 +183,7 @@ TEST(Loader, AdoptChecksMajorSizeAndRequiredCallbacks)
 /* Serve a module in process on an ephemeral port; returns the server. */
 static gr_server_t *serve(const std::string &module_path, const char *extra = "")
 {
-    std::string ini = "[server]\nmodule = " + module_path + "\npid_file =\nlog.level = warn\n" + extra +
+    std::string ini = "[server]\nmodule = " + module_path + "\nlog.level = warn\n" + extra +
                       "[listen]\n0 = tcp://127.0.0.1:0\n";
     gr_server_t *s = nullptr;
     char err[1024] = "";
@@ -276,7 +276,7 @@ TEST(Loader, InProcessModuleAndServerInfo)
 TEST(Loader, ModuleInitFailureStopsStartup)
 {
     std::string ini = "[server]\nmodule = " + fixture("gr_fixture_c") +
-                      "\npid_file =\nlog.level = error\n[fixture]\nfail_init = true\n[listen]\n0 = tcp://127.0.0.1:0\n";
+                      "\nlog.level = error\n[fixture]\nfail_init = true\n[listen]\n0 = tcp://127.0.0.1:0\n";
     gr_server_t *s = nullptr;
     char err[1024] = "";
     ASSERT_EQ(GR_OK, gr_server_create_from_string(&s, ini.c_str(), "t.ini", nullptr, 0, nullptr, err, sizeof err));
@@ -311,7 +311,7 @@ TEST(Loader, ModuleGivenAsFunctionPointers)
     m.proc = embedded_proc;
     gr_server_t *s = nullptr;
     char err[1024] = "";
-    const char *ini = "[server]\npid_file =\nlog.level = warn\n[listen]\n0 = tcp://127.0.0.1:0\n";
+    const char *ini = "[server]\nlog.level = warn\n[listen]\n0 = tcp://127.0.0.1:0\n";
     ASSERT_EQ(GR_OK, gr_server_create_from_string(&s, ini, "embedded.ini", &m, 0, nullptr, err, sizeof err)) << err;
     ASSERT_EQ(GR_OK, gr_server_start(s, err, sizeof err)) << err;
     EXPECT_EQ("[xyz]", gr_test_roundtrip(gr_server_listen_port(s, 0), "xyz", 5));

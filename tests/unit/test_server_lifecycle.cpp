@@ -50,7 +50,7 @@ int ok_http(gr_conn_t *c, const gr_http_request_t *)
     return svc->http_reply_text(c, 200, "ok\n") == 0 ? GR_PROC_OK : GR_PROC_CLOSE;
 }
 
-const char kIni[] = "[server]\npid_file =\nlog.level = warn\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
+const char kIni[] = "[server]\nlog.level = warn\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
 
 struct Server {
     gr_server_t *s = nullptr;
@@ -158,7 +158,7 @@ TEST(ServerLifecycle, ReloadPublishesReloadableKeysOnly)
     ASSERT_NE(nullptr, srv.s);
     const gr_live_t *before = gr_server_live(srv.s);
     int in_threads = gr_server_settings(srv.s)->tcp_in_threads; /* auto: the machine's */
-    std::string path = temp_file("[server]\npid_file =\nlog.level = warn\nhttp.max_body_size = 50\n"
+    std::string path = temp_file("[server]\nlog.level = warn\nhttp.max_body_size = 50\n"
                                  "tcp.in.thread_count = " + std::to_string(in_threads == 1 ? 2 : 1) +
                                  "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n");
     ASSERT_EQ(GR_OK, gr_server_reload(srv.s, path.c_str(), srv.err, sizeof srv.err)) << srv.err;
@@ -217,9 +217,9 @@ TEST(ServerLifecycle, ReloadWhileServing)
 {
     Server srv;
     ASSERT_NE(nullptr, srv.s);
-    std::string a = temp_file("[server]\npid_file =\nlog.level = warn\nhttp.max_header_size = 1024\n"
+    std::string a = temp_file("[server]\nlog.level = warn\nhttp.max_header_size = 1024\n"
                               "http.keepalive_timeout = 30\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n");
-    std::string b = temp_file("[server]\npid_file =\nlog.level = warn\nhttp.max_header_size = 2048\n"
+    std::string b = temp_file("[server]\nlog.level = warn\nhttp.max_header_size = 2048\n"
                               "http.keepalive_timeout = 60\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n");
     std::atomic<int> ok{0};
     const int kRequests = 400;

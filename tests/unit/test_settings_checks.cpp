@@ -186,7 +186,7 @@ TEST(ConfigListenChecks, SameAddressTwice)
 TEST(ConfigModuleKey, RequiredWhenLoadingByPath)
 {
     EXPECT_EQ("t.ini: module: missing in [server] (the path of the module to serve)",
-              require_module(std::string("[server]\ndaemon = false\n") + kListen));
+              require_module(std::string("[server]\ncpu_affinity = false\n") + kListen));
     EXPECT_EQ("t.ini:2: module: empty (expected the path of the module to serve)",
               require_module(std::string("[server]\nmodule =\n") + kListen));
     EXPECT_EQ("", require_module(std::string("[server]\nmodule = m.so\n") + kListen));
