@@ -5,7 +5,7 @@
 # and C++ standard headers and the declared dependencies' headers
 # (http_parser.h, ini.h). Quoted includes outside platform/ must not name a
 # system-specific platform header (those in platform/<system>/). grocketd/
-# includes libgrocket.h and its own gr_daemon.h, nothing internal.
+# includes libgrocket.h and its own headers, nothing of the library's.
 # Exits 1 and names file, line and header on a breach.
 set -euo pipefail
 cd "$(dirname "$0")/../libgrocket"
@@ -40,16 +40,17 @@ for f in "${files[@]}"; do
     done
 done
 # grocketd is a thin program on the public API: libgrocket.h, its own
-# system seam gr_daemon.h, and standard headers; only its per-system files
+# headers (the system seam gr_daemon.h, its keys), and standard headers; only its per-system files
 # (gr_daemon_<system>.cpp) include the system's headers.
 for f in ../grocketd/*.cpp ../grocketd/*.h; do
     [[ $f == ../grocketd/gr_daemon_*.cpp ]] && continue
     while IFS=: read -r line text; do
         h=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"].*/\1/' <<<"$text")
-        [[ $h == libgrocket.h || $h == grocket.h || $h == gr_daemon.h ]] && continue
+        [[ $h == libgrocket.h || $h == grocket.h ]] && continue
+        [[ $h != */* && -e ../grocketd/$h ]] && continue # its own headers
         [[ $h != */* && $h != *.* ]] && continue
         [[ $allowed == *" $h "* ]] && continue
-        echo "grocketd/${f##*/}:$line: includes $h: grocketd uses libgrocket.h and gr_daemon.h alone" >&2
+        echo "grocketd/${f##*/}:$line: includes $h: grocketd uses libgrocket.h and its own headers alone" >&2
         bad=1
     done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f" || true)
 done
