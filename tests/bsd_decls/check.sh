@@ -15,18 +15,22 @@ inc=(-I"$decls/include")
 for d in util platform core pipeline udp http platform/posix platform/bsd "platform/bsd/$sys"; do
     inc+=(-I"$lib/$d")
 done
-inc+=(-I"$src/include" -I"$src")
+inc+=(-I"$src/include" -I"$src" -I"$src/test_tcp_client")
 files=(libgrocket/platform/bsd/gr_poll_kqueue.cpp libgrocket/platform/bsd/gr_thread_$sys.cpp
        libgrocket/platform/bsd/gr_dgram_$sys.cpp libgrocket/platform/posix/gr_socket_posix.cpp
        libgrocket/platform/posix/gr_thread_posix.cpp libgrocket/platform/posix/gr_clock_posix.cpp
        grocketd/gr_daemon_posix.cpp)
+# test_tcp_client's kqueue loop and its datagram batches.
+files+=(test_tcp_client/gr_tc_ev_kqueue.cpp test_tcp_client/gr_tc_loop.cpp test_tcp_client/gr_tc_udp.cpp)
+defs=()
 if [[ $sys == macos ]]; then
-    files+=(grocketd/gr_daemon_ctl_sigwait.cpp)
+    files+=(grocketd/gr_daemon_ctl_sigwait.cpp test_tcp_client/gr_tc_mmsg_loop.cpp)
+    defs+=(-DGR_TC_MMSG_LOOP)
 else
     files+=(grocketd/gr_daemon_ctl_sigtimedwait.cpp)
 fi
 for f in "${files[@]}"; do
-    "$cxx" -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -Werror \
+    "$cxx" -std=c++17 -fsyntax-only -Wall -Wextra -Wno-unused-parameter -Werror "${defs[@]}" \
         -include "$decls/gr_bsd_decls.h" "${inc[@]}" "$src/$f"
 done
 echo "bsd_decls: ${#files[@]} files for $sys pass -fsyntax-only"
