@@ -16,6 +16,13 @@
 # (lib is CMAKE_INSTALL_LIBDIR; with the prefix /usr, etc/ is /etc.)
 include(CMakePackageConfigHelpers)
 
+# A build on the tests' kqueue shim (GR_POLL_BACKEND=kqueue on Linux) links
+# a stand-in for a kernel facility: it is for tests, and installing it
+# would ship the shim inside libgrocket. Refuse before anything is copied.
+if(GR_KQUEUE_SHIM)
+  install(CODE "message(FATAL_ERROR \"grocket: this build runs the kqueue backend on the tests' kqueue shim (tests/kqueue_shim) and is never installed; install an epoll or poll build\")")
+endif()
+
 set(GR_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/grocket)
 set(GR_SYSTEMD_UNITDIR "" CACHE STRING "Where grocketd.service is installed (default: lib/systemd/system under the prefix)")
 

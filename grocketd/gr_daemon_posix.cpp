@@ -1,51 +1,17 @@
-/* gr_daemon_posix.cpp - gr_daemon.h on POSIX systems: the control signals
- * blocked and taken with sigtimedwait, fork and setsid, the pid file. */
+/* gr_daemon_posix.cpp - gr_daemon.h on POSIX systems: fork and setsid,
+ * the pid file, the clock. The control signals are in a file of their own
+ * per system: gr_daemon_ctl_sigtimedwait.cpp (Linux, FreeBSD) or
+ * gr_daemon_ctl_sigwait.cpp (macOS, which has no sigtimedwait). */
 #include "gr_daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static sigset_t g_ctl_signals;
 static int g_ready_fd = -1; /* the pipe to the starter, while it waits */
-
-int gr_ctl_block(void)
-{
-    sigemptyset(&g_ctl_signals);
-    sigaddset(&g_ctl_signals, SIGTERM);
-    sigaddset(&g_ctl_signals, SIGINT);
-    sigaddset(&g_ctl_signals, SIGHUP);
-    sigaddset(&g_ctl_signals, SIGUSR1);
-    /* Every thread started later inherits the mask: only gr_ctl_wait
-     * takes these, synchronously, on the main thread. */
-    return -pthread_sigmask(SIG_BLOCK, &g_ctl_signals, NULL);
-}
-
-gr_ctl_t gr_ctl_wait(int timeout_ms, char *what, size_t len)
-{
-    int sig;
-    if (timeout_ms < 0) {
-        if (sigwait(&g_ctl_signals, &sig) != 0)
-            return GR_CTL_NONE;
-    } else {
-        struct timespec t = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
-        sig = sigtimedwait(&g_ctl_signals, NULL, &t);
-        if (sig < 0)
-            return GR_CTL_NONE; /* EAGAIN (time-out) or EINTR */
-    }
-    if (what && len)
-        snprintf(what, len, "signal %d (%s)", sig, strsignal(sig));
-    switch (sig) {
-    case SIGHUP: return GR_CTL_RELOAD;
-    case SIGUSR1: return GR_CTL_REOPEN_LOG;
-    default: return GR_CTL_STOP;
-    }
-}
 
 int gr_daemon_detach(void)
 {

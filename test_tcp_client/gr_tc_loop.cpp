@@ -1,15 +1,17 @@
 /* gr_tc_loop.cpp - the client thread: non-blocking connects, then one
- * edge-triggered epoll loop that keeps `depth` requests in flight on each
- * connection and checks every reply byte as it arrives.
+ * edge-triggered loop (gr_tc_ev.h: epoll or kqueue) that keeps `depth`
+ * requests in flight on each connection and checks every reply byte as it
+ * arrives.
  *
  * Why edge-triggered: each socket is registered once for IN and OUT and
- * never touched again with epoll_ctl; a short read or write tells us the
- * kernel buffer is drained or full (man 7 epoll), and the next edge wakes us.
- * A level-triggered loop would need an epoll_ctl each time the send side
+ * never touched again; a short read or write tells us the kernel buffer is
+ * drained or full (man 7 epoll; kqueue's EV_CLEAR), and the next edge wakes
+ * us. A level-triggered loop would need a change each time the send side
  * blocks and unblocks, which at depth 16 is most of the traffic. */
 #include "gr_tc_loop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -17,10 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "gr_tc_ev.h"
 #include "gr_tc_packet.h"
 
 /* Per-thread send scratch and receive buffer. Requests are built here from
@@ -29,7 +31,7 @@
  * on the next try. */
 #define GR_TC_IO_BUF (256 * 1024)
 #define GR_TC_MAX_EVENTS 256
-/* Longest epoll_wait: how late a deadline or a timeout is noticed on a
+/* Longest wait: how late a deadline or a timeout is noticed on a
  * thread with no traffic. */
 #define GR_TC_TICK_MS 100
 
@@ -56,13 +58,30 @@ typedef struct gr_tc_conn_t {
 typedef struct gr_tc_loop_t {
     gr_tc_thread_t *t;          /* this thread's results */
     const gr_tc_options_t *opt; /* the settings */
-    int ep;                     /* this thread's epoll instance */
+    int ep;                     /* this thread's readiness set (gr_tc_ev.h) */
     int active;                 /* connections neither done nor failed */
     gr_tc_conn_t *conns;        /* nconns connections */
     uint64_t *stamps;           /* nconns * depth send times, one block */
     uint8_t *sbuf;              /* GR_TC_IO_BUF send scratch */
     uint8_t *rbuf;              /* GR_TC_IO_BUF receive buffer */
 } gr_tc_loop_t;
+
+int gr_tc_socket(int family, int type)
+{
+    /* socket() then fcntl(), not SOCK_NONBLOCK|SOCK_CLOEXEC, which macOS
+     * lacks; a client can afford the two calls per socket. */
+    int fd = socket(family, type, 0);
+    if (fd < 0)
+        return -1;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
 
 uint64_t gr_tc_now_ns(void)
 {
@@ -102,7 +121,7 @@ static void gr_tc_conn_fail(gr_tc_loop_t *l, gr_tc_conn_t *c, const char *fmt, .
     gr_tc_error_line(l->t, c->id, msg, where);
     l->t->errors++;
     if (c->fd >= 0)
-        close(c->fd);  /* close also takes it out of the epoll set */
+        close(c->fd);  /* close also takes it out of the readiness set */
     c->fd = -1;
     c->state = GR_TC_FAILED;
     l->active--;
@@ -117,11 +136,11 @@ static void gr_tc_conn_done(gr_tc_loop_t *l, gr_tc_conn_t *c)
 }
 
 /* Start a non-blocking connect. Loopback usually answers at once (success
- * or ECONNREFUSED); otherwise the socket reports in through epoll. */
+ * or ECONNREFUSED); otherwise the socket reports in through the set. */
 static void gr_tc_conn_open(gr_tc_loop_t *l, gr_tc_conn_t *c)
 {
     const gr_tc_run_t *run = l->t->run;
-    c->fd = socket(run->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = gr_tc_socket(run->addr.ss_family, SOCK_STREAM);
     if (c->fd < 0) {
         gr_tc_conn_fail(l, c, "socket: %s", strerror(errno));
         return;
@@ -139,12 +158,8 @@ static void gr_tc_conn_open(gr_tc_loop_t *l, gr_tc_conn_t *c)
         gr_tc_conn_fail(l, c, "connect: %s", strerror(errno));
         return;
     }
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.ptr = c;
-    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
-        gr_tc_conn_fail(l, c, "epoll_ctl(ADD): %s", strerror(errno));
+    if (gr_tc_ev_add(l->ep, c->fd, c) != 0)
+        gr_tc_conn_fail(l, c, "watching the socket: %s", strerror(errno));
 }
 
 /* Open every connection and wait until each is connected or has failed. */
@@ -156,12 +171,13 @@ static void gr_tc_connect_all(gr_tc_loop_t *l)
         connecting += l->conns[i].state == GR_TC_CONNECTING;
     }
     uint64_t deadline = gr_tc_now_ns() + (uint64_t)(l->opt->timeout * 1e9);
-    struct epoll_event evs[GR_TC_MAX_EVENTS];
+    gr_tc_ev_t evs[GR_TC_MAX_EVENTS];
     while (connecting > 0) {
-        int n = epoll_wait(l->ep, evs, GR_TC_MAX_EVENTS, GR_TC_TICK_MS);
+        int n = gr_tc_ev_wait(l->ep, evs, GR_TC_MAX_EVENTS, GR_TC_TICK_MS);
         for (int i = 0; i < n; i++) {
-            gr_tc_conn_t *c = (gr_tc_conn_t *)evs[i].data.ptr;
-            if (c->state != GR_TC_CONNECTING || !(evs[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+            gr_tc_conn_t *c = (gr_tc_conn_t *)evs[i].ptr;
+            /* The state test also skips a socket's second report (kqueue). */
+            if (c->state != GR_TC_CONNECTING || !(evs[i].events & (GR_TC_EV_OUT | GR_TC_EV_END)))
                 continue;
             connecting--;
             int err = 0;
@@ -205,7 +221,7 @@ static void gr_tc_conn_send(gr_tc_loop_t *l, gr_tc_conn_t *c)
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;  /* buffer full: the EPOLLOUT edge brings us back */
+                return;  /* buffer full: the writable edge brings us back */
             gr_tc_conn_fail(l, c, "send: %s", strerror(errno));
             return;
         }
@@ -276,7 +292,7 @@ static void gr_tc_conn_read(gr_tc_loop_t *l, gr_tc_conn_t *c, int drain)
             if (gr_tc_conn_check(l, c, l->rbuf, (size_t)r, now) != 0)
                 return;
             if ((size_t)r < GR_TC_IO_BUF && !drain)
-                break;  /* short read: drained (man 7 epoll) */
+                break;  /* short read: drained (man 7 epoll; EV_CLEAR) */
             continue;
         }
         if (r == 0) {
@@ -327,25 +343,25 @@ static void gr_tc_run_loop(gr_tc_loop_t *l, uint64_t start_ns, uint64_t deadline
     }
     int stopping = 0;
     uint64_t next_check = start_ns + GR_TC_TICK_MS * 1000000ull;
-    struct epoll_event evs[GR_TC_MAX_EVENTS];
+    gr_tc_ev_t evs[GR_TC_MAX_EVENTS];
     while (l->active > 0) {
-        int n = epoll_wait(l->ep, evs, GR_TC_MAX_EVENTS, GR_TC_TICK_MS);
+        int n = gr_tc_ev_wait(l->ep, evs, GR_TC_MAX_EVENTS, GR_TC_TICK_MS);
         if (n < 0 && errno != EINTR) {
             /* Only a bug gets here (EBADF, EINVAL): fail loudly, not forever. */
             int e = errno;
             for (int i = 0; i < l->t->nconns; i++)
                 if (l->conns[i].state == GR_TC_RUNNING)
-                    gr_tc_conn_fail(l, &l->conns[i], "epoll_wait: %s", strerror(e));
+                    gr_tc_conn_fail(l, &l->conns[i], "%s: %s", gr_tc_ev_name(), strerror(e));
             break;
         }
         for (int i = 0; i < n; i++) {
-            gr_tc_conn_t *c = (gr_tc_conn_t *)evs[i].data.ptr;
+            gr_tc_conn_t *c = (gr_tc_conn_t *)evs[i].ptr;
             uint32_t e = evs[i].events;
             if (c->state != GR_TC_RUNNING)
                 continue;  /* closed earlier in this batch */
-            if (e & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))
-                gr_tc_conn_read(l, c, (e & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0);
-            else if (e & EPOLLOUT)
+            if (e & (GR_TC_EV_IN | GR_TC_EV_END))
+                gr_tc_conn_read(l, c, (e & GR_TC_EV_END) != 0);
+            else if (e & GR_TC_EV_OUT)
                 gr_tc_conn_send(l, c);
         }
         l->t->progress.store(l->t->requests, std::memory_order_relaxed);
@@ -372,7 +388,7 @@ void gr_tc_thread_run(gr_tc_thread_t *t)
     memset(l, 0, sizeof *l);
     l->t = t;
     l->opt = opt;
-    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    l->ep = gr_tc_ev_open();
     l->conns = (gr_tc_conn_t *)calloc((size_t)t->nconns, sizeof *l->conns);
     l->stamps = (uint64_t *)calloc((size_t)t->nconns * opt->depth, sizeof *l->stamps);
     l->sbuf = (uint8_t *)malloc(GR_TC_IO_BUF);

@@ -1,4 +1,4 @@
-/* gr_tc_loop.h - one client thread: its connections, its epoll loop and
+/* gr_tc_loop.h - one client thread: its connections, its event loop and
  * its results, plus the run state all threads share with main().
  *
  * Each thread owns its connections outright (no locks on the request path);
@@ -9,6 +9,11 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+
+/* macOS has no MSG_NOSIGNAL; main() ignores SIGPIPE, which covers it. */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
 
 #include <atomic>
 #include <condition_variable>
@@ -67,6 +72,8 @@ typedef struct gr_tc_thread_t {
 
 /* Monotonic clock in nanoseconds. */
 uint64_t gr_tc_now_ns(void);
+/* A non-blocking, close-on-exec socket; -1 and errno on failure. */
+int gr_tc_socket(int family, int type);
 
 /* Thread body: connect, wait for the start, run every connection to its end
  * (done or failed), then report through the struct and run->finished. */

@@ -20,7 +20,7 @@ void gr_tc_options_usage(FILE *out, const char *prog)
         "\n"
         "  --host H          server address (default 127.0.0.1; IPv6 literals such as ::1)\n"
         "  --port P          server port (required)\n"
-        "  --threads T       client threads, each with its own epoll loop (default 1)\n"
+        "  --threads T       client threads, each with its own event loop (default 1)\n"
         "  --connections C   total connections, spread over the threads (default T)\n"
         "  --size BYTES      request size, header included (default 44, minimum %d)\n"
         "  --count N         requests per connection (default 10000)\n"

@@ -24,7 +24,7 @@
 typedef struct gr_tc_options_t {
     char host[256];       /* server address as given, IPv6 brackets stripped */
     int port;             /* server port, 1..65535 (required) */
-    int threads;          /* client threads, each with its own epoll loop */
+    int threads;          /* client threads, each with its own event loop */
     int connections;      /* total connections, dealt round-robin to threads */
     uint32_t size;        /* bytes per request, and so per reply */
     uint64_t count;       /* requests per connection; 0 in duration mode */

@@ -16,10 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gr_tc_ev.h"
+#include "gr_tc_mmsg.h"
 #include "gr_tc_packet.h"
 
 /* Datagrams per sendmmsg/recvmmsg call. */
@@ -54,7 +55,7 @@ typedef struct gr_tc_uloop_t {
     uint64_t fate_len;      /* how far back a late reply is told from a duplicate */
     uint64_t timeout_ns;
     /* Headers set up once: slot i of each batch always uses the same buffer. */
-    struct mmsghdr smsgs[GR_TC_UDP_BATCH], rmsgs[GR_TC_UDP_BATCH];
+    gr_tc_mmsghdr_t smsgs[GR_TC_UDP_BATCH], rmsgs[GR_TC_UDP_BATCH];
     struct iovec siov[GR_TC_UDP_BATCH], riov[GR_TC_UDP_BATCH];
     uint8_t *sbuf;          /* GR_TC_UDP_BATCH requests */
     uint8_t *rbuf;          /* GR_TC_UDP_BATCH slots of size + 1 bytes (a longer reply shows) */
@@ -88,7 +89,7 @@ static void gr_tc_usock_open(gr_tc_uloop_t *l, gr_tc_usock_t *c)
 {
     const gr_tc_run_t *run = l->t->run;
     char msg[200];
-    c->fd = socket(run->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = gr_tc_socket(run->addr.ss_family, SOCK_DGRAM);
     /* connect: only the server's datagrams are received, and a "port
      * unreachable" comes back as ECONNREFUSED instead of silence. */
     if (c->fd < 0 || connect(c->fd, (const struct sockaddr *)&run->addr, run->addrlen) != 0) {
@@ -96,12 +97,8 @@ static void gr_tc_usock_open(gr_tc_uloop_t *l, gr_tc_usock_t *c)
         gr_tc_usock_fail(l, c, msg);
         return;
     }
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-    ev.data.ptr = c;
-    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
-        snprintf(msg, sizeof msg, "epoll_ctl(ADD): %s", strerror(errno));
+    if (gr_tc_ev_add(l->ep, c->fd, c) != 0) {
+        snprintf(msg, sizeof msg, "watching the socket: %s", strerror(errno));
         gr_tc_usock_fail(l, c, msg);
     }
 }
@@ -127,7 +124,7 @@ static void gr_tc_usock_send(gr_tc_uloop_t *l, gr_tc_usock_t *c)
         for (unsigned i = 0; i < n; i++)
             gr_tc_packet_fill(l->sbuf + (size_t)i * size, size, c->id, c->next + i, 0);
         uint64_t now = gr_tc_now_ns();
-        int w = sendmmsg(c->fd, l->smsgs, n, MSG_NOSIGNAL);
+        int w = gr_tc_sendmmsg(c->fd, l->smsgs, n, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR || errno == ECONNREFUSED) {
                 /* The refusal was for an earlier datagram (nothing listened
@@ -136,7 +133,7 @@ static void gr_tc_usock_send(gr_tc_uloop_t *l, gr_tc_usock_t *c)
                 continue;
             }
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
-                return; /* the EPOLLOUT edge brings us back */
+                return; /* the writable edge brings us back */
             char msg[200];
             snprintf(msg, sizeof msg, "sendmmsg: %s", strerror(errno));
             gr_tc_usock_fail(l, c, msg);
@@ -194,7 +191,7 @@ static void gr_tc_usock_read(gr_tc_uloop_t *l, gr_tc_usock_t *c)
 {
     const size_t room = (size_t)l->opt->size + 1;
     for (;;) {
-        int n = recvmmsg(c->fd, l->rmsgs, GR_TC_UDP_BATCH, MSG_DONTWAIT, NULL);
+        int n = gr_tc_recvmmsg(c->fd, l->rmsgs, GR_TC_UDP_BATCH, MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -265,24 +262,24 @@ static void gr_tc_udp_loop(gr_tc_uloop_t *l, uint64_t start_ns, uint64_t deadlin
     int tick_ms = (int)(tick_ns / 1000000ull);
     bool stopping = false;
     uint64_t next_check = start_ns + tick_ns;
-    struct epoll_event evs[GR_TC_MAX_EVENTS];
+    gr_tc_ev_t evs[GR_TC_MAX_EVENTS];
     while (l->active > 0) {
-        int n = epoll_wait(l->ep, evs, GR_TC_MAX_EVENTS, tick_ms);
+        int n = gr_tc_ev_wait(l->ep, evs, GR_TC_MAX_EVENTS, tick_ms);
         if (n < 0 && errno != EINTR) {
             char msg[200];
-            snprintf(msg, sizeof msg, "epoll_wait: %s", strerror(errno));
+            snprintf(msg, sizeof msg, "%s: %s", gr_tc_ev_name(), strerror(errno));
             for (int i = 0; i < l->t->nconns; i++)
                 if (l->socks[i].state == GR_TC_UDP_RUNNING)
                     gr_tc_usock_fail(l, &l->socks[i], msg);
             break;
         }
         for (int i = 0; i < n; i++) {
-            gr_tc_usock_t *c = (gr_tc_usock_t *)evs[i].data.ptr;
+            gr_tc_usock_t *c = (gr_tc_usock_t *)evs[i].ptr;
             if (c->state != GR_TC_UDP_RUNNING)
                 continue;
-            if (evs[i].events & (EPOLLIN | EPOLLERR))
+            if (evs[i].events & (GR_TC_EV_IN | GR_TC_EV_END))
                 gr_tc_usock_read(l, c);
-            else if (evs[i].events & EPOLLOUT)
+            else if (evs[i].events & GR_TC_EV_OUT)
                 gr_tc_usock_send(l, c);
         }
         l->t->progress.store(l->t->requests, std::memory_order_relaxed);
@@ -316,7 +313,7 @@ void gr_tc_udp_thread_run(gr_tc_thread_t *t)
         /* Far enough back to tell a late reply from a duplicate for any
          * reply that comes within a few windows of its request. */
         l->fate_len = (uint64_t)opt->depth * 4 < 1024 ? 1024 : (uint64_t)opt->depth * 4;
-        l->ep = epoll_create1(EPOLL_CLOEXEC);
+        l->ep = gr_tc_ev_open();
         l->socks = (gr_tc_usock_t *)calloc((size_t)t->nconns, sizeof *l->socks);
         l->slots = (uint64_t *)calloc((size_t)t->nconns * opt->depth, sizeof *l->slots);
         l->fates = (uint8_t *)calloc((size_t)t->nconns * l->fate_len, 1);

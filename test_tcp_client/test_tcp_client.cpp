@@ -51,7 +51,7 @@ static int gr_tc_resolve(gr_tc_run_t *run, const gr_tc_options_t *opt)
     return 0;
 }
 
-/* Make room for one descriptor per connection (plus epoll and stdio). */
+/* Make room for one descriptor per connection (plus its epoll or kqueue and stdio). */
 static int gr_tc_raise_fd_limit(int connections)
 {
     struct rlimit rl;

@@ -10,6 +10,7 @@
 #include "gr_config_near.h"
 #include "gr_error.h"
 #include "gr_settings_keys.h"
+#include "gr_socket.h"
 
 /* One entry checked and applied the way a file's is, with the same
  * message naming file:line:key: a listen address into *l, a [server] key
@@ -90,6 +91,25 @@ static int check_listens(const gr_settings_t *s, const gr_config_t *cfg, char *e
     return GR_ECONFIG;
 }
 
+/* Several udp_in threads share a udp:// listen through several sockets on
+ * one address, which needs the kernel to spread datagrams over them by
+ * sender; where it cannot (macOS), a listen takes one thread. */
+static int check_udp_threads(const gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen)
+{
+    if (s->udp_in_threads <= 1 || gr_udp_can_share_port())
+        return 0;
+    for (int i = 0; i < s->listen_count; i++) {
+        if (!s->listens[i].is_udp)
+            continue;
+        gr_config_err(err, errlen,
+                      "%s:%d: udp.in.thread_count = %d: this system cannot spread one UDP port over several "
+                      "sockets (no SO_REUSEPORT_LB), so a udp:// listen is served by one udp_in thread: set it to 1",
+                      gr_config_name(cfg), gr_config_line(cfg, "server", "udp.in.thread_count"), s->udp_in_threads);
+        return GR_ECONFIG;
+    }
+    return 0;
+}
+
 int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen)
 {
     const char *name = gr_config_name(cfg);
@@ -135,6 +155,8 @@ int gr_settings_from_config(gr_settings_t *s, const gr_config_t *cfg, char *err,
         rc = gr_settings_keys_check_order(s, set, name, err, errlen);
     if (rc == 0)
         rc = check_listens(s, cfg, err, errlen);
+    if (rc == 0)
+        rc = check_udp_threads(s, cfg, err, errlen);
     return rc;
 }
 

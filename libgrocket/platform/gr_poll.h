@@ -1,6 +1,8 @@
 /* gr_poll.h - one event loop primitive per thread; one backend file per
  * platform, chosen by CMake (GR_POLL_BACKEND: gr_poll_epoll.cpp, the
- * default on Linux, or gr_poll_poll.cpp, poll(2) on any POSIX system).
+ * default on Linux; gr_poll_kqueue.cpp, the default on FreeBSD and macOS,
+ * and on Linux built against the tests' kqueue shim; gr_poll_poll.cpp,
+ * poll(2) on any POSIX system).
  *
  * The contract. Every backend keeps it, and tests/unit/test_poll.cpp (the
  * conformance suite, run on each backend CI builds) checks each point; the
@@ -14,7 +16,9 @@
  *  2. At most one event per registration per wait, IN and OUT merged into
  *     its `events`. An error or hang-up is reported as GR_POLL_ERR together
  *     with GR_POLL_IN, so a caller that handles IN alone still reads the
- *     error or the EOF.
+ *     error or the EOF. (kqueue also says when only the sending side is
+ *     shut, after a write shutdown: GR_POLL_OUT|GR_POLL_ERR, with nothing
+ *     to read.)
  *  3. One socket may be registered in several polls at once, each with its
  *     own events and udata (IN on tcp_in, OUT on a worker or tcp_out,
  *     udp_in and udp_out on one UDP socket, every listener in every accept
@@ -45,7 +49,9 @@
  * polled from several threads; a cancelled request is kept until its
  * completion arrives and is swallowed (point 5); gr_poll_wake posts a
  * completion packet. kqueue reports read and write as separate kevents:
- * its backend merges them per registration (point 2). */
+ * its backend merges them per registration (point 2), and wakes through a
+ * pipe rather than EVFILT_USER, since kevent(2) is not async-signal-safe
+ * (point 7). */
 #ifndef GR_POLL_H
 #define GR_POLL_H
 

@@ -77,8 +77,9 @@ int gr_socket_peek(gr_socket_t s);
  * lost to a reset); -1 when the system cannot tell. */
 long gr_socket_unacked(gr_socket_t s);
 
-/* ---- UDP (linux/gr_dgram_linux.cpp: recvmmsg/sendmmsg, one file per
- * system like gr_poll) ---- */
+/* ---- UDP (one file per system like gr_poll: linux/gr_dgram_linux.cpp
+ * recvmmsg/sendmmsg, bsd/gr_dgram_freebsd.cpp, bsd/gr_dgram_macos.cpp one
+ * datagram per call) ---- */
 
 /* One datagram of a batch call. */
 typedef struct gr_dgram_t {
@@ -93,6 +94,12 @@ typedef struct gr_dgram_t {
 typedef struct gr_dgram_io_t gr_dgram_io_t;
 gr_dgram_io_t *gr_dgram_io_new(int max);
 void gr_dgram_io_free(gr_dgram_io_t *io);
+
+/* Whether several sockets can share one UDP address with the kernel
+ * spreading datagrams over them by sender (gr_udp_bind's reuseport):
+ * SO_REUSEPORT on Linux, SO_REUSEPORT_LB on FreeBSD; macOS cannot, so it
+ * gets one udp_in thread per listen (the settings check refuses more). */
+int gr_udp_can_share_port(void);
 
 /* Non-blocking UDP socket bound to addr (IPV6_V6ONLY for IPv6), into *out.
  * reuseport: several sockets share the address and the kernel hands each
@@ -117,7 +124,8 @@ int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n);
 void gr_dgram_io_bind_recv(gr_dgram_io_t *io, gr_dgram_t *d, int n);
 int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait);
 /* Make s's receives wait, up to timeout_ms (sends stay non-blocking: they
- * pass MSG_DONTWAIT). 0 or -errno. */
+ * pass MSG_DONTWAIT). 0 or -errno; -EOPNOTSUPP where the system does not
+ * offer it (the BSDs: the caller waits in gr_poll instead). */
 int gr_udp_set_wait(gr_socket_t s, int timeout_ms);
 /* Shut s down for reading: a gr_udp_recv_wait blocked on it returns at
  * once (0 when nothing is left). Sending still works. */

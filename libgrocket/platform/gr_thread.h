@@ -1,6 +1,8 @@
 /* gr_thread.h - threads with an explicit stack size, a name and an
  * optional CPU affinity, with no system header. One file per system
- * (linux/gr_thread_linux.cpp). */
+ * (posix/gr_thread_posix.cpp on pthreads, with linux/gr_thread_linux.cpp,
+ * bsd/gr_thread_freebsd.cpp or bsd/gr_thread_macos.cpp for names and
+ * affinity). */
 #ifndef GR_THREAD_H
 #define GR_THREAD_H
 

@@ -60,6 +60,8 @@ void gr_dgram_io_free(gr_dgram_io_t *io)
     free(io);
 }
 
+int gr_udp_can_share_port(void) { return 1; }
+
 static int set_opt(int s, int level, int name, int value)
 {
     return setsockopt(s, level, name, &value, sizeof value) == 0 ? 0 : -errno;

@@ -5,11 +5,18 @@
 #include <time.h>
 
 /* The cheapest monotonic clock each system has: Linux reads the coarse one
- * from the vDSO without touching the TSC. */
+ * from the vDSO without touching the TSC; FreeBSD's _FAST is its
+ * tick-precision twin (clock_gettime(2)); macOS's UPTIME_RAW_APPROX is the
+ * cached, per-context-switch value (10.12 and later) and does not count a
+ * machine's sleep, so a laptop that wakes does not time out every idle
+ * connection at once. The last two lines were never compiled on their
+ * systems (docs/architecture.md). */
 #if defined(CLOCK_MONOTONIC_COARSE)
 #define GR_CLOCK_COARSE CLOCK_MONOTONIC_COARSE
 #elif defined(CLOCK_MONOTONIC_FAST)
 #define GR_CLOCK_COARSE CLOCK_MONOTONIC_FAST
+#elif defined(CLOCK_UPTIME_RAW_APPROX)
+#define GR_CLOCK_COARSE CLOCK_UPTIME_RAW_APPROX
 #else
 #define GR_CLOCK_COARSE CLOCK_MONOTONIC
 #endif

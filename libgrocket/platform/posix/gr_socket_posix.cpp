@@ -2,9 +2,11 @@
  * formatting, listen / accept / connect, and recv / send wrappers that
  * return bytes or a negative errno and never raise SIGPIPE.
  *
- * Uses accept4, SOCK_NONBLOCK|SOCK_CLOEXEC and MSG_NOSIGNAL (Linux and the
- * BSDs); a platform without them gets its own file. */
+ * What systems spell differently (making a socket close-on-exec and
+ * non-blocking, accept, no SIGPIPE, the send queue) comes from the
+ * system's gr_sock_sys.h (linux/, bsd/freebsd/, bsd/macos/). */
 #include "gr_sock_native.h"
+#include "gr_sock_sys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,10 +16,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/ioctl.h>
-#if defined(__linux__)
-#include <linux/sockios.h> /* SIOCOUTQ */
-#endif
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -204,7 +202,7 @@ int gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound, gr_socke
     if (addr == NULL)
         return GR_EINVAL;
     int family = gr_addr_family(addr);
-    int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int s = gr_sys_socket(family, SOCK_STREAM, 1);
     if (s < 0)
         return -errno;
     int err;
@@ -249,7 +247,7 @@ int gr_tcp_accept(gr_socket_t listener, gr_socket_t *out, gr_addr_t *peer)
     socklen_t len = sizeof(ss);
     int s;
     do {
-        s = accept4(gr_fd(listener), (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        s = gr_sys_accept(gr_fd(listener), (struct sockaddr *)&ss, &len);
     } while (s < 0 && errno == EINTR);
     if (s < 0)
         return -errno;
@@ -270,7 +268,7 @@ int gr_tcp_connect(const gr_addr_t *addr, gr_socket_t *out)
 {
     if (addr == NULL)
         return GR_EINVAL;
-    int s = socket(gr_addr_family(addr), SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int s = gr_sys_socket(gr_addr_family(addr), SOCK_STREAM, 0);
     if (s < 0)
         return -errno;
     int err = 0;
@@ -338,10 +336,10 @@ long gr_socket_recv(gr_socket_t s, void *buf, size_t len)
 long gr_socket_send(gr_socket_t s, const void *buf, size_t len)
 {
     ssize_t n;
-    /* MSG_NOSIGNAL: a peer that closed gives -EPIPE here instead of a
-     * SIGPIPE that would kill the server. */
+    /* No SIGPIPE: a peer that closed gives -EPIPE here instead of a signal
+     * that would kill the server (MSG_NOSIGNAL, or SO_NOSIGPIPE on macOS). */
     do {
-        n = send(gr_fd(s), buf, len, MSG_NOSIGNAL);
+        n = send(gr_fd(s), buf, len, GR_SYS_SEND_FLAGS);
     } while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : (long)n;
 }
@@ -358,13 +356,4 @@ int gr_socket_peek(gr_socket_t s)
     return r < 0 ? -errno : (int)r;
 }
 
-long gr_socket_unacked(gr_socket_t s)
-{
-#ifdef SIOCOUTQ
-    int n;
-    return ioctl(gr_fd(s), SIOCOUTQ, &n) == 0 ? (long)n : -1; /* Linux: unsent plus unacknowledged */
-#else
-    (void)s;
-    return -1;
-#endif
-}
+long gr_socket_unacked(gr_socket_t s) { return gr_sys_unacked(gr_fd(s)); }
