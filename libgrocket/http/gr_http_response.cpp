@@ -153,7 +153,8 @@ int gr_http_reply_text(gr_conn_t *c, int status, const char *text)
     if (gr_buf_reserve(&c->out, len, 0) != GR_OK) /* may compact: out.off moves, body_at holds */
         return GR_ENOMEM;
     r->status = status;
-    drop_content_type(r);
+    if (r->headers.len) /* the module added header lines: rarely */
+        drop_content_type(r);
     r->text_plain = 1; /* frame() adds the constant line */
     c->out.len = c->out.off + r->body_at;
     if (len)
