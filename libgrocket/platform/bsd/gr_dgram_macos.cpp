@@ -56,11 +56,6 @@ void gr_dgram_io_free(gr_dgram_io_t *io)
 
 int gr_udp_can_share_port(void) { return 0; }
 
-static int set_opt(int s, int level, int name, int value)
-{
-    return setsockopt(s, level, name, &value, sizeof value) == 0 ? 0 : -errno;
-}
-
 int gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound, gr_socket_t *out)
 {
     if (addr == NULL)
@@ -72,10 +67,10 @@ int gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr
     if (s < 0)
         return -errno;
     int err = 0;
-    if (family == AF_INET6 && (err = set_opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
+    if (family == AF_INET6 && (err = gr_sock_set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
         goto fail;
-    if ((rcvbuf > 0 && (err = set_opt(s, SOL_SOCKET, SO_RCVBUF, rcvbuf)) != 0) ||
-        (sndbuf > 0 && (err = set_opt(s, SOL_SOCKET, SO_SNDBUF, sndbuf)) != 0) ||
+    if ((rcvbuf > 0 && (err = gr_sock_set_int(s, SOL_SOCKET, SO_RCVBUF, rcvbuf)) != 0) ||
+        (sndbuf > 0 && (err = gr_sock_set_int(s, SOL_SOCKET, SO_SNDBUF, sndbuf)) != 0) ||
         (err = gr_socket_bind(gr_sock(s), addr, bound)) != 0)
         goto fail;
     *out = gr_sock(s);

@@ -62,20 +62,15 @@ void gr_dgram_io_free(gr_dgram_io_t *io)
 
 int gr_udp_can_share_port(void) { return 1; }
 
-static int set_opt(int s, int level, int name, int value)
-{
-    return setsockopt(s, level, name, &value, sizeof value) == 0 ? 0 : -errno;
-}
-
 /* SO_RCVBUFFORCE / SO_SNDBUFFORCE go past net.core.[rw]mem_max but need
  * CAP_NET_ADMIN; without it the plain option is capped by the sysctl. */
 static int set_buf(int s, int force_opt, int opt, int bytes)
 {
     if (bytes <= 0)
         return 0;
-    if (set_opt(s, SOL_SOCKET, force_opt, bytes) == 0)
+    if (gr_sock_set_int(s, SOL_SOCKET, force_opt, bytes) == 0)
         return 0;
-    return set_opt(s, SOL_SOCKET, opt, bytes);
+    return gr_sock_set_int(s, SOL_SOCKET, opt, bytes);
 }
 
 int gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr_addr_t *bound, gr_socket_t *out)
@@ -87,10 +82,10 @@ int gr_udp_bind(const gr_addr_t *addr, int reuseport, int rcvbuf, int sndbuf, gr
     if (s < 0)
         return -errno;
     int err;
-    if (reuseport && (err = set_opt(s, SOL_SOCKET, SO_REUSEPORT, 1)) != 0)
+    if (reuseport && (err = gr_sock_set_int(s, SOL_SOCKET, SO_REUSEPORT, 1)) != 0)
         goto fail;
     /* As for TCP: "[::]:53" means IPv6 only; listen on 0.0.0.0 for IPv4. */
-    if (family == AF_INET6 && (err = set_opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
+    if (family == AF_INET6 && (err = gr_sock_set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
         goto fail;
     if ((err = set_buf(s, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf)) != 0 ||
         (err = set_buf(s, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf)) != 0 || (err = gr_socket_bind(gr_sock(s), addr, bound)) != 0)

@@ -3,6 +3,7 @@
 #ifndef GR_SOCK_NATIVE_H
 #define GR_SOCK_NATIVE_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -16,5 +17,11 @@ static inline gr_socket_t gr_sock(int fd) { gr_socket_t s = {fd}; return s; }
 static inline struct sockaddr *gr_sa(gr_addr_t *a) { return (struct sockaddr *)(void *)a->ss.bytes; }
 static inline const struct sockaddr *gr_sa(const gr_addr_t *a) { return (const struct sockaddr *)(const void *)a->ss.bytes; }
 static inline int gr_addr_family(const gr_addr_t *a) { return gr_sa(a)->sa_family; }
+
+/* setsockopt of an int option on descriptor fd: 0 or -errno. */
+static inline int gr_sock_set_int(int fd, int level, int name, int value)
+{
+    return setsockopt(fd, level, name, &value, sizeof value) == 0 ? 0 : -errno;
+}
 
 #endif

@@ -190,13 +190,6 @@ uint64_t gr_addr_hash(const gr_addr_t *a)
 
 void gr_socket_startup(void) { signal(SIGPIPE, SIG_IGN); }
 
-static int set_int_opt(int s, int level, int name, int value)
-{
-    if (setsockopt(s, level, name, &value, sizeof(value)) != 0)
-        return -errno;
-    return 0;
-}
-
 int gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound, gr_socket_t *out)
 {
     if (addr == NULL)
@@ -208,11 +201,11 @@ int gr_tcp_listen(const gr_addr_t *addr, int backlog, gr_addr_t *bound, gr_socke
     int err;
     /* SO_REUSEADDR: a restarted server can bind while old connections sit
      * in TIME_WAIT. */
-    if ((err = set_int_opt(s, SOL_SOCKET, SO_REUSEADDR, 1)) != 0)
+    if ((err = gr_sock_set_int(s, SOL_SOCKET, SO_REUSEADDR, 1)) != 0)
         goto fail;
     /* V6ONLY: "[::]:80" means IPv6 only, whatever the sysctl default says;
      * listen on "0.0.0.0:80" as well for IPv4. */
-    if (family == AF_INET6 && (err = set_int_opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
+    if (family == AF_INET6 && (err = gr_sock_set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)) != 0)
         goto fail;
     if ((err = gr_socket_bind(gr_sock(s), addr, bound)) != 0)
         goto fail;
@@ -254,7 +247,7 @@ int gr_tcp_accept(gr_socket_t listener, gr_socket_t *out, gr_addr_t *peer)
     /* Requests and replies are small and latency-bound; Nagle would hold a
      * reply back waiting for the peer's delayed ACK. A failure here (the
      * peer already reset) shows up on the first recv, so it is ignored. */
-    set_int_opt(s, IPPROTO_TCP, TCP_NODELAY, 1);
+    gr_sock_set_int(s, IPPROTO_TCP, TCP_NODELAY, 1);
     if (peer != NULL) {
         memset(peer, 0, sizeof(*peer));
         memcpy(peer->ss.bytes, &ss, len < sizeof(peer->ss) ? len : sizeof(peer->ss));
@@ -295,7 +288,7 @@ int gr_tcp_connect(const gr_addr_t *addr, gr_socket_t *out)
         close(s);
         return err;
     }
-    set_int_opt(s, IPPROTO_TCP, TCP_NODELAY, 1);
+    gr_sock_set_int(s, IPPROTO_TCP, TCP_NODELAY, 1);
     *out = gr_sock(s);
     return 0;
 }
@@ -313,7 +306,7 @@ int gr_socket_set_nonblock(gr_socket_t s, int on)
 
 int gr_socket_set_nodelay(gr_socket_t s, int on)
 {
-    return set_int_opt(gr_fd(s), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
+    return gr_sock_set_int(gr_fd(s), IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
 }
 
 void gr_socket_close(gr_socket_t s)
