@@ -25,4 +25,12 @@
 #define GR_COUNTERS 1
 #endif
 
+/* A rarely taken function kept out of line, so that its hot caller need
+ * not save registers for it on every call. */
+#if defined(__GNUC__)
+#define GR_COLD __attribute__((cold, noinline))
+#else
+#define GR_COLD
+#endif
+
 #endif

@@ -124,7 +124,7 @@ int gr_http_add_header(gr_conn_t *c, const char *name, const char *value)
 
 /* Drop the Content-Type lines the module added ("Name: value\r\n" each;
  * a name holds no ':'). */
-static void drop_content_type(gr_http_resp_t *r)
+GR_COLD static void drop_content_type(gr_http_resp_t *r)
 {
     size_t at = 0;
     while (at < r->headers.len) {
