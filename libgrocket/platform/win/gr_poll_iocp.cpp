@@ -143,7 +143,7 @@ typedef struct gr_iocp_req_t {
 
 /* One socket registered in this poll. */
 struct gr_iocp_reg_t {
-    intptr_t sock;         /* the key: gr_socket_t.h, a SOCKET */
+    intptr_t sock;         /* the key: gr_socket_t.h (a SOCKET) */
     HANDLE base;           /* SIO_BASE_HANDLE of sock, what AFD polls */
     void *udata;
     uint32_t events;       /* GR_POLL_IN / GR_POLL_OUT asked for */
