@@ -1,0 +1,48 @@
+/* gr_clock_win.cpp - gr_clock.h on Windows: GetTickCount64 for the coarse
+ * monotonic clock (the tick, 10-16 ms, a plain memory read), Sleep and
+ * SwitchToThread, the system time (FILETIME, 100 ns since 1601) broken
+ * down in UTC. */
+#include "gr_win.h"
+
+#include <time.h>
+
+#include "gr_clock.h"
+
+int64_t gr_clock_ms(void) { return (int64_t)GetTickCount64(); }
+
+void gr_sleep_ms(int ms)
+{
+    if (ms <= 0) {
+        SwitchToThread();
+        return;
+    }
+    Sleep((DWORD)ms);
+}
+
+void gr_thread_yield(void) { SwitchToThread(); }
+
+void gr_utc_split(int64_t unix_sec, gr_utc_t *out)
+{
+    __time64_t t = (__time64_t)unix_sec;
+    struct tm tm;
+    _gmtime64_s(&tm, &t); /* thread-safe, no time-zone state */
+    out->year = tm.tm_year + 1900;
+    out->month = tm.tm_mon + 1;
+    out->day = tm.tm_mday;
+    out->hour = tm.tm_hour;
+    out->minute = tm.tm_min;
+    out->second = tm.tm_sec;
+    out->weekday = tm.tm_wday;
+    out->usec = 0;
+    out->unix_sec = unix_sec;
+}
+
+void gr_utc_now(gr_utc_t *out)
+{
+    FILETIME ft;
+    GetSystemTimePreciseAsFileTime(&ft); /* Windows 8: microseconds for the log */
+    uint64_t t = (uint64_t)ft.dwHighDateTime << 32 | ft.dwLowDateTime;
+    t -= 116444736000000000ull; /* 1601-01-01 to 1970-01-01 in 100 ns */
+    gr_utc_split((int64_t)(t / 10000000u), out);
+    out->usec = (int)(t % 10000000u / 10u);
+}
