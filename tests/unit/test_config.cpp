@@ -14,16 +14,15 @@
 #include "gr_thread.h"
 #include "grocket.h"
 #include "../../grocketd/grocketd_keys.h" /* grocketd's own [server] keys */
+#include "gr_test_util.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -76,13 +75,10 @@ struct TempDir {
     std::string path;
     TempDir()
     {
-        const char *tmp = getenv("TMPDIR");
-        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/gr_config_XXXXXX";
-        char *p = mkdtemp(&tmpl[0]);
-        EXPECT_NE(p, nullptr);
-        path = tmpl;
+        path = gr_test_mkdtemp("gr_config_");
+        EXPECT_NE(path, "");
     }
-    ~TempDir() { EXPECT_EQ(system(("rm -rf '" + path + "'").c_str()), 0); }
+    ~TempDir() { gr_test_rmtree(path); }
     std::string write(const char *name, const std::string &text)
     {
         std::string f = path + "/" + name;
@@ -610,7 +606,7 @@ TEST(ConfigPaths, TooLongOnceResolved)
     std::string deep = d.path[0] == '/' ? d.path : cwd() + "/" + d.path;
     while (deep.size() < GR_PATH_MAX - 50) {
         deep += "/" + std::string(100, 'd');
-        ASSERT_EQ(mkdir(deep.c_str(), 0700), 0) << deep;
+        ASSERT_TRUE(std::filesystem::create_directory(deep)) << deep;
     }
     std::string old = cwd();
     ASSERT_EQ(chdir(deep.c_str()), 0);

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <string>
 
+#include "gr_dynlib.h" /* GR_MODULE_SUFFIX */
+#include "gr_test_util.h"
 #include "libgrocket.h"
 
 namespace {
@@ -26,21 +28,18 @@ struct Dir {
     std::string path;
     Dir()
     {
-        char tmpl[] = "/tmp/gr_host_keys_XXXXXX";
-        path = mkdtemp(tmpl) ? tmpl : "";
+        path = gr_test_mkdtemp("gr_host_keys_");
     }
     ~Dir()
     {
-        std::string cmd = "rm -rf '" + path + "'";
-        if (system(cmd.c_str()) != 0) {
-        }
+        gr_test_rmtree(path);
     }
     /* A configuration serving the C fixture, with server_lines under
      * [server] from line 3 on. */
     std::string write(const std::string &name, const std::string &server_lines) const
     {
         std::string f = path + "/" + name;
-        std::ofstream(f) << "[server]\nmodule = " << GR_TEST_FIXTURE_DIR << "/libgr_fixture_c.so\n"
+        std::ofstream(f) << "[server]\nmodule = " << GR_TEST_FIXTURE_DIR << "/libgr_fixture_c" GR_MODULE_SUFFIX "\n"
                          << server_lines << "log.level = warn\n[listen]\n0 = tcp://127.0.0.1:0\n";
         return f;
     }

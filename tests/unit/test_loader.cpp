@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <unistd.h>
 
 #include "gr_error.h"
 #include "gr_module_loader.h"
@@ -259,7 +258,7 @@ TEST(Loader, CxxModuleGetsThreadInitAndUserPointer)
     std::string stats = gr_test_recv(fd, strlen("threads=3 conns=1 packages=2"));
     /* three workers ran thread_init; the user pointer counted 2 packages */
     EXPECT_EQ("threads=3 conns=1 packages=2", stats);
-    close(fd);
+    gr_test_close(fd);
     gr_server_destroy(s);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gr_error.h"
+#include "gr_memory.h"
 #include "gr_socket.h"
 #include "gr_udp.h"
 
@@ -320,7 +321,7 @@ struct Consumer {
         ctx->server = server;
         ctx->group = GR_GROUP_WORKER;
         EXPECT_EQ(0, gr_poll_create(&ctx->poll));
-        ctx->inbox = (gr_queue_t *)aligned_alloc(alignof(gr_queue_t), (size_t)rings * sizeof(gr_queue_t));
+        ctx->inbox = (gr_queue_t *)gr_aligned_alloc(alignof(gr_queue_t), (size_t)rings * sizeof(gr_queue_t));
         for (int i = 0; i < rings; i++) {
             new (&ctx->inbox[i]) gr_queue_t();
             EXPECT_EQ(0, gr_queue_init(&ctx->inbox[i], slots));
@@ -331,7 +332,7 @@ struct Consumer {
     {
         for (int i = 0; i < ctx->inbox_count; i++)
             gr_queue_destroy(&ctx->inbox[i]);
-        free(ctx->inbox);
+        gr_aligned_free(ctx->inbox);
         gr_poll_destroy(ctx->poll);
         free(ctx);
         free(server);
