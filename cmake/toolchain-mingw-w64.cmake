@@ -27,10 +27,10 @@ set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static")
 set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static")
 
 # ctest, and gtest_discover_tests at build time, run the .exe files
-# through Wine.
+# through Wine (wine-run.sh: quiet, with a wineserver kept between programs).
 find_program(GR_WINE wine)
 if(GR_WINE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${GR_WINE})
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${CMAKE_CURRENT_LIST_DIR}/wine-run.sh)
 endif()
 
 # Libraries and headers from mingw's sysroot and the third-party prefix

@@ -24,6 +24,13 @@ const gr_host_key_t kHostKeys[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* The system's separator between a directory and the path joined to it. */
+#ifdef _WIN32
+const char *kSep = "\\";
+#else
+const char *kSep = "/";
+#endif
+
 struct Dir {
     std::string path;
     Dir()
@@ -59,7 +66,7 @@ TEST(HostKeys, ValuesAndDefaultsReadBack)
     char err[GR_SERVER_ERR_LEN] = "";
     ASSERT_EQ(GR_OK, gr_server_create_hosted(&s, f.c_str(), kHostKeys, 0, nullptr, err, sizeof err)) << err;
     EXPECT_EQ("true", setting(s, "daemon"));
-    EXPECT_EQ(d.path + "/run/g.pid", setting(s, "pid_file")) << "resolved against the file's directory";
+    EXPECT_EQ(d.path + kSep + "run/g.pid", setting(s, "pid_file")) << "resolved against the file's directory";
     EXPECT_EQ("warn", setting(s, "log.level")) << "the library's keys as before";
     EXPECT_EQ("<EINVAL>", setting(s, "no.such.key"));
     char report[4096];
@@ -72,7 +79,7 @@ TEST(HostKeys, ValuesAndDefaultsReadBack)
     f = d.write("b.ini", "");
     ASSERT_EQ(GR_OK, gr_server_create_hosted(&s, f.c_str(), kHostKeys, 0, nullptr, err, sizeof err)) << err;
     EXPECT_EQ("false", setting(s, "daemon"));
-    EXPECT_EQ(d.path + "/host.pid", setting(s, "pid_file"));
+    EXPECT_EQ(d.path + kSep + "host.pid", setting(s, "pid_file"));
     gr_server_destroy(s);
     f = d.write("c.ini", "pid_file =\ndaemon = OFF\n");
     ASSERT_EQ(GR_OK, gr_server_create_hosted(&s, f.c_str(), kHostKeys, 0, nullptr, err, sizeof err)) << err;
@@ -141,7 +148,7 @@ TEST(HostKeys, ReloadChecksAndKeeps)
     std::string g = d.write("r2.ini", "daemon = true\npid_file = two.pid\n");
     EXPECT_EQ(GR_OK, gr_server_reload(s, g.c_str(), err, sizeof err)) << err;
     EXPECT_EQ("false", setting(s, "daemon"));
-    EXPECT_EQ(d.path + "/one.pid", setting(s, "pid_file"));
+    EXPECT_EQ(d.path + kSep + "one.pid", setting(s, "pid_file"));
     std::string bad = d.write("r3.ini", "pid_file = x\ndaemon = sometimes\n");
     EXPECT_EQ(GR_ECONFIG, gr_server_reload(s, bad.c_str(), err, sizeof err));
     EXPECT_EQ(bad + ":4: daemon: invalid value 'sometimes' (expected true or false (also yes/no, on/off, 1/0))",

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "gr_dynlib.h" /* GR_MODULE_SUFFIX */
 #include "gr_error.h"
 #include "gr_module_loader.h"
 #include "gr_test_util.h"
@@ -14,14 +15,14 @@
 
 static std::string fixture(const char *name)
 {
-    return std::string(GR_TEST_FIXTURE_DIR) + "/lib" + name + ".so";
+    return std::string(GR_TEST_FIXTURE_DIR) + "/lib" + name + GR_MODULE_SUFFIX;
 }
 
 TEST(Loader, LoadsTheDemoModule)
 {
     gr_module_host_t h;
     char err[512] = "";
-    std::string path = std::string(GR_TEST_MODULE_DIR) + "/libdemo.so";
+    std::string path = std::string(GR_TEST_MODULE_DIR) + "/libdemo" GR_MODULE_SUFFIX;
     ASSERT_EQ(GR_OK, gr_module_load(&h, path.c_str(), err, sizeof err)) << err;
     EXPECT_STREQ("demo", h.m.name);
     EXPECT_NE(nullptr, h.m.check);

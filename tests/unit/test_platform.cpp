@@ -584,7 +584,7 @@ TEST(Log, FiltersByLevelAndFormatsLines)
     EXPECT_NE(std::string::npos,
               text.find("[WARN] connect 127.0.0.1:1 failed: " + std::string(strerror(ECONNREFUSED))))
         << text;
-    EXPECT_NE(std::string::npos, text.find("[ERROR] bind failed: " + std::string(strerror(EADDRINUSE))))
+    EXPECT_NE(std::string::npos, text.find("[ERROR] bind failed: " + std::string(gr_strerror(-EADDRINUSE))))
         << text;
     auto lines = lines_of(text);
     ASSERT_EQ(3u, lines.size()) << "a caller's trailing newline adds no empty line:\n" << text;

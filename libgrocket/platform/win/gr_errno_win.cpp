@@ -30,7 +30,7 @@ static const gr_win_errmap_t g_map[] = {
     {WSAEMFILE, EMFILE},
     {WSAEINPROGRESS, EINPROGRESS},
     {WSAEALREADY, EALREADY},
-    {WSAENOTSOCK, ENOTSOCK},
+    {WSAENOTSOCK, EBADF},         /* an invalid SOCKET: what recv(-1) says on POSIX */
     {WSAEDESTADDRREQ, EDESTADDRREQ},
     {WSAEMSGSIZE, EMSGSIZE},
     {WSAEPROTOTYPE, EPROTOTYPE},
@@ -122,6 +122,40 @@ const char *gr_win_message(unsigned long code, char *buf, size_t len)
     return buf;
 }
 
+/* Texts for the POSIX socket codes, for when the system has no message
+ * for the Winsock code (Wine 8's FormatMessageW knows none of them). */
+static const char *socket_text(int e)
+{
+    switch (e) {
+    case EADDRINUSE: return "address already in use";
+    case EADDRNOTAVAIL: return "address not available";
+    case EAFNOSUPPORT: return "address family not supported";
+    case EALREADY: return "operation already in progress";
+    case ECONNABORTED: return "connection aborted";
+    case ECONNREFUSED: return "connection refused";
+    case ECONNRESET: return "connection reset by peer";
+    case EDESTADDRREQ: return "destination address required";
+    case EHOSTUNREACH: return "host unreachable";
+    case EINPROGRESS: return "operation in progress";
+    case EISCONN: return "socket is connected";
+    case ELOOP: return "too many levels of symbolic links";
+    case EMSGSIZE: return "message too long";
+    case ENETDOWN: return "network is down";
+    case ENETRESET: return "connection reset by network";
+    case ENETUNREACH: return "network unreachable";
+    case ENOBUFS: return "no buffer space available";
+    case ENOPROTOOPT: return "protocol not available";
+    case ENOTCONN: return "socket is not connected";
+    case ENOTSOCK: return "not a socket";
+    case EOPNOTSUPP: return "operation not supported";
+    case EPROTONOSUPPORT: return "protocol not supported";
+    case EPROTOTYPE: return "protocol wrong type for socket";
+    case ETIMEDOUT: return "connection timed out";
+    case ECANCELED: return "operation canceled";
+    default: return NULL;
+    }
+}
+
 const char *gr_errno_text(int e)
 {
     /* msvcrt's strerror knows the classic codes (below 100) and calls the
@@ -134,8 +168,10 @@ const char *gr_errno_text(int e)
         return strerror(e);
     static thread_local char buf[300];
     char msg[256];
-    snprintf(buf, sizeof buf, "%s (%s %lu)", gr_win_message(code, msg, sizeof msg),
-             code >= WSABASEERR ? "WSA" : "Win32", code);
+    const char *text = gr_win_message(code, msg, sizeof msg);
+    if (strncmp(text, "error ", 6) == 0 && socket_text(e) != NULL) /* no system message */
+        text = socket_text(e);
+    snprintf(buf, sizeof buf, "%s (%s %lu)", text, code >= WSABASEERR ? "WSA" : "Win32", code);
     return buf;
 }
 
