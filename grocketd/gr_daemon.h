@@ -24,6 +24,10 @@ int gr_ctl_block(void);
  * name for the log ("signal 15 (Terminated)"). */
 gr_ctl_t gr_ctl_wait(int timeout_ms, char *what, size_t len);
 
+/* Whether this system can detach (gr_daemon_detach): 0, or -1 with the
+ * reason in why (Windows has no fork), so that `daemon = true` is refused
+ * before anything starts, -t included. */
+int gr_daemon_can_detach(char *why, size_t len);
 /* Detach into the background. The caller goes on as the detached process;
  * the one that started it waits until gr_daemon_ready and exits with 0
  * when it said ok, 1 otherwise, so a failed start shows in its exit code.

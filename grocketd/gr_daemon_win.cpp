@@ -93,10 +93,18 @@ gr_ctl_t gr_ctl_wait(int timeout_ms, char *what, size_t len)
     return ctl;
 }
 
+int gr_daemon_can_detach(char *why, size_t len)
+{
+    snprintf(why, len, "Windows has no detaching (no fork): set daemon = false and run grocketd.exe from a console "
+                       "or under a service manager");
+    return -1;
+}
+
 int gr_daemon_detach(void)
 {
-    fprintf(stderr, "grocketd: [server] daemon = true: Windows has no detaching (no fork); set daemon = false and "
-                    "run grocketd.exe from a console or under a service manager\n");
+    char why[200];
+    gr_daemon_can_detach(why, sizeof why);
+    fprintf(stderr, "grocketd: daemon = true: %s\n", why);
     return -1;
 }
 
