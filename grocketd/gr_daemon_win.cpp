@@ -1,14 +1,17 @@
-/* gr_daemon_win.cpp - gr_daemon.h on Windows: console control events as
- * the control events, the pid file, the clock.
+/* gr_daemon_win.cpp - gr_daemon.h on Windows: console control events and
+ * named events as the control events, the pid file, the clock.
  *
  * Ctrl-C, Ctrl-Break, closing the console window, logging off and shutting
  * down all mean "stop gracefully", as SIGINT and SIGTERM do on POSIX (a
  * second one during the grace period: at once). Windows runs a console
  * control handler on a thread of its own; it records the event and sets an
  * event object the main thread waits on in gr_ctl_wait, so the main thread
- * does the stopping, as with sigtimedwait. There is no reload or log-reopen
- * event from a console (a later `grocketd -s` will signal them through
- * named events).
+ * does the stopping, as with sigtimedwait.
+ *
+ * `grocketd -s stop|reload|reopen` (what kill -TERM, -HUP and -USR1 do on
+ * POSIX) sets one of three named events the daemon made for its own pid:
+ * Local\grocketd-PID-stop, -reload and -reopen (Local\: the caller's
+ * session, where an ordinary user may create them).
  *
  * No detaching: Windows has no fork, and a program that wants to run in
  * the background runs as a service (not written yet), so `daemon = true`
@@ -26,7 +29,10 @@
 
 #include <atomic>
 
-static HANDLE g_ctl_event;            /* set when an event is pending */
+static HANDLE g_ctl_event;            /* set when a console event is pending */
+static HANDLE g_named[3];             /* Local\grocketd-PID-stop, -reload, -reopen */
+static const wchar_t *const g_named_what[3] = {L"stop", L"reload", L"reopen"};
+static const gr_ctl_t g_named_ctl[3] = {GR_CTL_STOP, GR_CTL_RELOAD, GR_CTL_REOPEN_LOG};
 static std::atomic<int> g_ctl_pending{GR_CTL_NONE};
 static std::atomic<DWORD> g_ctl_type{0}; /* the console event, for its name */
 
@@ -54,12 +60,45 @@ static BOOL WINAPI on_console(DWORD type)
     return TRUE;
 }
 
+static void named_event_name(wchar_t *buf, size_t len, unsigned long pid, int i)
+{
+    _snwprintf(buf, len, L"Local\\grocketd-%lu-%ls", pid, g_named_what[i]);
+    buf[len - 1] = L'\0';
+}
+
 int gr_ctl_block(void)
 {
     g_ctl_event = CreateEventW(NULL, FALSE, FALSE, NULL); /* auto-reset */
     if (g_ctl_event == NULL || !SetConsoleCtrlHandler(on_console, TRUE)) {
         fprintf(stderr, "grocketd: cannot take console control events: error %lu\n", GetLastError());
         return -EINVAL;
+    }
+    for (int i = 0; i < 3; i++) {
+        wchar_t name[64];
+        named_event_name(name, 64, GetCurrentProcessId(), i);
+        g_named[i] = CreateEventW(NULL, FALSE, FALSE, name); /* auto-reset */
+        if (g_named[i] == NULL) /* grocketd -s will not reach this one: said, not fatal */
+            fprintf(stderr, "grocketd: cannot make the control event %ls: error %lu\n", name, GetLastError());
+    }
+    return 0;
+}
+
+int gr_ctl_send(long pid, gr_ctl_t ctl, char *err, size_t len)
+{
+    int i = ctl == GR_CTL_RELOAD ? 1 : ctl == GR_CTL_REOPEN_LOG ? 2 : 0;
+    wchar_t name[64];
+    named_event_name(name, 64, (unsigned long)pid, i);
+    HANDLE h = OpenEventW(EVENT_MODIFY_STATE, FALSE, name);
+    if (h == NULL) {
+        snprintf(err, len, "no grocketd with process id %ld here (event %ls: error %lu)", pid, name, GetLastError());
+        return -1;
+    }
+    BOOL ok = SetEvent(h);
+    DWORD code = GetLastError();
+    CloseHandle(h);
+    if (!ok) {
+        snprintf(err, len, "cannot set event %ls: error %lu", name, code);
+        return -1;
     }
     return 0;
 }
@@ -84,13 +123,26 @@ gr_ctl_t gr_ctl_wait(int timeout_ms, char *what, size_t len)
         Sleep(timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
         return GR_CTL_NONE;
     }
-    DWORD rc = WaitForSingleObject(g_ctl_event, timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
-    if (rc != WAIT_OBJECT_0)
+    HANDLE wait[4] = {g_ctl_event};
+    int idx[4] = {-1};
+    DWORD n = 1;
+    for (int i = 0; i < 3; i++)
+        if (g_named[i] != NULL) {
+            idx[n] = i;
+            wait[n++] = g_named[i];
+        }
+    DWORD rc = WaitForMultipleObjects(n, wait, FALSE, timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms);
+    if (rc < WAIT_OBJECT_0 || rc >= WAIT_OBJECT_0 + n)
         return GR_CTL_NONE;
-    gr_ctl_t ctl = (gr_ctl_t)g_ctl_pending.exchange(GR_CTL_NONE, std::memory_order_acquire);
-    if (ctl != GR_CTL_NONE)
-        snprintf(what, len, "%s", console_event_name(g_ctl_type.load(std::memory_order_relaxed)));
-    return ctl;
+    if (rc == WAIT_OBJECT_0) {
+        gr_ctl_t ctl = (gr_ctl_t)g_ctl_pending.exchange(GR_CTL_NONE, std::memory_order_acquire);
+        if (ctl != GR_CTL_NONE)
+            snprintf(what, len, "%s", console_event_name(g_ctl_type.load(std::memory_order_relaxed)));
+        return ctl;
+    }
+    int i = idx[rc - WAIT_OBJECT_0];
+    snprintf(what, len, "grocketd -s %ls", g_named_what[i]);
+    return g_named_ctl[i];
 }
 
 int gr_daemon_can_detach(char *why, size_t len)
