@@ -52,11 +52,16 @@
  * a small open-addressing hash with linear probing; requests come from a
  * per-poll free list, so the wait path allocates nothing.
  *
- * Wine (8.0, where this was tested; docs/iocp-notes.md has the details):
- * the AFD polls behave as on Windows for everything above, including a
- * poll completing at once with STATUS_SUCCESS *and* queueing its packet
- * (this file never sets FILE_SKIP_COMPLETION_PORT_ON_SUCCESS and always
- * takes results from the port). */
+ * Wine 8.0, where this was tested (docs/iocp-notes.md has what was
+ * measured): AFD polls behave as the Windows behaviour wepoll and mio rely
+ * on (a poll that holds at once returns STATUS_SUCCESS *and* queues its
+ * packet, so results are always taken from the port and
+ * FILE_SKIP_COMPLETION_PORT_ON_SUCCESS is never set; cancel gives
+ * STATUS_CANCELLED; closesocket gives LOCAL_CLOSE; requests survive the
+ * exit of the thread that submitted them). One difference: Wine's
+ * SIO_BASE_HANDLE hands back any value, socket or not, so add checks that
+ * the socket is one (getsockopt SO_TYPE) before it asks for the base
+ * handle, which keeps "a bad socket is GR_EINVAL" on both. */
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
@@ -138,7 +143,7 @@ typedef struct gr_iocp_req_t {
 
 /* One socket registered in this poll. */
 struct gr_iocp_reg_t {
-    intptr_t sock;         /* the key: gr_socket_t.h, a SOCKET */
+    intptr_t sock;         /* the key: gr_socket_t.h (a SOCKET) */
     HANDLE base;           /* SIO_BASE_HANDLE of sock, what AFD polls */
     void *udata;
     uint32_t events;       /* GR_POLL_IN / GR_POLL_OUT asked for */
@@ -410,6 +415,17 @@ static uint32_t arm(gr_poll_t *p, gr_iocp_reg_t *r)
 }
 
 /* ---- the API ---- */
+
+/* Microseconds on the performance counter, for wait deadlines: not
+ * GetTickCount64, whose 15.6 ms steps could end a 100 ms wait at 85 ms. */
+static ULONGLONG now_us(void)
+{
+    LARGE_INTEGER c, f;
+    QueryPerformanceCounter(&c);
+    QueryPerformanceFrequency(&f);
+    ULONGLONG n = (ULONGLONG)c.QuadPart, hz = (ULONGLONG)f.QuadPart;
+    return n / hz * 1000000ull + n % hz * 1000000ull / hz;
+}
 
 static int win_error(DWORD e)
 {
@@ -705,7 +721,7 @@ int gr_poll_wait(gr_poll_t *p, gr_poll_event_t *events, int max, int timeout_ms)
         return GR_EINVAL;
     if (max > GR_POLL_MAX_EVENTS)
         max = GR_POLL_MAX_EVENTS;
-    ULONGLONG deadline = timeout_ms > 0 ? GetTickCount64() + (ULONGLONG)timeout_ms : 0;
+    ULONGLONG deadline = timeout_ms > 0 ? now_us() + (ULONGLONG)timeout_ms * 1000ull : 0;
     for (;;) {
         int out = arm_all(p, events, max);
         if (out < max) {
@@ -715,8 +731,9 @@ int gr_poll_wait(gr_poll_t *p, gr_poll_event_t *events, int max, int timeout_ms)
             } else if (timeout_ms < 0) {
                 t = INFINITE;
             } else {
-                ULONGLONG now = GetTickCount64();
-                t = now < deadline ? (DWORD)(deadline - now) : 0;
+                /* Rounded up: a wait never ends before its time-out. */
+                ULONGLONG now = now_us();
+                t = now < deadline ? (DWORD)((deadline - now + 999) / 1000) : 0;
             }
             /* At most as many packets as there is room for events: each
              * gives at most one, so none is dequeued and then dropped. */
@@ -734,7 +751,7 @@ int gr_poll_wait(gr_poll_t *p, gr_poll_event_t *events, int max, int timeout_ms)
             return out;
         /* Only swallowed packets (or a wait ended early): wait again for
          * the rest of the time, arming what they left to arm. */
-        if (timeout_ms > 0 && GetTickCount64() >= deadline)
+        if (timeout_ms > 0 && now_us() >= deadline)
             return 0;
     }
 }
