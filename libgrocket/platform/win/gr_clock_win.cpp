@@ -12,22 +12,19 @@
 
 #include "gr_clock.h"
 
-static int64_t qpc_frequency(void)
+/* Fixed at boot: read once (a function-local static, so thread-safe). */
+static int64_t qpc_frequency_read(void)
 {
-    static int64_t freq; /* fixed at boot; a race only stores the same value twice */
-    if (freq == 0) {
-        LARGE_INTEGER f;
-        QueryPerformanceFrequency(&f);
-        freq = f.QuadPart > 0 ? f.QuadPart : 1000;
-    }
-    return freq;
+    LARGE_INTEGER f;
+    QueryPerformanceFrequency(&f);
+    return f.QuadPart > 0 ? f.QuadPart : 1000;
 }
 
 int64_t gr_clock_ms(void)
 {
     LARGE_INTEGER c;
     QueryPerformanceCounter(&c);
-    int64_t f = qpc_frequency();
+    static const int64_t f = qpc_frequency_read();
     /* Whole seconds and the rest apart: c * 1000 would overflow after
      * months of uptime at a 10 MHz counter. */
     return c.QuadPart / f * 1000 + c.QuadPart % f * 1000 / f;
