@@ -26,7 +26,12 @@ endif()
 set(GR_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/grocket)
 set(GR_SYSTEMD_UNITDIR "" CACHE STRING "Where grocketd.service is installed (default: lib/systemd/system under the prefix)")
 
-install(TARGETS grocket_shared grocket_headers grocketd test_tcp_client EXPORT grocketTargets
+# test_tcp_client is not built for Windows (the top CMakeLists.txt).
+set(GR_INSTALL_PROGRAMS grocketd)
+if(TARGET test_tcp_client)
+  list(APPEND GR_INSTALL_PROGRAMS test_tcp_client)
+endif()
+install(TARGETS grocket_shared grocket_headers ${GR_INSTALL_PROGRAMS} EXPORT grocketTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

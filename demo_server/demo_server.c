@@ -135,12 +135,19 @@ int main(int argc, char **argv)
         return 1;
     }
 
+#ifdef _WIN32
+    /* The C runtime's signal() on Windows: Ctrl-C arrives as SIGINT and
+     * Ctrl-Break as SIGBREAK, on a thread of their own. */
+    signal(SIGINT, on_signal);
+    signal(SIGBREAK, on_signal);
+#else
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+#endif
 
     if (gr_server_start(server, err, sizeof err) != GR_OK) {
         fprintf(stderr, "demo_server: %s\n", err);
@@ -154,11 +161,16 @@ int main(int argc, char **argv)
     gr_server_wait(server); /* until SIGINT/SIGTERM; stops the server */
     /* Only this thread is left: block the signals, so that a late one finds
      * no handler reaching for a server being destroyed. */
+#ifdef _WIN32
+    signal(SIGINT, SIG_IGN);
+    signal(SIGBREAK, SIG_IGN);
+#else
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+#endif
     gr_server_destroy(server);
     printf("demo_server: stopped\n");
     return 0;

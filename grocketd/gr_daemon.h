@@ -24,6 +24,16 @@ int gr_ctl_block(void);
  * name for the log ("signal 15 (Terminated)"). */
 gr_ctl_t gr_ctl_wait(int timeout_ms, char *what, size_t len);
 
+/* Send ctl to the grocketd of process pid (grocketd -s): SIGTERM, SIGHUP or
+ * SIGUSR1 on POSIX; on Windows the named event that process waits on
+ * (Local\grocketd-PID-stop, -reload, -reopen). 0, or -1 with the reason
+ * in err. */
+int gr_ctl_send(long pid, gr_ctl_t ctl, char *err, size_t len);
+
+/* Whether this system can detach (gr_daemon_detach): 0, or -1 with the
+ * reason in why (Windows has no fork), so that `daemon = true` is refused
+ * before anything starts, -t included. */
+int gr_daemon_can_detach(char *why, size_t len);
 /* Detach into the background. The caller goes on as the detached process;
  * the one that started it waits until gr_daemon_ready and exits with 0
  * when it said ok, 1 otherwise, so a failed start shows in its exit code.

@@ -6,12 +6,30 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static int g_ready_fd = -1; /* the pipe to the starter, while it waits */
+
+int gr_ctl_send(long pid, gr_ctl_t ctl, char *err, size_t len)
+{
+    int sig = ctl == GR_CTL_RELOAD ? SIGHUP : ctl == GR_CTL_REOPEN_LOG ? SIGUSR1 : SIGTERM;
+    if (pid <= 0 || kill((pid_t)pid, sig) != 0) {
+        snprintf(err, len, "cannot signal process %ld: %s", pid, strerror(pid <= 0 ? ESRCH : errno));
+        return -1;
+    }
+    return 0;
+}
+
+int gr_daemon_can_detach(char *why, size_t len)
+{
+    if (len > 0)
+        why[0] = '\0';
+    return 0;
+}
 
 int gr_daemon_detach(void)
 {

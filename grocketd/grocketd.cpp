@@ -7,7 +7,10 @@
  *   SIGTERM, SIGINT  graceful stop (stop.grace_period); a second one during
  *                    it stops at once
  *   SIGHUP           re-read the configuration (gr_server_reload)
- *   SIGUSR1          reopen log.file (logrotate) */
+ *   SIGUSR1          reopen log.file (logrotate)
+ * `grocketd -s stop|reload|reopen` sends them to the grocketd whose pid
+ * file the configuration names (nginx's form); on Windows, where there are
+ * no such signals, through named events (gr_daemon_win.cpp). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +33,10 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: grocketd [-c FILE] [-t] [-v] [-h]\n"
+            "usage: grocketd [-c FILE] [-t] [-s SIGNAL] [-v] [-h]\n"
             "  -c FILE  configuration file (default: %s)\n"
+            "  -s SIGNAL  send stop, reload or reopen (the log) to the grocketd whose process\n"
+            "           id is in the configuration's pid_file, then exit\n"
             "  -t       check the configuration and the module as a start would, short of\n"
             "           binding; say what was checked and what was not; exit (0: good, 1: bad)\n"
             "  -v       print the version and the module ABI version, then exit\n"
@@ -96,9 +101,40 @@ static void drain(gr_server_t *server)
     }
 }
 
+/* grocketd -s: the pid from the configuration's pid_file, and the control
+ * event sent to it. The exit code. */
+static int send_signal(gr_server_t *server, const char *config_path, const char *sig_name)
+{
+    char pid_file[4096];
+    setting(server, "pid_file", pid_file, sizeof pid_file);
+    gr_server_destroy(server);
+    if (pid_file[0] == '\0') {
+        fprintf(stderr, "grocketd: -s %s: %s sets no pid_file: no process to signal\n", sig_name, config_path);
+        return 1;
+    }
+    FILE *f = fopen(pid_file, "r");
+    long pid = 0;
+    if (f == NULL || fscanf(f, "%ld", &pid) != 1 || pid <= 0) {
+        fprintf(stderr, "grocketd: -s %s: no process id in %s (not running?)\n", sig_name, pid_file);
+        if (f)
+            fclose(f);
+        return 1;
+    }
+    fclose(f);
+    gr_ctl_t ctl = strcmp(sig_name, "reload") == 0   ? GR_CTL_RELOAD
+                  : strcmp(sig_name, "reopen") == 0 ? GR_CTL_REOPEN_LOG
+                                                    : GR_CTL_STOP;
+    char err[256];
+    if (gr_ctl_send(pid, ctl, err, sizeof err) != 0) {
+        fprintf(stderr, "grocketd: -s %s: %s\n", sig_name, err);
+        return 1;
+    }
+    return 0;
+}
+
 /* -c FILE (or -cFILE), -t, -v, -h; flags may be grouped (-tc FILE), as
  * getopt takes them. 0 to go on, else the exit code. */
-static int parse_args(int argc, char **argv, const char **config_path, int *check_only)
+static int parse_args(int argc, char **argv, const char **config_path, int *check_only, const char **sig_name)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -120,6 +156,22 @@ static int parse_args(int argc, char **argv, const char **config_path, int *chec
                     return 2;
                 }
                 goto next_arg; /* the rest of this argument was the file */
+            case 's':
+                if (f[1]) {
+                    *sig_name = f + 1;
+                } else if (i + 1 < argc) {
+                    *sig_name = argv[++i];
+                } else {
+                    fprintf(stderr, "grocketd: option requires an argument -- 's'\n");
+                    usage(stderr);
+                    return 2;
+                }
+                if (strcmp(*sig_name, "stop") != 0 && strcmp(*sig_name, "reload") != 0 &&
+                    strcmp(*sig_name, "reopen") != 0) {
+                    fprintf(stderr, "grocketd: -s %s: expected stop, reload or reopen\n", *sig_name);
+                    return 2;
+                }
+                goto next_arg;
             case 't': *check_only = 1; break;
             case 'v':
                 printf("grocketd %s, module ABI %d.%d\n", GR_VERSION, GR_ABI_MAJOR, GR_ABI_MINOR);
@@ -140,7 +192,8 @@ int main(int argc, char **argv)
 {
     const char *config_path = GR_DEFAULT_CONFIG;
     int check_only = 0;
-    int rc = parse_args(argc, argv, &config_path, &check_only);
+    const char *sig_name = NULL;
+    int rc = parse_args(argc, argv, &config_path, &check_only, &sig_name);
     if (rc)
         return rc < 0 ? 0 : rc;
 
@@ -153,6 +206,17 @@ int main(int argc, char **argv)
     rc = gr_server_create_hosted(&server, config_path, grocketd_host_keys, argc, argv, err, sizeof err);
     if (rc != GR_OK) {
         fprintf(stderr, "grocketd: %s\n", err);
+        return 1;
+    }
+    if (sig_name != NULL)
+        return send_signal(server, config_path, sig_name);
+    /* A key the library accepts but this system cannot honour: refused
+     * here, before the log opens or anything starts (and by -t). */
+    char why[256];
+    int can_detach = gr_daemon_can_detach(why, sizeof why) == 0;
+    if (setting_int(server, "daemon") && !can_detach) {
+        fprintf(stderr, "grocketd: %s: [server] daemon = true: %s\n", config_path, why);
+        gr_server_destroy(server);
         return 1;
     }
     if (check_only) {
@@ -185,14 +249,17 @@ int main(int argc, char **argv)
         return 1; /* a detached start tells its starter by exiting */
     }
     int have_pid_file = 0;
-    if (daemon) {
+    /* Where grocketd cannot detach (Windows) the pid file is written in the
+     * foreground too: it is how grocketd -s finds this process there. */
+    if (daemon || !can_detach) {
         if (pid_file[0]) {
             int prc = gr_pid_file_write(pid_file);
             if (prc != 0)
                 LOG_ERROR("pid file %s: %s", pid_file, gr_server_strerror(prc));
             have_pid_file = prc == 0;
         }
-        gr_daemon_ready(1);
+        if (daemon)
+            gr_daemon_ready(1);
     }
 
     for (;;) {

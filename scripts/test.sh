@@ -7,15 +7,18 @@
 # test shows as Disabled, a shim build is never installed); then the short
 # soak and fault runs on the Release build (scripts/soak.sh --short, about a
 # minute) and each libFuzzer target for GR_FUZZ_SECONDS (60)
-# (scripts/fuzz.sh, clang, build-fuzz).
-# Set GR_TEST_CONFIGS to a subset ("release asan tsan poll kqueue soak fuzz") to run fewer.
+# (scripts/fuzz.sh, clang, build-fuzz); and the Windows cross-build
+# (scripts/build-windows.sh: mingw-w64, the iocp backend, build-windows)
+# with its unit tests run under Wine (Wine is not Windows: see README.md).
+# Set GR_TEST_CONFIGS to a subset ("release asan tsan poll kqueue soak fuzz
+# windows") to run fewer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # The platform seam holds before anything is built (no OS header above it).
 scripts/check_seam.sh
 
-configs=${GR_TEST_CONFIGS:-release asan tsan poll kqueue soak fuzz}
+configs=${GR_TEST_CONFIGS:-release asan tsan poll kqueue soak fuzz windows}
 jobs=$(nproc)
 for c in $configs; do
     case $c in
@@ -26,6 +29,14 @@ for c in $configs; do
         fuzz)
             echo "=== fuzz: ${GR_FUZZ_SECONDS:-60} s per target"
             scripts/fuzz.sh "${GR_FUZZ_SECONDS:-60}"
+            continue ;;
+        windows)
+            # A Wine prefix of the build's own unless the caller has one;
+            # ctest starts each test program through cmake/wine-run.sh.
+            export WINEPREFIX=${WINEPREFIX:-$PWD/build-windows/wineprefix}
+            echo "=== windows: cross-building in build-windows (mingw-w64), testing under Wine ($WINEPREFIX)"
+            scripts/build-windows.sh build-windows
+            ctest --test-dir build-windows --output-on-failure -j"$jobs" --timeout 300
             continue ;;
         release) dir=build;      args=(-DCMAKE_BUILD_TYPE=Release) ;;
         poll)    dir=build-poll; args=(-DCMAKE_BUILD_TYPE=Release -DGR_POLL_BACKEND=poll) ;;

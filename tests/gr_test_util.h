@@ -1,4 +1,7 @@
-/* gr_test_util.h - small blocking-socket helpers shared by the tests. */
+/* gr_test_util.h - small blocking-socket helpers shared by the tests, and
+ * the few things the tests need that POSIX and Windows spell differently
+ * (closing a socket, a temporary directory). A socket is an int here: a
+ * descriptor, or on Windows a SOCKET (its values fit). */
 #ifndef GR_TEST_UTIL_H
 #define GR_TEST_UTIL_H
 
@@ -22,5 +25,13 @@ int gr_test_udp_connect(const char *host, int port, int timeout_ms);
 /* Send one datagram on a connected UDP socket and wait for one back: the
  * reply, or "<none>" when none came in the socket's timeout. */
 std::string gr_test_udp_exchange(int fd, const std::string &req);
+
+
+/* Close a socket these helpers made (close, or closesocket on Windows). */
+void gr_test_close(int fd);
+/* A new empty directory in the system's temporary directory, its name
+ * starting with prefix; "" on failure. Remove it with gr_test_rmtree. */
+std::string gr_test_mkdtemp(const char *prefix);
+void gr_test_rmtree(const std::string &path);
 
 #endif

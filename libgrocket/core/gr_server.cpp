@@ -477,6 +477,14 @@ void gr_server_stop_accepting(gr_server_t *s)
     s->stop[GR_GROUP_ACCEPT].store(1, std::memory_order_release);
     wake_group(s, GR_GROUP_ACCEPT);
     join_group(s, GR_GROUP_ACCEPT);
+    /* Out of the accept threads' polls before they close (gr_poll.h point
+     * 5; the threads are gone, so this thread may touch their polls): on
+     * Windows a pending AFD poll request refers to the socket, and is
+     * cancelled here rather than left to the close. */
+    for (int i = 0; i < s->listener_count; i++)
+        for (int a = 0; a < s->counts[GR_GROUP_ACCEPT] && !s->listeners[i].is_udp; a++)
+            if (s->groups[GR_GROUP_ACCEPT] && s->groups[GR_GROUP_ACCEPT][a].poll && gr_socket_valid(s->listeners[i].fd))
+                gr_poll_del(s->groups[GR_GROUP_ACCEPT][a].poll, s->listeners[i].fd);
     /* Closed, not left open: a client connecting now is refused at once
      * instead of waiting in the backlog for an accept that never comes. */
     close_listeners(s);

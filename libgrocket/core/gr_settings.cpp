@@ -93,7 +93,7 @@ static int check_listens(const gr_settings_t *s, const gr_config_t *cfg, char *e
 
 /* Several udp_in threads share a udp:// listen through several sockets on
  * one address, which needs the kernel to spread datagrams over them by
- * sender; where it cannot (macOS), a listen takes one thread. */
+ * sender; where it cannot (macOS, Windows), a listen takes one thread. */
 static int check_udp_threads(const gr_settings_t *s, const gr_config_t *cfg, char *err, size_t errlen)
 {
     if (s->udp_in_threads <= 1 || gr_udp_can_share_port())
@@ -103,7 +103,7 @@ static int check_udp_threads(const gr_settings_t *s, const gr_config_t *cfg, cha
             continue;
         gr_config_err(err, errlen,
                       "%s:%d: udp.in.thread_count = %d: this system cannot spread one UDP port over several "
-                      "sockets (no SO_REUSEPORT_LB), so a udp:// listen is served by one udp_in thread: set it to 1",
+                      "sockets by sender, so a udp:// listen is served by one udp_in thread: set it to 1",
                       gr_config_name(cfg), gr_config_line(cfg, "server", "udp.in.thread_count"), s->udp_in_threads);
         return GR_ECONFIG;
     }

@@ -1,7 +1,7 @@
 /* gr_error.cpp - the one table of grocket error texts. */
 #include "gr_error.h"
 
-#include <string.h>
+#include "gr_errno.h"
 
 const char *gr_strerror(int err)
 {
@@ -17,6 +17,6 @@ const char *gr_strerror(int err)
     default: break;
     }
     if (err < 0 && err > GR_E_BASE)
-        return strerror(-err);
+        return gr_errno_text(-err); /* the system's text (platform/gr_errno.h) */
     return "unknown error";
 }

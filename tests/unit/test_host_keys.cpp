@@ -12,6 +12,8 @@
 #include <fstream>
 #include <string>
 
+#include "gr_dynlib.h" /* GR_MODULE_SUFFIX */
+#include "gr_test_util.h"
 #include "libgrocket.h"
 
 namespace {
@@ -22,25 +24,29 @@ const gr_host_key_t kHostKeys[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* The system's separator between a directory and the path joined to it. */
+#ifdef _WIN32
+const char *kSep = "\\";
+#else
+const char *kSep = "/";
+#endif
+
 struct Dir {
     std::string path;
     Dir()
     {
-        char tmpl[] = "/tmp/gr_host_keys_XXXXXX";
-        path = mkdtemp(tmpl) ? tmpl : "";
+        path = gr_test_mkdtemp("gr_host_keys_");
     }
     ~Dir()
     {
-        std::string cmd = "rm -rf '" + path + "'";
-        if (system(cmd.c_str()) != 0) {
-        }
+        gr_test_rmtree(path);
     }
     /* A configuration serving the C fixture, with server_lines under
      * [server] from line 3 on. */
     std::string write(const std::string &name, const std::string &server_lines) const
     {
         std::string f = path + "/" + name;
-        std::ofstream(f) << "[server]\nmodule = " << GR_TEST_FIXTURE_DIR << "/libgr_fixture_c.so\n"
+        std::ofstream(f) << "[server]\nmodule = " << GR_TEST_FIXTURE_DIR << "/libgr_fixture_c" GR_MODULE_SUFFIX "\n"
                          << server_lines << "log.level = warn\n[listen]\n0 = tcp://127.0.0.1:0\n";
         return f;
     }
@@ -60,7 +66,7 @@ TEST(HostKeys, ValuesAndDefaultsReadBack)
     char err[GR_SERVER_ERR_LEN] = "";
     ASSERT_EQ(GR_OK, gr_server_create_hosted(&s, f.c_str(), kHostKeys, 0, nullptr, err, sizeof err)) << err;
     EXPECT_EQ("true", setting(s, "daemon"));
-    EXPECT_EQ(d.path + "/run/g.pid", setting(s, "pid_file")) << "resolved against the file's directory";
+    EXPECT_EQ(d.path + kSep + "run/g.pid", setting(s, "pid_file")) << "resolved against the file's directory";
     EXPECT_EQ("warn", setting(s, "log.level")) << "the library's keys as before";
     EXPECT_EQ("<EINVAL>", setting(s, "no.such.key"));
     char report[4096];
@@ -73,7 +79,7 @@ TEST(HostKeys, ValuesAndDefaultsReadBack)
     f = d.write("b.ini", "");
     ASSERT_EQ(GR_OK, gr_server_create_hosted(&s, f.c_str(), kHostKeys, 0, nullptr, err, sizeof err)) << err;
     EXPECT_EQ("false", setting(s, "daemon"));
-    EXPECT_EQ(d.path + "/host.pid", setting(s, "pid_file"));
+    EXPECT_EQ(d.path + kSep + "host.pid", setting(s, "pid_file"));
     gr_server_destroy(s);
     f = d.write("c.ini", "pid_file =\ndaemon = OFF\n");
     ASSERT_EQ(GR_OK, gr_server_create_hosted(&s, f.c_str(), kHostKeys, 0, nullptr, err, sizeof err)) << err;
@@ -142,7 +148,7 @@ TEST(HostKeys, ReloadChecksAndKeeps)
     std::string g = d.write("r2.ini", "daemon = true\npid_file = two.pid\n");
     EXPECT_EQ(GR_OK, gr_server_reload(s, g.c_str(), err, sizeof err)) << err;
     EXPECT_EQ("false", setting(s, "daemon"));
-    EXPECT_EQ(d.path + "/one.pid", setting(s, "pid_file"));
+    EXPECT_EQ(d.path + kSep + "one.pid", setting(s, "pid_file"));
     std::string bad = d.write("r3.ini", "pid_file = x\ndaemon = sometimes\n");
     EXPECT_EQ(GR_ECONFIG, gr_server_reload(s, bad.c_str(), err, sizeof err));
     EXPECT_EQ(bad + ":4: daemon: invalid value 'sometimes' (expected true or false (also yes/no, on/off, 1/0))",

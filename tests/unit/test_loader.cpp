@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <unistd.h>
 
+#include "gr_dynlib.h" /* GR_MODULE_SUFFIX */
 #include "gr_error.h"
 #include "gr_module_loader.h"
 #include "gr_test_util.h"
@@ -15,14 +15,14 @@
 
 static std::string fixture(const char *name)
 {
-    return std::string(GR_TEST_FIXTURE_DIR) + "/lib" + name + ".so";
+    return std::string(GR_TEST_FIXTURE_DIR) + "/lib" + name + GR_MODULE_SUFFIX;
 }
 
 TEST(Loader, LoadsTheDemoModule)
 {
     gr_module_host_t h;
     char err[512] = "";
-    std::string path = std::string(GR_TEST_MODULE_DIR) + "/libdemo.so";
+    std::string path = std::string(GR_TEST_MODULE_DIR) + "/libdemo" GR_MODULE_SUFFIX;
     ASSERT_EQ(GR_OK, gr_module_load(&h, path.c_str(), err, sizeof err)) << err;
     EXPECT_STREQ("demo", h.m.name);
     EXPECT_NE(nullptr, h.m.check);
@@ -259,7 +259,7 @@ TEST(Loader, CxxModuleGetsThreadInitAndUserPointer)
     std::string stats = gr_test_recv(fd, strlen("threads=3 conns=1 packages=2"));
     /* three workers ran thread_init; the user pointer counted 2 packages */
     EXPECT_EQ("threads=3 conns=1 packages=2", stats);
-    close(fd);
+    gr_test_close(fd);
     gr_server_destroy(s);
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gr_log.h"
+#include "gr_test_util.h"
 
 namespace {
 
@@ -31,9 +32,7 @@ std::string slurp(const std::string &path)
 
 std::string temp_dir()
 {
-    char tmpl[] = "/tmp/grocket-log-XXXXXX";
-    const char *d = mkdtemp(tmpl);
-    return d ? d : "/tmp";
+    return gr_test_mkdtemp("grocket-log-");
 }
 
 /* Every line of text, checked for the "YYYY-MM-DD hh:mm:ss.mmm [LEVEL] "

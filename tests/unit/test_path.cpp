@@ -112,6 +112,7 @@ TEST(Path, TooLongIsAnError)
 }
 
 /* Native: POSIX rules and the real current directory. */
+#ifndef _WIN32
 TEST(Path, NativeOnThisSystem)
 {
     char cwd[4096], out[4096];
@@ -128,3 +129,25 @@ TEST(Path, NativeOnThisSystem)
     ASSERT_EQ(0, gr_path_join(out, sizeof out, "/etc", "g.ini"));
     EXPECT_STREQ("/etc/g.ini", out);
 }
+#else
+/* Windows: the Windows family's rules, the current directory as the
+ * system gives it (a drive letter; Wine's is a drive mapped onto the Unix
+ * directory). */
+TEST(Path, NativeOnThisSystem)
+{
+    char cwd[4096], out[4096];
+    ASSERT_EQ(0, gr_path_cwd(cwd, sizeof cwd));
+    EXPECT_TRUE(gr_path_is_absolute_style(GR_PATH_WIN, cwd)) << cwd;
+    EXPECT_EQ(':', cwd[1]) << cwd;
+    EXPECT_EQ(-ENAMETOOLONG, gr_path_cwd(out, 2));
+    EXPECT_TRUE(gr_path_is_absolute("C:\\x"));
+    EXPECT_TRUE(gr_path_is_absolute("C:/x"));
+    EXPECT_FALSE(gr_path_is_absolute("x\\y"));
+    ASSERT_EQ(0, gr_path_dir_absolute(out, sizeof out, "conf\\g.ini"));
+    EXPECT_EQ(join(GR_PATH_WIN, cwd, "conf"), out);
+    ASSERT_EQ(0, gr_path_dir_absolute(out, sizeof out, "C:\\etc\\g.ini"));
+    EXPECT_STREQ("C:\\etc", out);
+    ASSERT_EQ(0, gr_path_join(out, sizeof out, "C:\\etc", "g.ini"));
+    EXPECT_STREQ("C:\\etc\\g.ini", out);
+}
+#endif

@@ -11,11 +11,17 @@
 #include "gr_settings.h"
 #include "gr_thread.h"
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#undef near /* <windows.h> still defines the 16-bit pointer words */
+#undef far
+#else
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <string>
 
@@ -100,7 +106,28 @@ TEST(ConfigAuto, EveryThreadCountTakesAuto)
 }
 
 /* auto counts the CPUs of the affinity mask, not of the machine: run in a
- * child pinned to n CPUs (taskset -c does the same to grocketd). */
+ * child pinned to n CPUs (taskset -c does the same to grocketd). Windows
+ * has no fork: the process itself is pinned to n CPUs for the check, then
+ * given back its mask. */
+#ifdef _WIN32
+static int auto_in_child(int n)
+{
+    DWORD_PTR all = 0, sys = 0, some = 0;
+    if (!GetProcessAffinityMask(GetCurrentProcess(), &all, &sys))
+        return 200;
+    for (int cpu = 0, left = n; cpu < (int)(8 * sizeof all) && left > 0; cpu++)
+        if (all >> cpu & 1) {
+            some |= (DWORD_PTR)1 << cpu;
+            left--;
+        }
+    if (!SetProcessAffinityMask(GetCurrentProcess(), some))
+        return 201;
+    gr_settings_t s;
+    std::string err = check(std::string("[server]\ntcp.in.thread_count = auto\n") + kListen, &s);
+    SetProcessAffinityMask(GetCurrentProcess(), all);
+    return err == "" ? s.tcp_in_threads : 202;
+}
+#else
 static int auto_in_child(int n)
 {
     pid_t pid = fork();
@@ -125,6 +152,7 @@ static int auto_in_child(int n)
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+#endif
 
 TEST(ConfigAuto, FollowsTheAffinityMask)
 {
