@@ -9,7 +9,8 @@
 # minute) and each libFuzzer target for GR_FUZZ_SECONDS (60)
 # (scripts/fuzz.sh, clang, build-fuzz); and the Windows cross-build
 # (scripts/build-windows.sh: mingw-w64, the iocp backend, build-windows)
-# with its unit tests run under Wine (Wine is not Windows: see README.md).
+# with its unit tests run under Wine and the integration tests driving its
+# grocketd.exe under Wine (Wine is not Windows: see README.md).
 # Set GR_TEST_CONFIGS to a subset ("release asan tsan poll kqueue soak fuzz
 # windows") to run fewer.
 set -euo pipefail
@@ -37,6 +38,16 @@ for c in $configs; do
             echo "=== windows: cross-building in build-windows (mingw-w64), testing under Wine ($WINEPREFIX)"
             scripts/build-windows.sh build-windows
             ctest --test-dir build-windows --output-on-failure -j"$jobs" --timeout 300
+            # The integration tests: the Linux build's test_integration and
+            # clients drive build-windows's grocketd.exe and .dll modules
+            # under Wine (tests/integration/gr_test_server.h), in two of the
+            # four TCP pipeline modes, the extremes (Wine's sockets go
+            # through wineserver: all four would take too long for CI).
+            echo "=== windows: integration tests against grocketd.exe under Wine"
+            scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
+            GR_TEST_WINE_BUILD=$PWD/build-windows \
+                ctest --test-dir build -L integration -E '/(WorkerDirectOut|InlineTcpOut)( |$)' \
+                    --output-on-failure -j"$jobs" --timeout 300
             continue ;;
         release) dir=build;      args=(-DCMAKE_BUILD_TYPE=Release) ;;
         poll)    dir=build-poll; args=(-DCMAKE_BUILD_TYPE=Release -DGR_POLL_BACKEND=poll) ;;

@@ -15,9 +15,32 @@
 #include <fstream>
 #include <sstream>
 
-std::string gr_test_bin(const char *name) { return std::string(GR_TEST_BIN_DIR) + "/" + name; }
-std::string gr_test_module(const char *name) { return std::string(GR_TEST_MODULE_DIR) + "/lib" + name + ".so"; }
-std::string gr_test_fixture(const char *name) { return std::string(GR_TEST_FIXTURE_DIR) + "/lib" + name + ".so"; }
+static const char *wine_build()
+{
+    const char *w = getenv("GR_TEST_WINE_BUILD");
+    return w && *w ? w : nullptr;
+}
+
+bool gr_test_wine() { return wine_build() != nullptr; }
+
+std::string gr_test_bin(const char *name)
+{
+    if (wine_build() && (!strcmp(name, "grocketd") || !strcmp(name, "demo_server")))
+        return std::string(wine_build()) + "/bin/" + name + ".exe";
+    return std::string(GR_TEST_BIN_DIR) + "/" + name;
+}
+
+std::string gr_test_server_path(const std::string &path) { return wine_build() ? "Z:" + path : path; }
+
+static std::string built_library(const char *dir, const char *native_dir, const char *name)
+{
+    if (wine_build())
+        return gr_test_server_path(std::string(wine_build()) + "/" + dir + "/lib" + name + ".dll");
+    return std::string(native_dir) + "/lib" + name + ".so";
+}
+
+std::string gr_test_module(const char *name) { return built_library("modules", GR_TEST_MODULE_DIR, name); }
+std::string gr_test_fixture(const char *name) { return built_library("fixtures", GR_TEST_FIXTURE_DIR, name); }
 
 static void sleep_ms(int ms)
 {
@@ -33,8 +56,16 @@ static std::string read_file(const std::string &path)
     return ss.str();
 }
 
-static pid_t spawn(const std::vector<std::string> &argv, const std::string &out_path)
+static bool is_exe(const std::string &path)
 {
+    return path.size() > 4 && path.compare(path.size() - 4, 4, ".exe") == 0;
+}
+
+pid_t gr_test_spawn(const std::vector<std::string> &program, const std::string &out_path)
+{
+    std::vector<std::string> argv = program;
+    if (!argv.empty() && is_exe(argv[0]))
+        argv.insert(argv.begin(), {"/bin/sh", std::string(GR_TEST_SOURCE_DIR) + "/cmake/wine-run.sh"});
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -89,7 +120,7 @@ gr_test_run_t gr_test_run(const std::vector<std::string> &argv, int timeout_s)
 {
     std::string dir = make_temp_dir();
     std::string out = dir + "/out.txt";
-    pid_t pid = spawn(argv, out);
+    pid_t pid = gr_test_spawn(argv, out);
     int st = wait_for(pid, timeout_s * 1000);
     if (st == -2) {
         kill(pid, SIGKILL);
@@ -119,7 +150,9 @@ void GrocketdProcess::rewrite_config(const std::string &server_keys, const std::
     std::string tmp = ini_ + ".tmp";
     {
         std::ofstream f(tmp);
-        f << "[server]\nmodule = " << module_path_ << "\npid_file =\n" << server_keys << "\n"
+        /* Under Wine, `grocketd -s` finds the server through its pid_file. */
+        std::string pid_file = gr_test_wine() ? dir_ + "/grocketd.pid" : "";
+        f << "[server]\nmodule = " << module_path_ << "\npid_file = " << pid_file << "\n" << server_keys << "\n"
           << extra_sections << "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n" << extra_listens_;
     }
     rename(tmp.c_str(), ini_.c_str());
@@ -131,13 +164,15 @@ GrocketdProcess::~GrocketdProcess()
         stop(SIGKILL);
     unlink(ini_.c_str());
     unlink(log_path_.c_str());
+    unlink((dir_ + "/grocketd.pid").c_str());
     rmdir(dir_.c_str());
 }
 
 bool GrocketdProcess::start()
 {
-    pid_ = spawn({gr_test_bin("grocketd"), "-c", ini_}, log_path_);
-    for (int i = 0; i < 1000; i++) { /* up to 10 s: sanitizer builds start slowly */
+    pid_ = gr_test_spawn({gr_test_bin("grocketd"), "-c", ini_}, log_path_);
+    /* Up to 10 s (sanitizer builds start slowly), 30 s under Wine. */
+    for (int i = 0; i < (gr_test_wine() ? 3000 : 1000); i++) {
         std::string l = log();
         const char *p = strstr(l.c_str(), "listening on tcp://127.0.0.1:");
         const char *h = strstr(l.c_str(), "listening on http://127.0.0.1:");
@@ -170,21 +205,34 @@ int GrocketdProcess::stop(int sig)
 {
     if (pid_ <= 0)
         return -1;
-    kill(pid_, sig);
+    gr_test_signal(pid_, sig, ini_);
     int st = wait_for(pid_, 30000);
-    if (st == -2) {
+    if (st == -2 && !gr_test_wine()) {
         /* A stop that hangs is a bug to find: append every thread's stack
          * to the log before killing it. */
         std::string cmd = "gdb -p " + std::to_string(pid_) +
                           " -batch -ex 'thread apply all bt' >> " + log_path_ + " 2>&1";
         if (system(cmd.c_str()) != 0)
             fprintf(stderr, "gr_test_server: no stacks from gdb\n");
+    }
+    if (st == -2) {
         kill(pid_, SIGKILL);
         waitpid(pid_, nullptr, 0);
         st = -1;
     }
     pid_ = -1;
     return st;
+}
+
+int gr_test_signal(pid_t pid, int sig, const std::string &config)
+{
+    const char *verb = sig == SIGTERM ? "stop" : sig == SIGHUP ? "reload" : sig == SIGUSR1 ? "reopen" : nullptr;
+    if (!gr_test_wine() || !verb)
+        return kill(pid, sig);
+    gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-s", verb, "-c", config}, 30);
+    if (r.status != 0)
+        fprintf(stderr, "gr_test_signal: grocketd -s %s: exit %d\n%s", verb, r.status, r.output.c_str());
+    return r.status == 0 ? 0 : -1;
 }
 
 std::string GrocketdProcess::log() const

@@ -1,7 +1,15 @@
 /* gr_test_server.h - run the real grocketd (and test_tcp_client) as child
  * processes for integration tests: a generated INI in a temporary directory
  * (one tcp:// and one http:// listen on 127.0.0.1), the ephemeral ports read
- * back from grocketd's log, stop by SIGTERM. */
+ * back from grocketd's log, stop by SIGTERM.
+ *
+ * With GR_TEST_WINE_BUILD set to a Windows cross-build's directory
+ * (scripts/build-windows.sh), the servers are that build's grocketd.exe and
+ * demo_server.exe with its .dll modules, run under Wine (cmake/wine-run.sh),
+ * while the clients (test_tcp_client, the tests' sockets) stay Linux-native.
+ * There, what is a signal on POSIX becomes `grocketd -s stop|reload|reopen`
+ * (gr_test_signal); SIGINT stays a signal: Wine hands it to the program as
+ * the console's Ctrl-C. */
 #ifndef GR_TEST_SERVER_H
 #define GR_TEST_SERVER_H
 
@@ -16,6 +24,18 @@ struct gr_test_run_t {
 
 /* Run a program to completion with a time limit (killed past it). */
 gr_test_run_t gr_test_run(const std::vector<std::string> &argv, int timeout_s);
+
+/* Whether the servers are a Windows build's, under Wine (see above). */
+bool gr_test_wine();
+/* A path of this machine as the server names it: under Wine on drive Z:,
+ * where Wine shows the Linux file system. */
+std::string gr_test_server_path(const std::string &path);
+/* Start argv (a .exe under Wine) with stdout and stderr into out_path. */
+pid_t gr_test_spawn(const std::vector<std::string> &argv, const std::string &out_path);
+/* kill(pid, sig) for a grocketd started with config; under Wine SIGTERM,
+ * SIGHUP and SIGUSR1 are `grocketd -s stop|reload|reopen -c config`, which
+ * finds the server through its pid_file. 0, or -1 when it failed. */
+int gr_test_signal(pid_t pid, int sig, const std::string &config);
 
 class GrocketdProcess {
 public:
@@ -32,6 +52,8 @@ public:
      * when it did not stop within 30 s (then it is killed). */
     int stop(int sig = 15);
     bool alive();
+    /* gr_test_signal to this server. */
+    int signal(int sig) { return gr_test_signal(pid_, sig, ini_); }
     int port() const { return port_; }           /* the tcp:// listen */
     int http_port() const { return http_port_; } /* the http:// listen */
     /* The port of the listen logged as "listening on PREFIX<port>", e.g.
@@ -59,7 +81,9 @@ private:
 /* Parse "totals: accepted=.. ..." from a grocketd log: value of key, or -1. */
 long long gr_test_total(const std::string &log, const char *key);
 
-/* Paths of the built programs and modules. */
+/* Paths of the built programs and modules: under Wine, grocketd and
+ * demo_server are the .exe of the Windows build, modules and fixtures its
+ * .dll (as Z:/... paths), other programs native. */
 std::string gr_test_bin(const char *name);
 std::string gr_test_module(const char *name);
 std::string gr_test_fixture(const char *name);

@@ -285,11 +285,10 @@ TEST_P(Close, GracefulStopAnswersUpToTheLastRequestCut)
 {
     GrocketdProcess *srv = start();
     ASSERT_TRUE(srv) << srv_->log();
-    pid_t pid = srv->pid();
     Pushy o;
     o.requests = gets(kRequests);
     o.filler = http_filler();
-    o.on_first = [pid] { kill(pid, SIGTERM); };
+    o.on_first = [srv] { srv->signal(SIGTERM); };
     PushyRun run = pushy_client(srv->http_port(), o);
     std::vector<int> st;
     std::vector<bool> cl;

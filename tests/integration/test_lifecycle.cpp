@@ -133,7 +133,7 @@ void in_flight_request_finishes(GrocketdProcess &srv, int sig)
     ASSERT_EQ("echo\n", idle_tcp.ask("echo\n"));
 
     auto t0 = std::chrono::steady_clock::now();
-    ASSERT_EQ(0, kill(srv.pid(), sig));
+    ASSERT_EQ(0, srv.signal(sig));
     ASSERT_TRUE(wait_log(srv, "stopping gracefully")) << srv.log();
     EXPECT_TRUE(connect_refused(srv.http_port()));
     EXPECT_TRUE(connect_refused(srv.port()));
@@ -181,7 +181,7 @@ TEST_P(Drain, PartlyReceivedRequestsAreReadAndAnswered)
     ASSERT_TRUE(wait_log(srv, "fixture_life: sleeping 1500 ms")) << srv.log();
     sleep_ms(200); /* the partial bytes are read */
 
-    ASSERT_EQ(0, kill(srv.pid(), SIGTERM));
+    ASSERT_EQ(0, srv.signal(SIGTERM));
     ASSERT_TRUE(wait_log(srv, "stopping gracefully")) << srv.log();
     sleep_ms(300);
     ASSERT_TRUE(post.send("456789"));
@@ -208,7 +208,7 @@ TEST_P(Drain, GracePeriodOverStopsAnyway)
     ASSERT_TRUE(stuck.send("never ends"));
     sleep_ms(100);
     auto t0 = std::chrono::steady_clock::now();
-    ASSERT_EQ(0, kill(srv.pid(), SIGTERM));
+    ASSERT_EQ(0, srv.signal(SIGTERM));
     EXPECT_TRUE(stuck.eof());
     expect_clean_exit(srv, 0);
     double took = seconds_since(t0);
@@ -228,7 +228,7 @@ TEST(Stop, SecondSignalStopsAtOnce)
     ASSERT_EQ("warm\n", stuck.ask("warm\n"));
     ASSERT_TRUE(stuck.send("never ends"));
     sleep_ms(100);
-    ASSERT_EQ(0, kill(srv.pid(), SIGTERM));
+    ASSERT_EQ(0, srv.signal(SIGTERM));
     ASSERT_TRUE(wait_log(srv, "stopping gracefully")) << srv.log();
     auto t0 = std::chrono::steady_clock::now();
     expect_clean_exit(srv, SIGINT);
@@ -291,7 +291,7 @@ TEST(Signals, Sigusr1ReopensTheLogFile)
         std::string old = log_file + "." + std::to_string(r);
         ASSERT_EQ(0, rename(log_file.c_str(), old.c_str()));
         rotated.push_back(old);
-        ASSERT_EQ(0, kill(srv.pid(), SIGUSR1));
+        ASSERT_EQ(0, srv.signal(SIGUSR1));
         for (int i = 0; i < 1000 && access(log_file.c_str(), F_OK) != 0; i++)
             sleep_ms(10);
         ASSERT_EQ(0, access(log_file.c_str(), F_OK)) << "no new log file after SIGUSR1";
@@ -306,7 +306,7 @@ TEST(Signals, Sigusr1ReopensTheLogFile)
     for (int i = 0; i < kLines; i++)
         EXPECT_EQ(1u, count_of(all, "fixture_life: line " + std::to_string(i) + " end\n")) << i;
     EXPECT_NE(std::string::npos, slurp(rotated[0]).find("fixture_life: before rotation")) << slurp(rotated[0]);
-    EXPECT_NE(std::string::npos, slurp(log_file).find("log reopened: " + log_file)) << slurp(log_file);
+    EXPECT_NE(std::string::npos, slurp(log_file).find("log reopened: " + gr_test_server_path(log_file))) << slurp(log_file);
     EXPECT_NE(std::string::npos, slurp(log_file).find("fixture_life: after rotation")) << slurp(log_file);
     /* Every line is whole: a time stamp, a level, a message. */
     std::istringstream lines(all);
@@ -350,7 +350,7 @@ TEST(Signals, SighupAppliesReloadableKeys)
     EXPECT_EQ(200, status);
 
     srv.rewrite_config("http.max_body_size = 50\nlog.level = debug\ntcp.in.thread_count = 2\n", "[fixture]\nx = 2\n");
-    ASSERT_EQ(0, kill(srv.pid(), SIGHUP));
+    ASSERT_EQ(0, srv.signal(SIGHUP));
     ASSERT_TRUE(wait_log(srv, "change(s) need a restart")) << srv.log();
     std::string log = srv.log();
     EXPECT_TRUE(contains_all(log, {"log.level: info -> debug: applied", "http.max_body_size: 1000 -> 50: applied",
@@ -365,7 +365,7 @@ TEST(Signals, SighupAppliesReloadableKeys)
     EXPECT_EQ(200, status);
 
     srv.rewrite_config("http.max_body_size = 50\nlog.level = info\ntcp.in.thread_count = 2\n", "[fixture]\nx = 2\n");
-    ASSERT_EQ(0, kill(srv.pid(), SIGHUP));
+    ASSERT_EQ(0, srv.signal(SIGHUP));
     ASSERT_TRUE(wait_log(srv, "change(s) need a restart", 20000, 2)) << srv.log();
     ASSERT_EQ("ok\n", c.ask("debug mark-3\n"));
     ASSERT_EQ("ok\n", c.ask("info sync-3\n"));
@@ -382,9 +382,20 @@ TEST(Signals, SighupWithABrokenFileKeepsTheRunningSettings)
     ASSERT_TRUE(srv.start()) << srv.log();
     /* Lines: 1 [server], 2 module, 3 pid_file, 4 and 5 these. */
     srv.rewrite_config("http.max_body_size = 50\nbogus.key = 1\n");
-    ASSERT_EQ(0, kill(srv.pid(), SIGHUP));
-    ASSERT_TRUE(wait_log(srv, "keeping the running configuration")) << srv.log();
-    EXPECT_NE(std::string::npos, srv.log().find(srv.config_path() + ":5: bogus.key: unknown key")) << srv.log();
+    std::string named = srv.config_path() + ":5: bogus.key: unknown key";
+    if (gr_test_wine()) {
+        /* `grocketd -s reload` reads the file before it signals (as nginx
+         * -s does): the error is named there and nothing reaches the
+         * server. */
+        gr_test_run_t r = gr_test_run({gr_test_bin("grocketd"), "-s", "reload", "-c", srv.config_path()}, 30);
+        EXPECT_EQ(1, r.status) << r.output;
+        EXPECT_NE(std::string::npos, r.output.find(named)) << r.output;
+        srv.rewrite_config(kSighupBase); /* and so would `-s stop` */
+    } else {
+        ASSERT_EQ(0, srv.signal(SIGHUP));
+        ASSERT_TRUE(wait_log(srv, "keeping the running configuration")) << srv.log();
+        EXPECT_NE(std::string::npos, srv.log().find(named)) << srv.log();
+    }
     EXPECT_EQ(std::string::npos, srv.log().find("applied")) << srv.log();
     ASSERT_TRUE(srv.alive());
     int status = 0;
@@ -403,8 +414,8 @@ TEST(Signals, SighupMovesTheLogToANewFile)
     ASSERT_TRUE(srv.start()) << srv.log();
     srv.set_file_log(log_file);
     srv.rewrite_config("log.level = info\nlog.file = " + log_file + "\n");
-    ASSERT_EQ(0, kill(srv.pid(), SIGHUP));
-    ASSERT_TRUE(wait_log(srv, "log.file: '' -> '" + log_file + "': applied")) << srv.log();
+    ASSERT_EQ(0, srv.signal(SIGHUP));
+    ASSERT_TRUE(wait_log(srv, "log.file: '' -> '" + gr_test_server_path(log_file) + "': applied")) << srv.log();
     LineConn c(srv.port());
     ASSERT_EQ("ok\n", c.ask("info to the new file\n"));
     ASSERT_TRUE(wait_log(srv, "fixture_life: to the new file")) << srv.log();

@@ -25,13 +25,17 @@ struct UdpMode {
     bool udp_out_disabled;
 };
 
+/* udp_in threads per udp:// listen: one on Windows (no SO_REUSEPORT). */
+int udp_in_threads() { return gr_test_wine() ? 1 : 2; }
+
 std::string udp_mode_keys(const UdpMode &m)
 {
     /* Two threads per group so that hand-offs cross between several rings,
      * and one sender's datagrams must still stay on one of them. */
     return std::string("worker.disabled = ") + (m.worker_disabled ? "true" : "false") +
            "\nudp.out.disabled = " + (m.udp_out_disabled ? "true" : "false") +
-           "\nudp.in.thread_count = 2\nudp.out.thread_count = 2\nworker.thread_count = 2\ntcp.in.thread_count = 2\n";
+           "\nudp.in.thread_count = " + std::to_string(udp_in_threads()) +
+           "\nudp.out.thread_count = 2\nworker.thread_count = 2\ntcp.in.thread_count = 2\n";
 }
 
 std::string udp_mode_name(const ::testing::TestParamInfo<UdpMode> &info)
@@ -206,17 +210,17 @@ TEST_P(UdpDrops, ModuleSeesTransportAndSender)
     struct sockaddr_in me;
     socklen_t len = sizeof me;
     ASSERT_EQ(0, getsockname(fd, (struct sockaddr *)&me, &len));
-    int procs = GetParam().worker_disabled ? 2 + 2 : 2; /* tcp_in + udp_in threads, or the workers */
-    EXPECT_EQ("transport=udp peer=127.0.0.1:" + std::to_string(ntohs(me.sin_port)) +
-                  " user=none udp_in=2 proc=" + std::to_string(procs),
+    int udp_in = udp_in_threads();
+    int procs = GetParam().worker_disabled ? 2 + udp_in : 2; /* tcp_in + udp_in threads, or the workers */
+    std::string threads = " udp_in=" + std::to_string(udp_in) + " proc=" + std::to_string(procs);
+    EXPECT_EQ("transport=udp peer=127.0.0.1:" + std::to_string(ntohs(me.sin_port)) + " user=none" + threads,
               gr_test_udp_exchange(fd, "?where"));
     close(fd);
     int tfd = gr_test_connect("127.0.0.1", srv.port());
     ASSERT_GE(tfd, 0);
     len = sizeof me;
     ASSERT_EQ(0, getsockname(tfd, (struct sockaddr *)&me, &len));
-    std::string want = "transport=tcp peer=127.0.0.1:" + std::to_string(ntohs(me.sin_port)) +
-                       " user=set udp_in=2 proc=" + std::to_string(procs);
+    std::string want = "transport=tcp peer=127.0.0.1:" + std::to_string(ntohs(me.sin_port)) + " user=set" + threads;
     ASSERT_TRUE(gr_test_send(tfd, "?where"));
     EXPECT_EQ(want, gr_test_recv(tfd, want.size()));
     close(tfd);
@@ -258,7 +262,11 @@ TEST(UdpOverload, BurstLargerThanTheReceiveBufferIsReportedAsLoss)
     EXPECT_EQ(0, after.status) << after.output;
     EXPECT_EQ(0, result_field(after.output, "lost")) << after.output;
     stop_and_check(srv);
-    EXPECT_GT(gr_test_total(srv.log(), "udp_kernel_drops"), 0) << srv.log();
+    /* Windows has no count of the datagrams the kernel dropped (Linux has
+     * SO_RXQ_OVFL): the client's count above is all there is. */
+    if (!gr_test_wine()) {
+        EXPECT_GT(gr_test_total(srv.log(), "udp_kernel_drops"), 0) << srv.log();
+    }
 }
 
 /* Workers fall behind (the module sleeps) with rings of two slots: udp_in
