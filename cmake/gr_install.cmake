@@ -14,6 +14,13 @@
 #   lib/systemd/system/     grocketd.service
 #   share/doc/grocket/      README and docs
 # (lib is CMAKE_INSTALL_LIBDIR; with the prefix /usr, etc/ is /etc.)
+#
+# The Windows cross-build installs the same tree but for: grocketd.exe and
+# libgrocket.dll in bin/ (its import library libgrocket.dll.a in lib/), the
+# demo as libdemo.dll, no test_tcp_client, systemd unit nor logrotate
+# snippet; and lib/grocket/third_party/ with the inih and http-parser it
+# built for mingw (scripts/build-windows.sh): no package manager provides
+# them there, and grocket::grocket_static needs them.
 include(CMakePackageConfigHelpers)
 
 # A build on the tests' kqueue shim (GR_POLL_BACKEND=kqueue on Linux) links
@@ -50,10 +57,23 @@ if(TARGET PkgConfig::TCMALLOC)
 else()
   set(GR_WITH_TCMALLOC OFF)
 endif()
+# The static library's third-party libraries: found by grocketConfig.cmake
+# where the system keeps them, or (Windows) installed with grocket.
+set(GR_INSTALL_THIRD_PARTY_DIR ${CMAKE_INSTALL_LIBDIR}/grocket/third_party)
+set(GR_THIRD_PARTY_NAMES "")
+if(WIN32)
+  # The full paths pkg-config resolved for inih, and http-parser's.
+  set(_gr_tp ${INIH_LINK_LIBRARIES} ${HTTP_PARSER_LIBRARY})
+  install(FILES ${_gr_tp} DESTINATION ${GR_INSTALL_THIRD_PARTY_DIR})
+  foreach(f ${_gr_tp})
+    get_filename_component(n "${f}" NAME)
+    list(APPEND GR_THIRD_PARTY_NAMES "${n}")
+  endforeach()
+endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/grocketConfig.cmake.in
   ${CMAKE_BINARY_DIR}/install/grocketConfig.cmake
   INSTALL_DESTINATION ${GR_INSTALL_CMAKEDIR}
-  PATH_VARS GR_INSTALL_MODULEDIR)
+  PATH_VARS GR_INSTALL_MODULEDIR GR_INSTALL_THIRD_PARTY_DIR)
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/install/grocketConfigVersion.cmake
   VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES
@@ -105,6 +125,8 @@ set(GR_LOCALSTATEDIR \"${CMAKE_INSTALL_LOCALSTATEDIR}\")
 set(GR_DOCDIR \"${CMAKE_INSTALL_DOCDIR}\")
 set(GR_MODULEDIR \"${GR_INSTALL_MODULEDIR}\")
 set(GR_SYSTEMD_UNITDIR \"${GR_SYSTEMD_UNITDIR}\")
+set(GR_DEMO_FILE \"$<TARGET_FILE_NAME:demo>\")
+set(GR_WINDOWS \"${WIN32}\")
 include(\"${PROJECT_SOURCE_DIR}/cmake/gr_install_files.cmake\")
 ")
 

@@ -1,6 +1,7 @@
 # gr_install_files.cmake - run by `cmake --install` (see gr_install.cmake):
 # writes the installed grocketd.ini, grocketd.service and the logrotate
-# snippet with the paths of this installation, then installs them.
+# snippet with the paths of this installation, then installs them (Windows:
+# grocketd.ini alone).
 #
 # Directories follow GNUInstallDirs: relative ones are under the prefix,
 # except that with the prefix /usr (or /) the configuration lives in /etc
@@ -45,13 +46,28 @@ file(MAKE_DIRECTORY "${GR_GEN_DIR}")
 
 # grocketd.ini: conf/grocketd.ini with the module of this installation and
 # no pid file (under systemd grocketd runs in the foreground; set pid_file
-# with daemon = true).
+# with daemon = true). Windows: the module relative to the configuration's
+# folder, with backslashes: the tree is installed here and copied to a
+# Windows machine, where this prefix means nothing.
+if(GR_WINDOWS)
+  file(RELATIVE_PATH _module "${_confdir}" "${_moduledir}/${GR_DEMO_FILE}")
+  string(REPLACE "/" "\\" _module "${_module}")
+else()
+  set(_module "${_moduledir}/${GR_DEMO_FILE}")
+endif()
 file(READ "${GR_SRC}/conf/grocketd.ini" _ini)
-string(REGEX REPLACE "\nmodule = [^\n]*" "\nmodule = ${_moduledir}/libdemo.so" _ini "${_ini}")
+# (Through a placeholder: a backslash means something to REGEX REPLACE.)
+string(REGEX REPLACE "\nmodule = [^\n]*" "\nmodule = @GR_MODULE@" _ini "${_ini}")
+string(REPLACE "@GR_MODULE@" "${_module}" _ini "${_ini}")
 string(REGEX REPLACE "\npid_file = [^\n]*" "\npid_file =" _ini "${_ini}")
 string(REGEX REPLACE "^; grocketd.ini - [^\n]*\n"
   "; grocketd.ini - the configuration of the installed grocketd (written by\n; cmake --install from conf/grocketd.ini: module and pid_file differ).\n" _ini "${_ini}")
 file(WRITE "${GR_GEN_DIR}/grocketd.ini" "${_ini}")
+
+file(INSTALL DESTINATION "${_confdir}" TYPE FILE FILES "${GR_GEN_DIR}/grocketd.ini")
+if(GR_WINDOWS)
+  return()
+endif()
 
 set(GR_BINDIR_ABS "${_bindir}")
 set(GR_CONFDIR_ABS "${_confdir}")
@@ -60,6 +76,5 @@ set(GR_DOCDIR_ABS "${_docdir}")
 configure_file("${GR_SRC}/dist/grocketd.service.in" "${GR_GEN_DIR}/grocketd.service" @ONLY)
 configure_file("${GR_SRC}/dist/grocketd.logrotate.in" "${GR_GEN_DIR}/grocketd" @ONLY)
 
-file(INSTALL DESTINATION "${_confdir}" TYPE FILE FILES "${GR_GEN_DIR}/grocketd.ini")
 file(INSTALL DESTINATION "${_sysconfdir}/logrotate.d" TYPE FILE FILES "${GR_GEN_DIR}/grocketd")
 file(INSTALL DESTINATION "${_unitdir}" TYPE FILE FILES "${GR_GEN_DIR}/grocketd.service")

@@ -43,6 +43,11 @@ if(GR_MINGW_PREFIX)
   set(ENV{PKG_CONFIG_LIBDIR} ${GR_MINGW_PREFIX}/lib/pkgconfig)
   set(ENV{PKG_CONFIG_PATH} "")
 endif()
+# The prefixes a project names in CMAKE_PREFIX_PATH (a grocket installed
+# from this cross-build, for a module or embedder built out of the tree)
+# hold Windows files too: roots as well, or the search below would look for
+# them under mingw's sysroot alone.
+list(APPEND CMAKE_FIND_ROOT_PATH ${CMAKE_PREFIX_PATH})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

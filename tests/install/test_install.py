@@ -23,9 +23,19 @@ given, and nothing else:
     exit 0.
 
 Sanitizer builds pass their flags to the out-of-tree build, since the
-installed libraries are instrumented. Every step has a time limit; the
-temporary directory is removed on success and kept (its path printed) on
-failure.
+installed libraries are instrumented.
+
+--target windows: the same for the mingw-w64 cross-build, from Linux, with
+the Windows programs run under Wine (--emulator, cmake/wine-run.sh, in the
+caller's WINEPREFIX; Wine is not Windows). Step 1 without test_tcp_client,
+the systemd unit and the logrotate snippet (not installed there), with the
+third-party libraries grocket::grocket_static needs; no step 2; step 3 with
+only CMAKE_TOOLCHAIN_FILE and CMAKE_PREFIX_PATH, the embedder against
+grocket::grocket run with the installed bin/ as its DLL path; step 4 stops
+grocketd.exe with `grocketd -s stop`, Windows having no SIGTERM.
+
+Every step has a time limit; the temporary directory is removed on success
+and kept (its path printed) on failure.
 """
 import argparse
 import http.client
@@ -68,28 +78,65 @@ def read(path):
         return f.read()
 
 
+def windows(a):
+    return a.target == "windows"
+
+
+def exe(a, path):
+    """The file name of the program path on the target."""
+    return path + ".exe" if windows(a) else path
+
+
+def module_file(a, name):
+    """The file name grocket_add_module gives the module name."""
+    return "lib%s.%s" % (name, "dll" if windows(a) else "so")
+
+
+def native(a, path):
+    """A host path as the target's programs name it (Wine maps / to Z:)."""
+    return "Z:" + path if windows(a) else path
+
+
+def program(a, path, *args):
+    """The command that runs the target's program path with args."""
+    return ([a.emulator] if windows(a) else []) + [exe(a, path)] + list(args)
+
+
 def check_install(a, prefix):
     run(["cmake", "--install", a.build, "--prefix", prefix], 180)
     lib = os.path.join(prefix, a.libdir)
-    for rel in ["bin/grocketd", "bin/test_tcp_client",
-                "include/grocket/grocket.h", "include/grocket/libgrocket.h",
-                "etc/grocket/grocketd.ini", "etc/logrotate.d/grocketd",
-                "lib/systemd/system/grocketd.service",
-                "share/doc/grocket/docs/embedding.md",
-                os.path.join(a.libdir, "libgrocket.so"), os.path.join(a.libdir, "libgrocket.a"),
-                os.path.join(a.libdir, "grocket/modules/libdemo.so"),
-                os.path.join(a.libdir, "cmake/grocket/grocketConfig.cmake"),
-                os.path.join(a.libdir, "cmake/grocket/grocketModule.cmake"),
-                os.path.join(a.libdir, "pkgconfig/grocket.pc")]:
+    files = [exe(a, "bin/grocketd"),
+             "include/grocket/grocket.h", "include/grocket/libgrocket.h",
+             "etc/grocket/grocketd.ini",
+             "share/doc/grocket/docs/embedding.md",
+             os.path.join(a.libdir, "libgrocket.a"),
+             os.path.join(a.libdir, "grocket/modules", module_file(a, "demo")),
+             os.path.join(a.libdir, "cmake/grocket/grocketConfig.cmake"),
+             os.path.join(a.libdir, "cmake/grocket/grocketModule.cmake"),
+             os.path.join(a.libdir, "pkgconfig/grocket.pc")]
+    unix_only = ["bin/test_tcp_client", "etc/logrotate.d/grocketd", "lib/systemd/system/grocketd.service"]
+    if windows(a):
+        files += ["bin/libgrocket.dll", os.path.join(a.libdir, "libgrocket.dll.a"),
+                  os.path.join(a.libdir, "grocket/third_party/libinih.a"),
+                  os.path.join(a.libdir, "grocket/third_party/libhttp_parser.a")]
+        for rel in unix_only:
+            expect(not os.path.exists(os.path.join(prefix, rel)), "installed for Windows: " + rel)
+    else:
+        files += unix_only + [os.path.join(a.libdir, "libgrocket.so")]
+    for rel in files:
         expect(os.path.exists(os.path.join(prefix, rel)), "not installed: " + rel)
 
     grocketd = os.path.join(prefix, "bin/grocketd")
     ini = os.path.join(prefix, "etc/grocket/grocketd.ini")
     text = read(ini)
-    demo = os.path.join(lib, "grocket/modules/libdemo.so")
+    demo = os.path.join(lib, "grocket/modules", module_file(a, "demo"))
+    if windows(a):  # relative to the configuration's folder, so the tree can move
+        demo = os.path.relpath(demo, os.path.dirname(ini)).replace("/", "\\")
     expect("\nmodule = %s\n" % demo in text, "installed grocketd.ini does not name %s" % demo)
-    out = run([grocketd, "-t", "-c", ini], 60)
+    out = run(program(a, grocketd, "-t", "-c", native(a, ini)), 120)  # Wine may first make its prefix
     expect("is good" in out, "grocketd -t on the installed configuration: " + out)
+    if windows(a):
+        return
     out = run([os.path.join(prefix, "bin/test_tcp_client"), "--help"], 30)
     expect("usage" in out, "test_tcp_client --help: " + out)
 
@@ -197,9 +244,12 @@ def build_out_of_tree(a, prefix, work):
     build = os.path.join(work, "oot-build")
     flags = " ".join(san_flags(a))
     cmd = ["cmake", "-S", os.path.join(a.source, "examples/out_of_tree_module"), "-B", build,
-           "-DCMAKE_PREFIX_PATH=" + prefix,
-           "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF",
-           "-DCMAKE_C_COMPILER=" + a.cc, "-DCMAKE_CXX_COMPILER=" + a.cxx]
+           "-DCMAKE_PREFIX_PATH=" + prefix]
+    if windows(a):
+        cmd += ["-DCMAKE_TOOLCHAIN_FILE=" + a.toolchain]
+    else:
+        cmd += ["-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF",
+                "-DCMAKE_C_COMPILER=" + a.cc, "-DCMAKE_CXX_COMPILER=" + a.cxx]
     if flags:
         cmd += ["-DCMAKE_C_FLAGS=" + flags, "-DCMAKE_CXX_FLAGS=" + flags,
                 "-DCMAKE_EXE_LINKER_FLAGS=" + flags, "-DCMAKE_MODULE_LINKER_FLAGS=" + flags]
@@ -216,13 +266,23 @@ def build_out_of_tree(a, prefix, work):
     expect(m and os.path.realpath(m.group(1)).startswith(os.path.realpath(prefix)),
            "grocket was not found in the installed tree: %s" % (m.group(1) if m else "no grocket_DIR"))
     run(["cmake", "--build", build, "-j2"], 300)
-    for exe in ["upcase_embedded", "upcase_embedded_static"]:
-        path = os.path.join(build, exe)
-        expect(os.path.exists(path), exe + " was not built")
-        out = run([path], 60)
+    m = re.search(r"^CMAKE_OBJDUMP:FILEPATH=(.+)$", cache, re.M)
+    expect(m, "CMake found no objdump for the out-of-tree build")
+    objdump = m.group(1)
+    env = None
+    if windows(a):  # Windows finds a program's DLLs on its PATH
+        env = dict(os.environ, WINEPATH=native(a, os.path.join(prefix, "bin")))
+    for name, shared in [("upcase_embedded", True), ("upcase_embedded_static", False)]:
+        path = os.path.join(build, name)
+        expect(os.path.exists(exe(a, path)), exe(a, name) + " was not built")
+        # The one needs the installed shared library, the other does not.
+        deps = run([objdump, "-p", exe(a, path)], 60)
+        needs = re.search(r"(NEEDED|DLL Name:)\s+libgrocket\.", deps) is not None
+        expect(needs == shared, "%s %s libgrocket's shared library" % (name, "does not need" if shared else "needs"))
+        out = run(program(a, path), 60, env=env)
         expect("upcase_embedded: ok" in out, out)
-    module = os.path.join(build, "libupcase.so")
-    expect(os.path.exists(module), "libupcase.so was not built")
+    module = os.path.join(build, module_file(a, "upcase"))
+    expect(os.path.exists(module), module_file(a, "upcase") + " was not built")
     return module
 
 
@@ -236,17 +296,21 @@ def recv_exactly(sock, n):
     return data
 
 
-def serve_module(prefix, module, work):
+def serve_module(a, prefix, module, work):
     ini = os.path.join(work, "upcase.ini")
+    # Windows: `grocketd -s stop` finds the server through its pid file
+    # (relative: beside the configuration).
+    pid_file = "grocketd.pid" if windows(a) else ""
     with open(ini, "w") as f:
-        f.write("[server]\nmodule = %s\npid_file =\n\n[upcase]\nprefix = up:\n\n"
-                "[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n" % module)
+        f.write("[server]\nmodule = %s\npid_file = %s\n\n[upcase]\nprefix = up:\n\n"
+                "[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n" % (native(a, module), pid_file))
     log_path = os.path.join(work, "grocketd.log")
     log = open(log_path, "w")
-    proc = subprocess.Popen([os.path.join(prefix, "bin/grocketd"), "-c", ini], stdout=log, stderr=subprocess.STDOUT)
+    grocketd = os.path.join(prefix, "bin/grocketd")
+    proc = subprocess.Popen(program(a, grocketd, "-c", native(a, ini)), stdout=log, stderr=subprocess.STDOUT)
     try:
         tcp = web = None
-        deadline = time.time() + 30  # sanitizer builds start slowly
+        deadline = time.time() + 60  # sanitizer builds and Wine start slowly
         while time.time() < deadline:
             text = read(log_path)
             t = re.search(r"listening on tcp://127\.0\.0\.1:(\d+)", text)
@@ -256,7 +320,7 @@ def serve_module(prefix, module, work):
                 break
             expect(proc.poll() is None, "installed grocketd exited at start:\n" + text)
             time.sleep(0.05)
-        expect(tcp and web, "installed grocketd did not start in 30 s:\n" + read(log_path))
+        expect(tcp and web, "installed grocketd did not start in 60 s:\n" + read(log_path))
 
         with socket.create_connection(("127.0.0.1", tcp), timeout=10) as s:
             s.sendall(b"hello\nworld\n")
@@ -271,11 +335,14 @@ def serve_module(prefix, module, work):
         c.close()
         expect(r.status == 200 and body == b"up:OUT OF TREE", "HTTP reply %d %r" % (r.status, body))
 
-        proc.send_signal(signal.SIGTERM)
+        if windows(a):
+            run(program(a, grocketd, "-s", "stop", "-c", native(a, ini)), 60)
+        else:
+            proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            raise Failure("installed grocketd did not stop within 30 s of SIGTERM")
+            raise Failure("installed grocketd did not stop within 30 s of being told to")
         expect(rc == 0, "installed grocketd exited %d:\n%s" % (rc, read(log_path)))
         expect("totals:" in read(log_path), "no totals in the log:\n" + read(log_path))
     finally:
@@ -291,19 +358,27 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--libdir", required=True)
     ap.add_argument("--version", required=True)
-    ap.add_argument("--cc", required=True)
-    ap.add_argument("--cxx", required=True)
+    ap.add_argument("--target", choices=["host", "windows"], default="host")
+    ap.add_argument("--cc", help="host: the C compiler")
+    ap.add_argument("--cxx", help="host: the C++ compiler")
     ap.add_argument("--sanitize-flags", default="")
+    ap.add_argument("--toolchain", help="windows: cmake/toolchain-mingw-w64.cmake")
+    ap.add_argument("--emulator", help="windows: what runs a .exe (cmake/wine-run.sh)")
     a = ap.parse_args()
+    need = ["toolchain", "emulator"] if windows(a) else ["cc", "cxx"]
+    for n in need:
+        if not getattr(a, n):
+            ap.error("--target %s needs --%s" % (a.target, n))
 
     work = tempfile.mkdtemp(prefix="grocket-install-")
     prefix = os.path.join(work, "prefix")
     try:
         check_install(a, prefix)
-        check_pkg_config(a, prefix, work)
-        check_docs_example(a, prefix, work)
+        if not windows(a):
+            check_pkg_config(a, prefix, work)
+            check_docs_example(a, prefix, work)
         module = build_out_of_tree(a, prefix, work)
-        serve_module(prefix, module, work)
+        serve_module(a, prefix, module, work)
     except Failure as e:
         print("FAILED: %s\n(kept %s)" % (e, work), file=sys.stderr)
         return 1
