@@ -48,7 +48,9 @@ file(MAKE_DIRECTORY "${GR_GEN_DIR}")
 # no pid file (under systemd grocketd runs in the foreground; set pid_file
 # with daemon = true). Windows: the module relative to the configuration's
 # folder, with backslashes: the tree is installed here and copied to a
-# Windows machine, where this prefix means nothing.
+# Windows machine, where this prefix means nothing; and the pid file kept
+# (grocketd.pid beside the configuration): `grocketd -s stop|reload|reopen`
+# finds the server through it.
 if(GR_WINDOWS)
   file(RELATIVE_PATH _module "${_confdir}" "${_moduledir}/${GR_DEMO_FILE}")
   string(REPLACE "/" "\\" _module "${_module}")
@@ -59,7 +61,9 @@ file(READ "${GR_SRC}/conf/grocketd.ini" _ini)
 # (Through a placeholder: a backslash means something to REGEX REPLACE.)
 string(REGEX REPLACE "\nmodule = [^\n]*" "\nmodule = @GR_MODULE@" _ini "${_ini}")
 string(REPLACE "@GR_MODULE@" "${_module}" _ini "${_ini}")
-string(REGEX REPLACE "\npid_file = [^\n]*" "\npid_file =" _ini "${_ini}")
+if(NOT GR_WINDOWS)
+  string(REGEX REPLACE "\npid_file = [^\n]*" "\npid_file =" _ini "${_ini}")
+endif()
 string(REGEX REPLACE "^; grocketd.ini - [^\n]*\n"
   "; grocketd.ini - the configuration of the installed grocketd (written by\n; cmake --install from conf/grocketd.ini: module and pid_file differ).\n" _ini "${_ini}")
 file(WRITE "${GR_GEN_DIR}/grocketd.ini" "${_ini}")

@@ -133,6 +133,8 @@ def check_install(a, prefix):
     if windows(a):  # relative to the configuration's folder, so the tree can move
         demo = os.path.relpath(demo, os.path.dirname(ini)).replace("/", "\\")
     expect("\nmodule = %s\n" % demo in text, "installed grocketd.ini does not name %s" % demo)
+    pid_file = "grocketd.pid" if windows(a) else ""  # Windows: what `grocketd -s` reads
+    expect(re.search(r"\npid_file = ?%s\n" % pid_file, text), "installed grocketd.ini: pid_file not '%s'" % pid_file)
     out = run(program(a, grocketd, "-t", "-c", native(a, ini)), 120)  # Wine may first make its prefix
     expect("is good" in out, "grocketd -t on the installed configuration: " + out)
     if windows(a):
