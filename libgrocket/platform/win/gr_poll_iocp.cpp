@@ -62,13 +62,10 @@
  * SIO_BASE_HANDLE hands back any value, socket or not, so add checks that
  * the socket is one (getsockopt SO_TYPE) before it asks for the base
  * handle, which keeps "a bad socket is GR_EINVAL" on both. */
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <winsock2.h>
+#include "gr_win.h"
+
 #include <ws2tcpip.h>
 #include <mswsock.h>
-#include <windows.h>
 #include <winternl.h>
 
 #include <errno.h>
@@ -427,20 +424,6 @@ static ULONGLONG now_us(void)
     return n / hz * 1000000ull + n % hz * 1000000ull / hz;
 }
 
-static int win_error(DWORD e)
-{
-    switch (e) {
-    case ERROR_NOT_ENOUGH_MEMORY:
-    case ERROR_OUTOFMEMORY:
-    case ERROR_NO_SYSTEM_RESOURCES:
-        return -ENOMEM;
-    case ERROR_TOO_MANY_OPEN_FILES:
-        return -EMFILE;
-    default:
-        return GR_ESYS;
-    }
-}
-
 int gr_poll_create(gr_poll_t **out)
 {
     if (out == NULL)
@@ -467,7 +450,7 @@ int gr_poll_create(gr_poll_t **out)
     }
     p->port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
     if (p->port == NULL) {
-        err = win_error(GetLastError());
+        err = -gr_win_errno(GetLastError());
         goto fail;
     }
     /* A handle of the AFD driver of our own, to send poll requests through
@@ -480,11 +463,11 @@ int gr_poll_create(gr_poll_t **out)
                       NULL, 0);
     if (st != 0) {
         p->afd = NULL;
-        err = win_error(RtlNtStatusToDosError(st));
+        err = -gr_win_errno(RtlNtStatusToDosError(st));
         goto fail;
     }
     if (CreateIoCompletionPort(p->afd, p->port, GR_IOCP_KEY_AFD, 0) == NULL) {
-        err = win_error(GetLastError());
+        err = -gr_win_errno(GetLastError());
         goto fail;
     }
     /* Nobody waits on the handle itself: do not signal it per completion. */
@@ -741,7 +724,7 @@ int gr_poll_wait(gr_poll_t *p, gr_poll_event_t *events, int max, int timeout_ms)
             if (!GetQueuedCompletionStatusEx(p->port, p->ents, (ULONG)(max - out), &n, t, FALSE)) {
                 DWORD e = GetLastError();
                 if (e != WAIT_TIMEOUT)
-                    return out > 0 ? out : win_error(e);
+                    return out > 0 ? out : -gr_win_errno(e);
                 n = 0;
             }
             for (ULONG i = 0; i < n; i++)
