@@ -146,7 +146,7 @@ struct gr_iocp_reg_t {
     uint32_t events;       /* GR_POLL_IN / GR_POLL_OUT asked for */
     uint32_t armed;        /* the events the in-flight request watches */
     gr_iocp_req_t *req;    /* always set: idle, or in flight for this registration */
-    gr_iocp_reg_t *aprev, *anext; /* the to-arm list */
+    gr_iocp_reg_t *prev, *next; /* the to-arm list */
     int to_arm;            /* on that list */
     int closed;            /* AFD said the socket was closed (no del first): not re-armed */
 };
@@ -237,50 +237,53 @@ static void tab_remove(gr_poll_t *p, gr_iocp_reg_t *r)
 
 /* ---- lists ---- */
 
+/* Both lists (registrations to arm, requests in flight) are doubly
+ * linked through their nodes' prev and next, with *head the first node. */
+template <typename T> static void list_push(T **head, T *x)
+{
+    x->prev = NULL;
+    x->next = *head;
+    if (*head != NULL)
+        (*head)->prev = x;
+    *head = x;
+}
+
+template <typename T> static void list_remove(T **head, T *x)
+{
+    if (x->prev != NULL)
+        x->prev->next = x->next;
+    else
+        *head = x->next;
+    if (x->next != NULL)
+        x->next->prev = x->prev;
+}
+
 static void arm_later(gr_poll_t *p, gr_iocp_reg_t *r)
 {
     if (r->to_arm)
         return;
     r->to_arm = 1;
-    r->aprev = NULL;
-    r->anext = p->to_arm;
-    if (p->to_arm != NULL)
-        p->to_arm->aprev = r;
-    p->to_arm = r;
+    list_push(&p->to_arm, r);
 }
 
 static void arm_cancel(gr_poll_t *p, gr_iocp_reg_t *r)
 {
     if (!r->to_arm)
         return;
-    if (r->aprev != NULL)
-        r->aprev->anext = r->anext;
-    else
-        p->to_arm = r->anext;
-    if (r->anext != NULL)
-        r->anext->aprev = r->aprev;
+    list_remove(&p->to_arm, r);
     r->to_arm = 0;
 }
 
 static void inflight_add(gr_poll_t *p, gr_iocp_req_t *q)
 {
     q->inflight = 1;
-    q->prev = NULL;
-    q->next = p->inflight;
-    if (p->inflight != NULL)
-        p->inflight->prev = q;
-    p->inflight = q;
+    list_push(&p->inflight, q);
     p->n_inflight++;
 }
 
 static void inflight_remove(gr_poll_t *p, gr_iocp_req_t *q)
 {
-    if (q->prev != NULL)
-        q->prev->next = q->next;
-    else
-        p->inflight = q->next;
-    if (q->next != NULL)
-        q->next->prev = q->prev;
+    list_remove(&p->inflight, q);
     q->inflight = 0;
     p->n_inflight--;
 }
@@ -634,7 +637,7 @@ static int arm_all(gr_poll_t *p, gr_poll_event_t *events, int max)
     int out = 0;
     gr_iocp_reg_t *r = p->to_arm;
     while (r != NULL) {
-        gr_iocp_reg_t *next = r->anext;
+        gr_iocp_reg_t *next = r->next;
         arm_cancel(p, r);
         uint32_t err = r->closed ? 0 : arm(p, r);
         if (err != 0) {
