@@ -14,7 +14,7 @@
  * WSAECONNRESET, which on a server socket shared by all senders means
  * nothing. */
 #include "gr_dgram_one.h"
-#include "gr_sock_win.h"
+#include "gr_sock_native.h"
 
 #include <mstcpip.h>
 
