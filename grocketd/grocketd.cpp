@@ -132,6 +132,20 @@ static int send_signal(gr_server_t *server, const char *config_path, const char 
     return 0;
 }
 
+/* The value of option *f: the rest of its argument (-cFILE), else the next
+ * argument (-c FILE; *i moves past it). NULL, said with the usage, when
+ * there is none. */
+static const char *option_value(const char *f, int argc, char **argv, int *i)
+{
+    if (f[1])
+        return f + 1;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    fprintf(stderr, "grocketd: option requires an argument -- '%c'\n", *f);
+    usage(stderr);
+    return NULL;
+}
+
 /* -c FILE (or -cFILE), -t, -v, -h; flags may be grouped (-tc FILE), as
  * getopt takes them. 0 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, const char **config_path, int *check_only, const char **sig_name)
@@ -146,26 +160,12 @@ static int parse_args(int argc, char **argv, const char **config_path, int *chec
         for (const char *f = a + 1; *f; f++) {
             switch (*f) {
             case 'c':
-                if (f[1]) {
-                    *config_path = f + 1;
-                } else if (i + 1 < argc) {
-                    *config_path = argv[++i];
-                } else {
-                    fprintf(stderr, "grocketd: option requires an argument -- 'c'\n");
-                    usage(stderr);
+                if ((*config_path = option_value(f, argc, argv, &i)) == NULL)
                     return 2;
-                }
                 goto next_arg; /* the rest of this argument was the file */
             case 's':
-                if (f[1]) {
-                    *sig_name = f + 1;
-                } else if (i + 1 < argc) {
-                    *sig_name = argv[++i];
-                } else {
-                    fprintf(stderr, "grocketd: option requires an argument -- 's'\n");
-                    usage(stderr);
+                if ((*sig_name = option_value(f, argc, argv, &i)) == NULL)
                     return 2;
-                }
                 if (strcmp(*sig_name, "stop") != 0 && strcmp(*sig_name, "reload") != 0 &&
                     strcmp(*sig_name, "reopen") != 0) {
                     fprintf(stderr, "grocketd: -s %s: expected stop, reload or reopen\n", *sig_name);

@@ -18,7 +18,8 @@ allowed=" $deps "
 for h in $c_std; do allowed+="$h.h "; done
 
 # Files above the seam: everything but the per-system folders
-# (platform/posix, linux, bsd, win: any folder under platform/ is one).
+# (platform/posix, linux, bsd, win, and sockets for what POSIX and Winsock
+# share: any folder under platform/ is one).
 mapfile -t files < <(find . -name '*.h' -o -name '*.cpp' | grep -v '^\./platform/[^/]*/' | sort)
 # Headers that belong to one system's side of the seam.
 mapfile -t private < <(find platform -mindepth 2 -name '*.h' -printf '%f\n' | sort -u)

@@ -2,7 +2,7 @@
  * stderr or an appended file.
  *
  * Lines look like "2026-11-21 06:40:01.123 [INFO] message\n". Time stamps
- * are UTC: gmtime_r needs no time-zone state, while localtime_r may take
+ * are UTC: gr_utc_split needs no time-zone state, while localtime_r may take
  * glibc's time-zone lock and re-read TZ, and UTC lines from several hosts
  * sort together.
  *

@@ -1,7 +1,8 @@
 /* gr_clock.h - time as the framework needs it, with no system header:
  * a coarse monotonic clock for time-outs, sleeping and yielding, and the
  * current UTC time broken down for log lines and HTTP Date headers.
- * One implementation per system (posix/gr_clock_posix.cpp). */
+ * One implementation per system (posix/gr_clock_posix.cpp), but for
+ * gr_utc_split: plain arithmetic, gr_utc_split.cpp. */
 #ifndef GR_CLOCK_H
 #define GR_CLOCK_H
 

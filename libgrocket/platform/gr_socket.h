@@ -78,8 +78,9 @@ int gr_socket_peek(gr_socket_t s);
 long gr_socket_unacked(gr_socket_t s);
 
 /* ---- UDP (one file per system like gr_poll: linux/gr_dgram_linux.cpp
- * recvmmsg/sendmmsg, bsd/gr_dgram_freebsd.cpp, bsd/gr_dgram_macos.cpp one
- * datagram per call) ---- */
+ * recvmmsg/sendmmsg, bsd/gr_dgram_freebsd.cpp; bsd/gr_dgram_macos.cpp and
+ * win/gr_dgram_win.cpp one datagram per call, looped by gr_dgram_one.cpp)
+ * ---- */
 
 /* One datagram of a batch call. */
 typedef struct gr_dgram_t {

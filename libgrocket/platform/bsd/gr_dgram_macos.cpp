@@ -1,6 +1,6 @@
 /* gr_dgram_macos.cpp - UDP sockets on macOS: one datagram per system call
- * (recvmsg/sendmsg in a loop; macOS has no recvmmsg/sendmmsg), and one
- * socket per address. macOS's SO_REUSEPORT lets several sockets bind one
+ * (recvmsg/sendmsg, looped by gr_dgram_one.cpp; macOS has no
+ * recvmmsg/sendmmsg), and one socket per address. macOS's SO_REUSEPORT lets several sockets bind one
  * address but gives each unicast datagram to one of them, not spread by
  * sender, so grocket refuses more than one udp_in thread per udp:// listen
  * there (gr_udp_can_share_port; the configuration check names the key).
@@ -11,6 +11,7 @@
  * Written from Apple's manual pages (recv(2), send(2), setsockopt(2)) and
  * never compiled on macOS (docs/architecture.md lists it; tests/bsd_decls
  * checks its syntax). */
+#include "gr_dgram_one.h"
 #include "gr_sock_native.h"
 #include "gr_sock_sys.h"
 
@@ -19,40 +20,10 @@
 #include <sys/uio.h>
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "gr_error.h"
-
-struct gr_dgram_io_t {
-    int max;             /* datagrams per batch at most */
-    gr_dgram_t *recv_d;  /* bound receive slots; NULL: not bound */
-    uint32_t *recv_room; /* their rooms as bound (d[i].len is output meanwhile) */
-    int recv_n;          /* how many */
-};
-
-gr_dgram_io_t *gr_dgram_io_new(int max)
-{
-    gr_dgram_io_t *io = (gr_dgram_io_t *)calloc(1, sizeof *io);
-    if (!io)
-        return NULL;
-    io->max = max;
-    io->recv_room = (uint32_t *)calloc((size_t)max, sizeof *io->recv_room);
-    if (!io->recv_room) {
-        gr_dgram_io_free(io);
-        return NULL;
-    }
-    return io;
-}
-
-void gr_dgram_io_free(gr_dgram_io_t *io)
-{
-    if (!io)
-        return;
-    free(io->recv_room);
-    free(io);
-}
 
 int gr_udp_can_share_port(void) { return 0; }
 
@@ -91,17 +62,7 @@ int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf)
     return 0;
 }
 
-void gr_dgram_io_bind_recv(gr_dgram_io_t *io, gr_dgram_t *d, int n)
-{
-    io->recv_d = d;
-    io->recv_n = n > io->max ? io->max : n;
-    for (int i = 0; i < io->recv_n; i++)
-        io->recv_room[i] = d[i].len;
-}
-
-/* One datagram into d (room bytes at d->data): 1, or -errno (-EAGAIN:
- * none waiting). */
-static int recv_one(int fd, gr_dgram_t *d, uint32_t room)
+int gr__dgram_recv_one(gr_socket_t s, gr_dgram_t *d, uint32_t room)
 {
     struct iovec iov = {d->data, room};
     struct msghdr h;
@@ -112,65 +73,30 @@ static int recv_one(int fd, gr_dgram_t *d, uint32_t room)
     h.msg_iovlen = 1;
     ssize_t r;
     do
-        r = recvmsg(fd, &h, MSG_DONTWAIT);
+        r = recvmsg(gr_fd(s), &h, MSG_DONTWAIT);
     while (r < 0 && errno == EINTR);
     if (r < 0)
         return -errno;
     d->len = (uint32_t)r;
     d->trunc = (h.msg_flags & MSG_TRUNC) != 0;
     d->addr.len = h.msg_namelen;
-    return 1;
+    return 0;
 }
 
-int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait)
+int gr__dgram_send_one(gr_socket_t s, const gr_dgram_t *d)
 {
-    (void)wait; /* gr_udp_set_wait refuses: no socket here waits */
-    int n = 0;
-    while (n < io->recv_n) {
-        int rc = recv_one(gr_fd(s), &io->recv_d[n], io->recv_room[n]);
-        if (rc < 0)
-            return n > 0 ? n : rc; /* what came before the first "none" */
-        n++;
-    }
-    return n;
-}
-
-int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n)
-{
-    gr_dgram_io_bind_recv(io, d, n);
-    return gr_udp_recv_bound(s, io, 0);
-}
-
-int gr_udp_set_wait(gr_socket_t s, int timeout_ms)
-{
-    (void)s;
-    (void)timeout_ms;
-    return -EOPNOTSUPP;
-}
-
-void gr_udp_unblock(gr_socket_t s) { (void)s; /* nothing waits in a receive */ }
-
-int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n)
-{
-    if (n > io->max)
-        n = io->max;
-    int sent = 0;
-    for (; sent < n; sent++) {
-        struct iovec iov = {d[sent].data, d[sent].len};
-        struct msghdr h;
-        memset(&h, 0, sizeof h);
-        h.msg_name = (void *)d[sent].addr.ss.bytes;
-        h.msg_namelen = d[sent].addr.len;
-        h.msg_iov = &iov;
-        h.msg_iovlen = 1;
-        ssize_t r;
-        do
-            r = sendmsg(gr_fd(s), &h, MSG_DONTWAIT);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-            return sent > 0 ? sent : -errno;
-    }
-    return sent;
+    struct iovec iov = {d->data, d->len};
+    struct msghdr h;
+    memset(&h, 0, sizeof h);
+    h.msg_name = (void *)d->addr.ss.bytes;
+    h.msg_namelen = d->addr.len;
+    h.msg_iov = &iov;
+    h.msg_iovlen = 1;
+    ssize_t r;
+    do
+        r = sendmsg(gr_fd(s), &h, MSG_DONTWAIT);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : 0;
 }
 
 long long gr_udp_kernel_drops(gr_socket_t s)

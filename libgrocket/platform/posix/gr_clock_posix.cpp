@@ -1,4 +1,5 @@
-/* gr_clock_posix.cpp - gr_clock.h on POSIX systems. */
+/* gr_clock_posix.cpp - gr_clock.h on POSIX systems (gr_utc_split, the
+ * same everywhere, is gr_utc_split.cpp). */
 #include "gr_clock.h"
 
 #include <sched.h>
@@ -41,22 +42,6 @@ void gr_sleep_ms(int ms)
 }
 
 void gr_thread_yield(void) { sched_yield(); }
-
-void gr_utc_split(int64_t unix_sec, gr_utc_t *out)
-{
-    time_t t = (time_t)unix_sec;
-    struct tm tm;
-    gmtime_r(&t, &tm); /* no time-zone state, unlike localtime_r */
-    out->year = tm.tm_year + 1900;
-    out->month = tm.tm_mon + 1;
-    out->day = tm.tm_mday;
-    out->hour = tm.tm_hour;
-    out->minute = tm.tm_min;
-    out->second = tm.tm_sec;
-    out->weekday = tm.tm_wday;
-    out->usec = 0;
-    out->unix_sec = unix_sec;
-}
 
 void gr_utc_now(gr_utc_t *out)
 {

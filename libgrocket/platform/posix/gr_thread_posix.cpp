@@ -1,9 +1,11 @@
 /* gr_thread_posix.cpp - gr_thread.h on pthreads, for every POSIX system: an
  * explicit stack size, a name set from inside the new thread, an optional
- * CPU pin through the creation attributes, and join. What each system
- * spells its own way (the naming call, affinity, counting CPUs) is in its
- * thread file, behind gr_thread_sys.h. */
+ * CPU pin through the creation attributes, and join. The new thread's first
+ * steps are every system's (gr_thread_boot.h); what each system spells its
+ * own way (the naming call, affinity, counting CPUs) is in its thread file,
+ * behind gr_thread_sys.h. */
 #include "gr_thread.h"
+#include "gr_thread_boot.h"
 #include "gr_thread_sys.h"
 
 #include <errno.h>
@@ -14,29 +16,6 @@
 #include <atomic>
 
 #include "gr_log.h"
-
-/* What the new thread needs before it runs fn; freed by the thread. */
-typedef struct gr_thread_boot_t {
-    gr_thread_fn fn;
-    void *arg;
-    char name[16];  /* Linux keeps 15 characters, the others more; "" for none */
-} gr_thread_boot_t;
-
-/* Name the thread from inside, then run fn. Naming it from the parent after
- * pthread_create would leave a window in which the thread runs (and may
- * log, or crash into a core dump) under the process's name; and macOS can
- * name only the calling thread. */
-static void *thread_boot(void *p)
-{
-    gr_thread_boot_t boot = *(gr_thread_boot_t *)p;
-    free(p);
-    if (boot.name[0] != '\0') {
-        int rc = gr__thread_set_name(boot.name);
-        if (rc != 0)
-            GR_DEBUG("thread %s: cannot set name: %s", boot.name, strerror(rc));
-    }
-    return boot.fn(boot.arg);
-}
 
 /* cpu_affinity on a system without thread affinity: said once, not once
  * per thread. */
@@ -52,15 +31,9 @@ int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const c
     if (t == NULL || fn == NULL)
         return -EINVAL;
     t->started = 0;
-    gr_thread_boot_t *boot = (gr_thread_boot_t *)calloc(1, sizeof(*boot));
+    gr_thread_boot_t *boot = gr__thread_boot_new(fn, arg, name);
     if (boot == NULL)
         return -ENOMEM;
-    boot->fn = fn;
-    boot->arg = arg;
-    if (name != NULL) {
-        /* Longer names are refused (ERANGE on Linux); cut them instead. */
-        strncpy(boot->name, name, sizeof(boot->name) - 1);
-    }
 
     /* Pin through the attributes so the thread starts on its CPU: memory it
      * touches first (its stack, its pools) then lands on that CPU's NUMA
@@ -89,7 +62,7 @@ int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const c
     }
     pthread_t handle;
     static_assert(sizeof handle <= sizeof t->handle, "gr_thread_t holds a pthread_t");
-    rc = pthread_create(&handle, &attr, thread_boot, boot);
+    rc = pthread_create(&handle, &attr, gr__thread_boot_run, boot);
     if (rc != 0 && pinned) {
         /* The set is applied (and may be refused) only at creation: a
          * cpuset changed under us, or a container forbids affinity. Run
@@ -101,7 +74,7 @@ int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const c
         pthread_attr_init(&attr);
         if (stack_bytes)
             pthread_attr_setstacksize(&attr, stack_bytes);
-        rc = pthread_create(&handle, &attr, thread_boot, boot);
+        rc = pthread_create(&handle, &attr, gr__thread_boot_run, boot);
     }
     pthread_attr_destroy(&attr);
     if (rc != 0) {

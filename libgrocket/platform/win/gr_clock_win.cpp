@@ -1,14 +1,12 @@
 /* gr_clock_win.cpp - gr_clock.h on Windows: QueryPerformanceCounter for the
  * monotonic clock, Sleep and SwitchToThread, the system time (FILETIME,
- * 100 ns since 1601) broken down in UTC.
+ * 100 ns since 1601) as Unix seconds (broken down by gr_utc_split.cpp).
  *
  * Why not GetTickCount64, the cheaper read: under Wine 8 it advances in
  * uneven steps (a 30 ms Sleep measured 24 ms, sometimes less), and time-outs
  * and the tests need a clock that does not run short. QPC reads the TSC on
  * current Windows (tens of nanoseconds) and is exact under Wine. */
 #include "gr_win.h"
-
-#include <time.h>
 
 #include "gr_clock.h"
 
@@ -40,22 +38,6 @@ void gr_sleep_ms(int ms)
 }
 
 void gr_thread_yield(void) { SwitchToThread(); }
-
-void gr_utc_split(int64_t unix_sec, gr_utc_t *out)
-{
-    __time64_t t = (__time64_t)unix_sec;
-    struct tm tm;
-    _gmtime64_s(&tm, &t); /* thread-safe, no time-zone state */
-    out->year = tm.tm_year + 1900;
-    out->month = tm.tm_mon + 1;
-    out->day = tm.tm_mday;
-    out->hour = tm.tm_hour;
-    out->minute = tm.tm_min;
-    out->second = tm.tm_sec;
-    out->weekday = tm.tm_wday;
-    out->usec = 0;
-    out->unix_sec = unix_sec;
-}
 
 void gr_utc_now(gr_utc_t *out)
 {

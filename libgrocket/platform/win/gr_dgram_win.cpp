@@ -1,58 +1,30 @@
 /* gr_dgram_win.cpp - UDP sockets on Winsock: one datagram per system call
- * (recvfrom/sendto in a loop; Windows has no recvmmsg/sendmmsg), one
- * socket per address. Windows cannot spread one UDP port over several
- * sockets by sender (SO_REUSEADDR there hands every datagram to one of
- * them, and SO_EXCLUSIVEADDRUSE forbids sharing), so a udp:// listen gets
- * one udp_in thread (gr_udp_can_share_port; the configuration check names
- * the key). No per-socket drop count, and no waiting inside the receive
- * (udp_in waits in gr_poll), as on the BSDs.
+ * (recvfrom/sendto, looped by gr_dgram_one.cpp; Windows has no
+ * recvmmsg/sendmmsg), one socket per address. Windows cannot spread one
+ * UDP port over several sockets by sender (SO_REUSEADDR there hands every
+ * datagram to one of them, and SO_EXCLUSIVEADDRUSE forbids sharing), so a
+ * udp:// listen gets one udp_in thread (gr_udp_can_share_port; the
+ * configuration check names the key). No per-socket drop count, and no
+ * waiting inside the receive (a receive blocked in recvfrom is not woken
+ * by a shutdown on Windows, so gr_udp_unblock could not keep its promise;
+ * udp_in waits in gr_poll), as on the BSDs.
  *
  * SIO_UDP_CONNRESET is turned off: otherwise an ICMP "port unreachable"
  * for a reply we sent makes the socket's next recvfrom fail with
  * WSAECONNRESET, which on a server socket shared by all senders means
  * nothing. */
-#include "gr_sock_win.h"
+#include "gr_dgram_one.h"
+#include "gr_sock_native.h"
 
 #include <mstcpip.h>
 
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "gr_error.h"
 
 #ifndef SIO_UDP_CONNRESET
 #define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
 #endif
-
-struct gr_dgram_io_t {
-    int max;             /* datagrams per batch at most */
-    gr_dgram_t *recv_d;  /* bound receive slots; NULL: not bound */
-    uint32_t *recv_room; /* their rooms as bound (d[i].len is output meanwhile) */
-    int recv_n;          /* how many */
-};
-
-gr_dgram_io_t *gr_dgram_io_new(int max)
-{
-    gr_dgram_io_t *io = (gr_dgram_io_t *)calloc(1, sizeof *io);
-    if (!io)
-        return NULL;
-    io->max = max;
-    io->recv_room = (uint32_t *)calloc((size_t)max, sizeof *io->recv_room);
-    if (!io->recv_room) {
-        gr_dgram_io_free(io);
-        return NULL;
-    }
-    return io;
-}
-
-void gr_dgram_io_free(gr_dgram_io_t *io)
-{
-    if (!io)
-        return;
-    free(io->recv_room);
-    free(io);
-}
 
 int gr_udp_can_share_port(void) { return 0; }
 
@@ -99,20 +71,10 @@ int gr_socket_buf_sizes(gr_socket_t s, int *rcvbuf, int *sndbuf)
     return 0;
 }
 
-void gr_dgram_io_bind_recv(gr_dgram_io_t *io, gr_dgram_t *d, int n)
-{
-    io->recv_d = d;
-    io->recv_n = n > io->max ? io->max : n;
-    for (int i = 0; i < io->recv_n; i++)
-        io->recv_room[i] = d[i].len;
-}
-
-/* One datagram into d (room bytes at d->data): 1, or -errno (-EAGAIN:
- * none waiting). */
-static int recv_one(SOCKET k, gr_dgram_t *d, uint32_t room)
+int gr__dgram_recv_one(gr_socket_t s, gr_dgram_t *d, uint32_t room)
 {
     int alen = (int)sizeof d->addr.ss;
-    int r = recvfrom(k, d->data, room > INT32_MAX ? INT32_MAX : (int)room, 0, gr_sa(&d->addr), &alen);
+    int r = recvfrom(gr_sk(s), d->data, room > INT32_MAX ? INT32_MAX : (int)room, 0, gr_sa(&d->addr), &alen);
     if (r == SOCKET_ERROR) {
         /* A datagram longer than the room: Windows fills the room, drops
          * the rest and says WSAEMSGSIZE, where POSIX sets MSG_TRUNC. */
@@ -125,51 +87,13 @@ static int recv_one(SOCKET k, gr_dgram_t *d, uint32_t room)
         d->trunc = 0;
     }
     d->addr.len = (uint32_t)alen;
-    return 1;
+    return 0;
 }
 
-int gr_udp_recv_bound(gr_socket_t s, gr_dgram_io_t *io, int wait)
+int gr__dgram_send_one(gr_socket_t s, const gr_dgram_t *d)
 {
-    (void)wait; /* gr_udp_set_wait refuses: no socket here waits */
-    int n = 0;
-    while (n < io->recv_n) {
-        int rc = recv_one(gr_sk(s), &io->recv_d[n], io->recv_room[n]);
-        if (rc < 0)
-            return n > 0 ? n : rc; /* what came before the first "none" */
-        n++;
-    }
-    return n;
-}
-
-int gr_udp_recv_batch(gr_socket_t s, gr_dgram_io_t *io, gr_dgram_t *d, int n)
-{
-    gr_dgram_io_bind_recv(io, d, n);
-    return gr_udp_recv_bound(s, io, 0);
-}
-
-int gr_udp_set_wait(gr_socket_t s, int timeout_ms)
-{
-    /* A receive blocked in recvfrom cannot be woken by a shutdown on
-     * Windows (gr_udp_unblock could not keep its promise): udp_in waits in
-     * gr_poll instead. */
-    (void)s;
-    (void)timeout_ms;
-    return -EOPNOTSUPP;
-}
-
-void gr_udp_unblock(gr_socket_t s) { (void)s; /* nothing waits in a receive */ }
-
-int gr_udp_send_batch(gr_socket_t s, gr_dgram_io_t *io, const gr_dgram_t *d, int n)
-{
-    if (n > io->max)
-        n = io->max;
-    int sent = 0;
-    for (; sent < n; sent++) {
-        int r = sendto(gr_sk(s), d[sent].data, (int)d[sent].len, 0, gr_sa(&d[sent].addr), (int)d[sent].addr.len);
-        if (r == SOCKET_ERROR)
-            return sent > 0 ? sent : gr_wsa_err();
-    }
-    return sent;
+    int r = sendto(gr_sk(s), d->data, (int)d->len, 0, gr_sa(&d->addr), (int)d->addr.len);
+    return r == SOCKET_ERROR ? gr_wsa_err() : 0;
 }
 
 long long gr_udp_kernel_drops(gr_socket_t s)

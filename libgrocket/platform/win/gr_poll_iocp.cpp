@@ -62,13 +62,10 @@
  * SIO_BASE_HANDLE hands back any value, socket or not, so add checks that
  * the socket is one (getsockopt SO_TYPE) before it asks for the base
  * handle, which keeps "a bad socket is GR_EINVAL" on both. */
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <winsock2.h>
+#include "gr_win.h"
+
 #include <ws2tcpip.h>
 #include <mswsock.h>
-#include <windows.h>
 #include <winternl.h>
 
 #include <errno.h>
@@ -149,7 +146,7 @@ struct gr_iocp_reg_t {
     uint32_t events;       /* GR_POLL_IN / GR_POLL_OUT asked for */
     uint32_t armed;        /* the events the in-flight request watches */
     gr_iocp_req_t *req;    /* always set: idle, or in flight for this registration */
-    gr_iocp_reg_t *aprev, *anext; /* the to-arm list */
+    gr_iocp_reg_t *prev, *next; /* the to-arm list */
     int to_arm;            /* on that list */
     int closed;            /* AFD said the socket was closed (no del first): not re-armed */
 };
@@ -240,50 +237,53 @@ static void tab_remove(gr_poll_t *p, gr_iocp_reg_t *r)
 
 /* ---- lists ---- */
 
+/* Both lists (registrations to arm, requests in flight) are doubly
+ * linked through their nodes' prev and next, with *head the first node. */
+template <typename T> static void list_push(T **head, T *x)
+{
+    x->prev = NULL;
+    x->next = *head;
+    if (*head != NULL)
+        (*head)->prev = x;
+    *head = x;
+}
+
+template <typename T> static void list_remove(T **head, T *x)
+{
+    if (x->prev != NULL)
+        x->prev->next = x->next;
+    else
+        *head = x->next;
+    if (x->next != NULL)
+        x->next->prev = x->prev;
+}
+
 static void arm_later(gr_poll_t *p, gr_iocp_reg_t *r)
 {
     if (r->to_arm)
         return;
     r->to_arm = 1;
-    r->aprev = NULL;
-    r->anext = p->to_arm;
-    if (p->to_arm != NULL)
-        p->to_arm->aprev = r;
-    p->to_arm = r;
+    list_push(&p->to_arm, r);
 }
 
 static void arm_cancel(gr_poll_t *p, gr_iocp_reg_t *r)
 {
     if (!r->to_arm)
         return;
-    if (r->aprev != NULL)
-        r->aprev->anext = r->anext;
-    else
-        p->to_arm = r->anext;
-    if (r->anext != NULL)
-        r->anext->aprev = r->aprev;
+    list_remove(&p->to_arm, r);
     r->to_arm = 0;
 }
 
 static void inflight_add(gr_poll_t *p, gr_iocp_req_t *q)
 {
     q->inflight = 1;
-    q->prev = NULL;
-    q->next = p->inflight;
-    if (p->inflight != NULL)
-        p->inflight->prev = q;
-    p->inflight = q;
+    list_push(&p->inflight, q);
     p->n_inflight++;
 }
 
 static void inflight_remove(gr_poll_t *p, gr_iocp_req_t *q)
 {
-    if (q->prev != NULL)
-        q->prev->next = q->next;
-    else
-        p->inflight = q->next;
-    if (q->next != NULL)
-        q->next->prev = q->prev;
+    list_remove(&p->inflight, q);
     q->inflight = 0;
     p->n_inflight--;
 }
@@ -427,20 +427,6 @@ static ULONGLONG now_us(void)
     return n / hz * 1000000ull + n % hz * 1000000ull / hz;
 }
 
-static int win_error(DWORD e)
-{
-    switch (e) {
-    case ERROR_NOT_ENOUGH_MEMORY:
-    case ERROR_OUTOFMEMORY:
-    case ERROR_NO_SYSTEM_RESOURCES:
-        return -ENOMEM;
-    case ERROR_TOO_MANY_OPEN_FILES:
-        return -EMFILE;
-    default:
-        return GR_ESYS;
-    }
-}
-
 int gr_poll_create(gr_poll_t **out)
 {
     if (out == NULL)
@@ -467,7 +453,7 @@ int gr_poll_create(gr_poll_t **out)
     }
     p->port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
     if (p->port == NULL) {
-        err = win_error(GetLastError());
+        err = -gr_win_errno(GetLastError());
         goto fail;
     }
     /* A handle of the AFD driver of our own, to send poll requests through
@@ -480,11 +466,11 @@ int gr_poll_create(gr_poll_t **out)
                       NULL, 0);
     if (st != 0) {
         p->afd = NULL;
-        err = win_error(RtlNtStatusToDosError(st));
+        err = -gr_win_errno(RtlNtStatusToDosError(st));
         goto fail;
     }
     if (CreateIoCompletionPort(p->afd, p->port, GR_IOCP_KEY_AFD, 0) == NULL) {
-        err = win_error(GetLastError());
+        err = -gr_win_errno(GetLastError());
         goto fail;
     }
     /* Nobody waits on the handle itself: do not signal it per completion. */
@@ -651,7 +637,7 @@ static int arm_all(gr_poll_t *p, gr_poll_event_t *events, int max)
     int out = 0;
     gr_iocp_reg_t *r = p->to_arm;
     while (r != NULL) {
-        gr_iocp_reg_t *next = r->anext;
+        gr_iocp_reg_t *next = r->next;
         arm_cancel(p, r);
         uint32_t err = r->closed ? 0 : arm(p, r);
         if (err != 0) {
@@ -741,7 +727,7 @@ int gr_poll_wait(gr_poll_t *p, gr_poll_event_t *events, int max, int timeout_ms)
             if (!GetQueuedCompletionStatusEx(p->port, p->ents, (ULONG)(max - out), &n, t, FALSE)) {
                 DWORD e = GetLastError();
                 if (e != WAIT_TIMEOUT)
-                    return out > 0 ? out : win_error(e);
+                    return out > 0 ? out : -gr_win_errno(e);
                 n = 0;
             }
             for (ULONG i = 0; i < n; i++)

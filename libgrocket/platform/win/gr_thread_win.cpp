@@ -8,12 +8,12 @@
 #include <errno.h>
 #include <process.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <atomic>
 
 #include "gr_log.h"
 #include "gr_thread.h"
+#include "gr_thread_boot.h"
 
 typedef HRESULT(WINAPI *set_description_fn)(HANDLE, PCWSTR);
 
@@ -31,24 +31,24 @@ static set_description_fn set_description(void)
     return fn.load(std::memory_order_relaxed);
 }
 
-typedef struct gr_thread_boot_t {
-    gr_thread_fn fn;
-    void *arg;
-    char name[16];
-} gr_thread_boot_t;
-
-/* Named from inside, as on POSIX, then fn. */
-static unsigned __stdcall thread_boot(void *p)
+/* Skipped (0) where kernel32 has no SetThreadDescription: the name is for
+ * debuggers only. */
+int gr__thread_set_name(const char *name)
 {
-    gr_thread_boot_t boot = *(gr_thread_boot_t *)p;
-    free(p);
-    set_description_fn f = boot.name[0] ? set_description() : NULL;
-    if (f) {
-        wchar_t w[16];
-        if (gr_win_utf16(boot.name, w, sizeof w / sizeof w[0]) == 0)
-            f(GetCurrentThread(), w);
-    }
-    boot.fn(boot.arg);
+    set_description_fn f = set_description();
+    if (f == NULL)
+        return 0;
+    wchar_t w[16];
+    int rc = gr_win_utf16(name, w, sizeof w / sizeof w[0]);
+    if (rc != 0)
+        return -rc;
+    return SUCCEEDED(f(GetCurrentThread(), w)) ? 0 : EINVAL;
+}
+
+/* _beginthreadex's entry: the boot every system runs (gr_thread_boot.cpp). */
+static unsigned __stdcall thread_boot(void *boot)
+{
+    gr__thread_boot_run(boot);
     return 0;
 }
 
@@ -74,13 +74,9 @@ int gr_thread_start(gr_thread_t *t, gr_thread_fn fn, void *arg, int cpu, const c
     if (t == NULL || fn == NULL)
         return -EINVAL;
     t->started = 0;
-    gr_thread_boot_t *boot = (gr_thread_boot_t *)calloc(1, sizeof(*boot));
+    gr_thread_boot_t *boot = gr__thread_boot_new(fn, arg, name);
     if (boot == NULL)
         return -ENOMEM;
-    boot->fn = fn;
-    boot->arg = arg;
-    if (name != NULL)
-        strncpy(boot->name, name, sizeof(boot->name) - 1);
     if (stack_bytes > 0xffffffffu)
         stack_bytes = 0xffffffffu;
     /* STACK_SIZE_PARAM_IS_A_RESERVATION: stack_bytes is the reserve (the

@@ -1,8 +1,9 @@
-/* gr_sock_win.h - for the Windows platform files only: gr_socket_t and
- * gr_addr_t as Winsock's SOCKET and sockaddr, and Winsock errors as the
- * negative errno codes of gr_socket.h. */
-#ifndef GR_SOCK_WIN_H
-#define GR_SOCK_WIN_H
+/* gr_sock_native.h (Windows) - for the platform files only: gr_socket_t
+ * and gr_addr_t as Winsock's SOCKET and sockaddr, Winsock errors as the
+ * negative errno codes of gr_socket.h, and the socket calls
+ * sockets/gr_addr_sockets.cpp makes (posix/gr_sock_native.h is POSIX's). */
+#ifndef GR_SOCK_NATIVE_H
+#define GR_SOCK_NATIVE_H
 
 #include "gr_win.h"
 
@@ -33,7 +34,7 @@ static inline int gr_sock_set_int(SOCKET k, int level, int name, int value)
 
 /* WSAStartup, once per process, whoever asks first (gr_addr_parse may
  * resolve a name before the server calls gr_socket_startup). */
-void gr_wsa_once(void);
+void gr_sock_lib_once(void);
 /* A new socket of family and type, not inherited by child processes, in
  * non-blocking mode when nonblock: 0 or -errno. gr_socket_win.cpp. */
 int gr_win_socket(int family, int type, int protocol, int nonblock, SOCKET *out);
