@@ -19,7 +19,10 @@ inc+=(-I"$src/include" -I"$src" -I"$src/test_tcp_client")
 files=(libgrocket/platform/bsd/gr_poll_kqueue.cpp libgrocket/platform/bsd/gr_thread_$sys.cpp
        libgrocket/platform/bsd/gr_dgram_$sys.cpp libgrocket/platform/posix/gr_socket_posix.cpp
        libgrocket/platform/posix/gr_thread_posix.cpp libgrocket/platform/posix/gr_clock_posix.cpp
+       libgrocket/platform/sockets/gr_addr_sockets.cpp libgrocket/platform/gr_thread_boot.cpp
        grocketd/gr_daemon_posix.cpp)
+# macOS's datagrams one per call (FreeBSD has recvmmsg).
+[[ $sys == macos ]] && files+=(libgrocket/platform/gr_dgram_one.cpp)
 # test_tcp_client's kqueue loop and its datagram batches.
 files+=(test_tcp_client/gr_tc_ev_kqueue.cpp test_tcp_client/gr_tc_loop.cpp test_tcp_client/gr_tc_udp.cpp)
 defs=()
