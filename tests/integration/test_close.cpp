@@ -470,11 +470,13 @@ TEST_P(Close, SilentClientIsClosedAtLingeringTimeout)
     for (int i = 0; i < 100 && (lingering = linger_stat(srv->http_port(), "lingering")) != 1; i++)
         sleep_ms(5);
     EXPECT_EQ(1, lingering);
-    for (int i = 0; i < 400 && linger_stat(srv->http_port(), "lingering") != 0; i++)
+    for (int i = 0; i < 1000 && linger_stat(srv->http_port(), "lingering") != 0; i++)
         sleep_ms(10);
     double waited = seconds_since(t0);
     EXPECT_GE(waited, 0.9);
-    EXPECT_LT(waited, 3.5);
+    /* Cut by the timeout (1 s, checked once a second), far from
+     * lingering_time's 30 s: the bound leaves room for a busy machine. */
+    EXPECT_LT(waited, 10.0);
     EXPECT_EQ(1, linger_stat(srv->http_port(), "linger_cut"));
     stop_and_check(*srv);
 }
