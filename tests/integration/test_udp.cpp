@@ -95,7 +95,9 @@ void echo_run(const UdpMode &mode, int depth, int size)
 {
     GrocketdProcess srv(gr_test_module("demo"), udp_mode_keys(mode), "", kUdp4);
     ASSERT_TRUE(srv.start()) << srv.log();
-    gr_test_run_t r = run_udp_client("127.0.0.1", udp_port(srv), 8, 5000, depth, size);
+    /* Nothing may be lost, however late on a busy machine (under Wine
+     * every datagram crosses wineserver): a reply is waited for 5 s. */
+    gr_test_run_t r = run_udp_client("127.0.0.1", udp_port(srv), 8, 5000, depth, size, {"--timeout", "5"});
     EXPECT_EQ(0, r.status) << r.output;
     EXPECT_NE(std::string::npos, r.output.find("RESULT requests=40000 errors=0")) << r.output;
     EXPECT_EQ(0, result_field(r.output, "lost")) << r.output;
