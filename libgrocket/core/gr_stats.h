@@ -36,8 +36,8 @@ typedef struct gr_stat_meta_t {
     const char *help;   /* one line, no backslash or newline */
 } gr_stat_meta_t;
 
-/* The counter's line; NULL for a counter that has none (test_stats fails
- * then: the renderers show it as a counter with a stand-in help). */
+/* The counter's line; NULL for a counter that has none (test_stats_render
+ * fails then; the renderers show it as a counter with a stand-in help). */
 const gr_stat_meta_t *gr_stats_meta(const char *name);
 
 /* Every counter of s as text in format (GR_STATS_JSON,

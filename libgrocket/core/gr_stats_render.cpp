@@ -7,6 +7,7 @@
  * Prometheus names: "grocket_" + the counter's metric name, "_total" for a
  * counter; one family per name, a group's counters labelled
  * group="tcp_in". Milliseconds are shown as seconds (base units). */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,7 @@ int gr_stats_render_list(const gr_stat_t *list, size_t n, int format, char *buf,
         render_prometheus(&t, list, n);
     if (cap)
         buf[t.len < cap ? t.len : cap - 1] = '\0';
-    return t.len > 0x7fffffff ? GR_ENOMEM : (int)t.len;
+    return t.len > INT_MAX ? GR_ENOMEM : (int)t.len; /* never near: a few KiB per counter group */
 }
 
 int gr_stats_render(const struct gr_server_t *s, int format, char *buf, size_t cap)
