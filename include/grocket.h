@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define GR_ABI_MAJOR 1
-#define GR_ABI_MINOR 6
+#define GR_ABI_MINOR 7
 #define GR_ABI_VERSION ((GR_ABI_MAJOR << 16) | GR_ABI_MINOR)
 #define GR_ABI_VERSION_MAJOR(v) ((int)((uint32_t)(v) >> 16))
 #define GR_ABI_VERSION_MINOR(v) ((int)((uint32_t)(v) & 0xffffu))
@@ -211,6 +211,12 @@ typedef struct gr_stat_t {
     uint64_t value;
 } gr_stat_t;
 
+/* Formats of gr_services_t.stats_render and reply_stats (ABI 1.7). */
+#define GR_STATS_JSON 0       /* {"uptime_ms": N, ..., "tcp_in": {"packages": N, ...}, ...} */
+#define GR_STATS_PROMETHEUS 1 /* Prometheus's text exposition format 0.0.4 */
+/* The Content-Type an HTTP answer in GR_STATS_PROMETHEUS carries. */
+#define GR_STATS_PROMETHEUS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
 /* Services the framework offers a module. Append-only: never reorder. */
 typedef struct gr_services_t {
     uint32_t size;        /* sizeof(gr_services_t) as the framework built it */
@@ -297,6 +303,18 @@ typedef struct gr_services_t {
      * any callback and any thread. */
     int (*stat)(const char *group, const char *name, uint64_t *value);
     size_t (*stat_list)(gr_stat_t *out, size_t cap);
+    /* ---- ABI 1.7 ---- */
+    /* Every counter stat_list lists, as text in format (GR_STATS_JSON or
+     * GR_STATS_PROMETHEUS). stats_render writes it into buf as snprintf
+     * does: at most cap bytes with a closing NUL, and returns the length
+     * the whole text needs without the NUL, so a result >= cap means it
+     * was cut (counters move between calls: ask with some room to spare);
+     * negative on a bad format, buf NULL with cap > 0, or no memory.
+     * Callable from any callback and any thread. reply_stats appends the
+     * whole text to the reply instead (where reply may be called); 0 or
+     * negative. */
+    int (*stats_render)(int format, char *buf, size_t cap);
+    int (*reply_stats)(gr_conn_t *conn, int format);
 } gr_services_t;
 
 /* Types of a key a module declares (gr_config_key_t.type, ABI 1.6). */

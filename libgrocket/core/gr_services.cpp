@@ -188,6 +188,38 @@ static size_t svc_stat_list(gr_stat_t *out, size_t cap)
     return gr_stats_list(gr_current_server, out, out ? cap : 0);
 }
 
+static int svc_stats_render(int format, char *buf, size_t cap)
+{
+    if (!gr_current_server)
+        return GR_EINVAL;
+    return gr_stats_render(gr_current_server, format, buf, cap);
+}
+
+/* Rendered straight into the reply: room reserved, then given back past
+ * the text's end; reserved again, larger, when the text outgrew it. */
+static int svc_reply_stats(gr_conn_t *c, int format)
+{
+    if (!cb_allows(c, GR_CB_PROC, "reply_stats"))
+        return GR_EINVAL;
+    if (!gr_current_server)
+        return GR_EINVAL;
+    size_t room = 16384; /* the Prometheus text of a server today is about 10 KiB */
+    for (;;) {
+        char *p = (char *)reply_room(c, room);
+        if (!p)
+            return GR_ENOMEM;
+        int n = gr_stats_render(gr_current_server, format, p, room);
+        c->out.len -= room;
+        if (n < 0)
+            return n;
+        if ((size_t)n < room) {
+            c->out.len += (size_t)n;
+            return GR_OK;
+        }
+        room = (size_t)n + 1024; /* counters may have grown meanwhile */
+    }
+}
+
 static const gr_services_t services = {
     .size = sizeof(gr_services_t),
     .abi_version = GR_ABI_VERSION,
@@ -211,6 +243,8 @@ static const gr_services_t services = {
     .stats = svc_stats,
     .stat = svc_stat,
     .stat_list = svc_stat_list,
+    .stats_render = svc_stats_render,
+    .reply_stats = svc_reply_stats,
 };
 
 const gr_services_t *gr_services_get(void)

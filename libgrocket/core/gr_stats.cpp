@@ -1,10 +1,12 @@
 /* gr_stats.cpp - the counters every thread keeps for itself, summed per
  * thread group: by name for services->stat and stat_list, into the frozen
- * gr_stats_t for services->stats, and as the totals logged at stop.
+ * gr_stats_t for services->stats, and as the totals logged at stop; and
+ * each counter's kind and help, for the renderers (gr_stats_render.cpp).
  *
  * Adding a counter: one entry in GR_COUNTER_LIST or GR_SERVER_COUNTER_LIST
- * (gr_server.h). It is then listed and read by name; gr_stats_t keeps its
- * ABI 1.5 layout, so modules built against any header keep working. */
+ * (gr_thread_ctx.h), and its line in stat_meta below. It is then listed,
+ * read by name and rendered as JSON and for Prometheus; gr_stats_t keeps
+ * its ABI 1.5 layout, so modules built against any header keep working. */
 #include <stdio.h>
 #include <string.h>
 
@@ -106,6 +108,56 @@ void gr_stats_collect(const gr_server_t *s, gr_stats_t *out)
 #define GR_SRV_COPY(name) out->name = sv[GR_SRV_##name];
     GR_STATS_SERVER_FROZEN(GR_SRV_COPY)
 #undef GR_SRV_COPY
+}
+
+/* Each counter's kind, Prometheus name and help. A counter's Prometheus
+ * name is its own unless a unit asks for another (bytes, seconds);
+ * counters get "_total" from the renderer. */
+static const gr_stat_meta_t stat_meta[] = {
+    /* server-wide */
+    {"uptime_ms", GR_STAT_GAUGE_MS, "uptime_seconds", "Time since the server started."},
+    {"lingering", GR_STAT_GAUGE, "lingering", "Connections lingering now: answered, write side shut, input discarded."},
+    {"lingered", GR_STAT_COUNTER, "lingered", "Lingering closes begun."},
+    {"linger_cut", GR_STAT_COUNTER, "linger_cut",
+     "Lingering closes ended by tcp.lingering_time, tcp.lingering_timeout or a stop, not by the client."},
+    {"linger_bytes", GR_STAT_COUNTER, "linger_bytes", "Bytes read and discarded while lingering."},
+    /* per thread group */
+    {"threads", GR_STAT_GAUGE, "threads", "Threads in the group (0: the group is not running)."},
+    {"connections_open", GR_STAT_GAUGE, "connections_open", "Connections open now (tcp_in)."},
+    {"replies_waiting", GR_STAT_GAUGE, "replies_waiting", "Connections whose replies wait for the socket now."},
+    {"accepted", GR_STAT_COUNTER, "accepted", "Connections accepted (tcp_accept)."},
+    {"refused", GR_STAT_COUNTER, "refused", "Connections the module's tcp_accept refused."},
+    {"refused_limit", GR_STAT_COUNTER, "refused_limit", "Connections closed at once: tcp.max_connections were open."},
+    {"accept_errors", GR_STAT_COUNTER, "accept_errors", "accept() failures (EMFILE, ENFILE, ...)."},
+    {"closed", GR_STAT_COUNTER, "closed", "Connections closed (tcp_in)."},
+    {"packages", GR_STAT_COUNTER, "packages", "Packages (requests) cut from the streams."},
+    {"processed", GR_STAT_COUNTER, "processed", "proc and proc_http calls."},
+    {"dropped", GR_STAT_COUNTER, "dropped", "Packages not processed: their connection was closing."},
+    {"bad", GR_STAT_COUNTER, "bad", "Bad data: check said GR_CHECK_BAD, or an HTTP 4xx."},
+    {"too_large", GR_STAT_COUNTER, "too_large", "Packages past tcp.in.recv_buf.max."},
+    {"timeouts", GR_STAT_COUNTER, "timeouts", "Connections closed idle, or sending a head too slowly."},
+    {"output_limit", GR_STAT_COUNTER, "output_limit", "Connections closed past tcp.out.close_bytes."},
+    {"io_errors", GR_STAT_COUNTER, "io_errors", "Receive and send failures (resets and the like)."},
+    {"read_pauses", GR_STAT_COUNTER, "read_pauses", "Reads paused at tcp.out.pause_bytes (backpressure)."},
+    {"bytes_in", GR_STAT_COUNTER, "received_bytes", "Bytes received."},
+    {"bytes_out", GR_STAT_COUNTER, "sent_bytes", "Bytes sent."},
+    {"udp_in", GR_STAT_COUNTER, "udp_in", "Datagrams received."},
+    {"udp_out", GR_STAT_COUNTER, "udp_out", "Reply datagrams sent."},
+    {"udp_bad", GR_STAT_COUNTER, "udp_bad", "Datagrams dropped: empty, refused by check, or ending inside a package."},
+    {"udp_truncated", GR_STAT_COUNTER, "udp_truncated", "Datagrams dropped: longer than udp.in.datagram_max."},
+    {"udp_dropped", GR_STAT_COUNTER, "udp_dropped",
+     "Datagrams dropped under overload: a worker's or udp_out's ring was full."},
+    {"udp_send_failed", GR_STAT_COUNTER, "udp_send_failed", "Reply datagrams the kernel did not take."},
+    {"udp_kernel_drops", GR_STAT_COUNTER, "udp_kernel_drops",
+     "Datagrams the kernel dropped on a full receive buffer (udp.recv_buf)."},
+};
+
+const gr_stat_meta_t *gr_stats_meta(const char *name)
+{
+    for (size_t i = 0; i < sizeof stat_meta / sizeof stat_meta[0]; i++)
+        if (strcmp(stat_meta[i].name, name) == 0)
+            return &stat_meta[i];
+    return NULL;
 }
 
 static int index_of(const char *const *names, int count, const char *name)

@@ -4,9 +4,11 @@
  *  - HTTP (http:// listens): any path answers "Hello, World!"; the path
  *    /debug/request reports the request as parsed (method, path, query,
  *    headers, form fields, body length), so tests can see the parsing, and
- *    /debug/stats the server's counters as JSON (services->stats).
+ *    /debug/stats the server's counters as JSON, and /metrics the same
+ *    for Prometheus (services->reply_stats renders both).
  *  - [demo] (declared below, so grocketd checks it): greeting, the text
- *    of the HTTP answer; debug = false turns the /debug/ paths off. */
+ *    of the HTTP answer; debug = false turns the /debug/ paths off,
+ *    metrics = false /metrics. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,14 +17,17 @@
 static const gr_services_t *gr;
 static const char *greeting; /* [demo] greeting */
 static int debug_paths;      /* [demo] debug */
+static int metrics_path;     /* [demo] metrics */
 
 /* The keys of [demo]: grocketd refuses a file with another key there or a
  * bad value, naming file, line and key. */
 static const gr_config_key_t demo_keys[] = {
     {.section = "demo", .name = "greeting", .type = GR_CONFIG_STRING, .def = "Hello, World!", .max = 1024,
-     .help = "the text every HTTP path but /debug/ answers"},
+     .help = "the text every HTTP path but /debug/ and /metrics answers"},
     {.section = "demo", .name = "debug", .type = GR_CONFIG_BOOL, .def = "true",
      .help = "serve /debug/request and /debug/stats"},
+    {.section = "demo", .name = "metrics", .type = GR_CONFIG_BOOL, .def = "true",
+     .help = "serve /metrics: the counters in Prometheus's text format"},
     {.name = NULL},
 };
 
@@ -31,6 +36,7 @@ static int demo_init(const gr_services_t *services)
     gr = services;
     greeting = gr->config_str("demo", "greeting", "Hello, World!");
     debug_paths = gr->config_bool("demo", "debug", 1);
+    metrics_path = gr->config_bool("demo", "metrics", 1);
     return 0;
 }
 
@@ -70,58 +76,12 @@ static void report_request(gr_conn_t *conn, const gr_http_request_t *req)
     report_pairs(conn, "form", req->form, req->form_count);
 }
 
-/* One group of the stats as a JSON object. */
-static void report_group(gr_conn_t *conn, const char *name, const gr_stats_group_t *g, int last)
+/* The server's counters, rendered by the framework (reply_stats). */
+static void report_stats(gr_conn_t *conn, int format, const char *content_type)
 {
-    const struct {
-        const char *name;
-        uint64_t value;
-    } f[] = {
-        {"threads", g->threads}, {"connections_open", g->connections_open},
-        {"replies_waiting", g->replies_waiting}, {"accepted", g->accepted}, {"refused", g->refused},
-        {"refused_limit", g->refused_limit}, {"accept_errors", g->accept_errors}, {"closed", g->closed},
-        {"packages", g->packages}, {"processed", g->processed}, {"dropped", g->dropped}, {"bad", g->bad},
-        {"too_large", g->too_large}, {"timeouts", g->timeouts}, {"output_limit", g->output_limit},
-        {"io_errors", g->io_errors}, {"read_pauses", g->read_pauses}, {"bytes_in", g->bytes_in},
-        {"bytes_out", g->bytes_out}, {"udp_in", g->udp_in}, {"udp_out", g->udp_out}, {"udp_bad", g->udp_bad},
-        {"udp_truncated", g->udp_truncated}, {"udp_dropped", g->udp_dropped},
-        {"udp_send_failed", g->udp_send_failed}, {"udp_kernel_drops", g->udp_kernel_drops},
-    };
-    char buf[1536];
-    size_t n = (size_t)snprintf(buf, sizeof buf, "  \"%s\": {", name);
-    for (size_t i = 0; i < sizeof f / sizeof f[0] && n < sizeof buf; i++)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\"%s\": %llu", i ? ", " : "", f[i].name,
-                              (unsigned long long)f[i].value);
-    if (n < sizeof buf)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "}%s\n", last ? "" : ",");
-    gr->reply(conn, buf, n < sizeof buf ? n : sizeof buf - 1);
-}
-
-static void report_stats(gr_conn_t *conn)
-{
-    gr_stats_t st;
-    memset(&st, 0, sizeof st);
-    st.size = sizeof st;
-    if (gr->stats(&st) != 0) {
+    gr->http_add_header(conn, "Content-Type", content_type);
+    if (gr->reply_stats(conn, format) != 0)
         gr->http_reply_text(conn, 500, "stats unavailable\n");
-        return;
-    }
-    char head[64];
-    int n = snprintf(head, sizeof head, "{\n  \"uptime_ms\": %llu,\n", (unsigned long long)st.uptime_ms);
-    gr->http_add_header(conn, "Content-Type", "application/json");
-    gr->reply(conn, head, (size_t)n);
-    report_group(conn, "tcp_accept", &st.tcp_accept, 0);
-    report_group(conn, "tcp_in", &st.tcp_in, 0);
-    report_group(conn, "worker", &st.worker, 0);
-    report_group(conn, "tcp_out", &st.tcp_out, 0);
-    report_group(conn, "udp_in", &st.udp_in, 0);
-    report_group(conn, "udp_out", &st.udp_out, 0);
-    char linger[256];
-    n = snprintf(linger, sizeof linger,
-                 "  \"linger\": {\"lingering\": %llu, \"lingered\": %llu, \"linger_cut\": %llu, \"linger_bytes\": %llu}\n}\n",
-                 (unsigned long long)st.lingering, (unsigned long long)st.lingered, (unsigned long long)st.linger_cut,
-                 (unsigned long long)st.linger_bytes);
-    gr->reply(conn, linger, (size_t)n);
 }
 
 static int path_is(const gr_http_request_t *req, const char *path)
@@ -135,7 +95,9 @@ static int demo_proc_http(gr_conn_t *conn, const gr_http_request_t *req)
     if (debug_paths && path_is(req, "/debug/request"))
         report_request(conn, req);
     else if (debug_paths && path_is(req, "/debug/stats"))
-        report_stats(conn);
+        report_stats(conn, GR_STATS_JSON, "application/json");
+    else if (metrics_path && path_is(req, "/metrics"))
+        report_stats(conn, GR_STATS_PROMETHEUS, GR_STATS_PROMETHEUS_CONTENT_TYPE);
     else
         gr->http_reply_text(conn, 200, greeting);
     return GR_PROC_OK;
@@ -149,7 +111,7 @@ GR_MODULE_EXPORT const gr_module_t *gr_module_entry(void)
         .check = demo_check,
         .proc = demo_proc,
         .proc_http = demo_proc_http,
-        GR_MODULE_MIN_ABI(4), /* proc_http and http_* (1.2), stats (1.4) */
+        GR_MODULE_MIN_ABI(7), /* proc_http and http_* (1.2), reply_stats (1.7) */
         .version = "1.0.0",
         .config_keys = demo_keys,
     };

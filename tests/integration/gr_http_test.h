@@ -38,19 +38,19 @@ struct HttpMode {
     bool tcp_out_disabled;
 };
 
-std::string http_mode_keys(const HttpMode &m)
+[[maybe_unused]] std::string http_mode_keys(const HttpMode &m)
 {
     return std::string("worker.disabled = ") + (m.worker_disabled ? "true" : "false") +
            "\ntcp.out.disabled = " + (m.tcp_out_disabled ? "true" : "false") +
            "\ntcp.in.thread_count = 2\nworker.thread_count = 2\ntcp.out.thread_count = 2\n";
 }
 
-std::string http_mode_name(const HttpMode &m)
+[[maybe_unused]] std::string http_mode_name(const HttpMode &m)
 {
     return std::string(m.worker_disabled ? "Inline" : "Worker") + (m.tcp_out_disabled ? "DirectOut" : "TcpOut");
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0)
+[[maybe_unused]] double seconds_since(std::chrono::steady_clock::time_point t0)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

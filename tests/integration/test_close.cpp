@@ -195,10 +195,11 @@ long long linger_stat(int http_port, const char *key)
     if (!h.ok() || !h.send(get_req("/debug/stats")))
         return -1;
     HttpResponse r = h.read_response();
-    size_t g = r.body.find("\"linger\": {");
-    size_t k = r.body.find(std::string("\"") + key + "\": ", g);
-    if (g == std::string::npos || k == std::string::npos)
+    /* A server-wide counter: at the top level, before the groups. */
+    size_t k = r.body.find(std::string("\n  \"") + key + "\": ");
+    if (k == std::string::npos || k > r.body.find(": {"))
         return -1;
+    k += 3; /* to the key's opening quote */
     return atoll(r.body.c_str() + k + strlen(key) + 4);
 }
 
