@@ -10,11 +10,12 @@ PKGS=(build-essential cmake pkg-config
       clang libclang-rt-14-dev
       prometheus)
 # prometheus: for promtool (test_metrics.cpp checks the demo's /metrics
-# with it). Debian ships promtool only in the server's package: about
-# 19 MB to fetch, 96 MB installed with its web UI's JavaScript, a
-# "prometheus" system user, and a service enabled and started (listening
-# on port 9090 of every address) where an init system runs and no
-# policy-rc.d forbids it: `systemctl disable --now prometheus` stops it.
+# with it); Debian ships promtool only in the server's package (about
+# 19 MB to fetch, 96 MB installed, a "prometheus" system user).
+# Packages that bring a service are installed without starting it, nor
+# enabling it for the next boot: a test dependency must not leave a server
+# listening (prometheus on port 9090 of every address).
+SERVICES=(prometheus)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -26,4 +27,17 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
+# policy-rc.d (Debian's policy layer for invoke-rc.d and deb-systemd-invoke)
+# answering 101, "action forbidden", while the packages install.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if command -v systemctl >/dev/null; then
+    for svc in "${SERVICES[@]}"; do
+        [[ " ${missing[*]} " == *" $svc "* ]] && $SUDO systemctl disable "$svc" >/dev/null 2>&1 || true
+    done
+fi
