@@ -33,6 +33,7 @@ enum gr_server_stat_t {
 #define GR_SRV_ENUM(name) GR_SRV_##name,
     GR_SERVER_COUNTER_LIST(GR_SRV_ENUM)
 #undef GR_SRV_ENUM
+    GR_SRV_replies_late_dropped, /* the server's own atomic (gr_defer.cpp): completions come from any thread */
     GR_SRV_COUNT
 };
 #define GR_SRV_FIRST_EVENT (GR_SRV_lingering + 1)
@@ -41,7 +42,7 @@ enum gr_server_stat_t {
 static const char *const group_stat_names[GR_STAT_PER_GROUP] = {
     "threads", "connections_open", "replies_waiting", GR_COUNTER_LIST(GR_STAT_NAME)};
 static const char *const server_stat_names[GR_SRV_COUNT] = {"uptime_ms", "lingering",
-                                                            GR_SERVER_COUNTER_LIST(GR_STAT_NAME)};
+                                                            GR_SERVER_COUNTER_LIST(GR_STAT_NAME) "replies_late_dropped"};
 #undef GR_STAT_NAME
 
 /* The groups under their public names, in gr_stats_t's order. */
@@ -72,6 +73,7 @@ static void server_values(const gr_server_t *s, uint64_t v[GR_SRV_COUNT])
 {
     memset(v, 0, GR_SRV_COUNT * sizeof v[0]);
     v[GR_SRV_uptime_ms] = (uint64_t)(gr_clock_ms() - s->started_ms);
+    v[GR_SRV_replies_late_dropped] = s->replies_late_dropped.load(std::memory_order_relaxed);
     if (!s->groups[GR_GROUP_IN])
         return;
     for (int i = 0; i < s->counts[GR_GROUP_IN]; i++) {
