@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "gr_dynlib.h" /* GR_MODULE_SUFFIX */
 #include "gr_error.h"
 #include "gr_test_util.h"
 #include "libgrocket.h"
@@ -514,6 +515,35 @@ TEST_P(Async, CompletionsRaceClosesFromForeignThreads)
     EXPECT_LE(srv.stat(nullptr, "replies_late_dropped") - late_before, (uint64_t)conns);
     EXPECT_GE(srv.proc_stat("replies_deferred"), (uint64_t)conns); /* the ones read: at least every answered pair */
     EXPECT_LE(srv.proc_stat("replies_deferred"), 2u * conns);
+}
+
+/* docs/module-guide.md's example is the fixture word for word, and it
+ * works. */
+TEST(AsyncGuide, TheExampleIsQuotedAndWorks)
+{
+    std::ifstream guide_in(std::string(GR_TEST_SOURCE_DIR) + "/docs/module-guide.md");
+    std::ifstream ex_in(std::string(GR_TEST_SOURCE_DIR) + "/tests/fixtures/fixture_guide_async.c");
+    std::stringstream guide, ex;
+    guide << guide_in.rdbuf();
+    ex << ex_in.rdbuf();
+    ASSERT_GT(ex.str().size(), 500u);
+    EXPECT_NE(std::string::npos, guide.str().find("```c\n" + ex.str() + "```\n")) << "the guide's example differs";
+
+    std::string ini = std::string("[server]\nlog.level = error\nmodule = ") + GR_TEST_FIXTURE_DIR +
+                      "/libgr_fixture_guide_async" + GR_MODULE_SUFFIX +
+                      "\n[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n";
+    gr_server_t *s = nullptr;
+    char err[1024] = "";
+    ASSERT_EQ(GR_OK, gr_server_create_from_string(&s, ini.c_str(), "guide.ini", nullptr, 0, nullptr, err, sizeof err))
+        << err;
+    ASSERT_EQ(GR_OK, gr_server_start(s, err, sizeof err)) << err;
+    auto t0 = std::chrono::steady_clock::now();
+    std::string r = gr_test_roundtrip(gr_server_listen_port(s, 1), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 512);
+    EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.1);
+    EXPECT_NE(std::string::npos, r.find("HTTP/1.1 200 OK")) << r;
+    EXPECT_NE(std::string::npos, r.find("\r\n\r\nHello, later!\n")) << r;
+    EXPECT_EQ("one\ntwo\n", gr_test_roundtrip(gr_server_listen_port(s, 0), "one\ntwo\n", 8));
+    gr_server_destroy(s);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModes, Async,
