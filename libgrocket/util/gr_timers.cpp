@@ -102,7 +102,8 @@ static void rec_release(gr_timers_t *t, uint32_t slot)
 
 uint64_t gr_timers_add(gr_timers_t *t, int64_t now, uint64_t delay_ms, uint64_t repeat_ms, gr_timer_fn fn, void *arg)
 {
-    if (!fn || delay_ms > (uint64_t)INT64_MAX / 2)
+    /* Bounded so that a deadline plus a period never overflows. */
+    if (!fn || delay_ms > (uint64_t)INT64_MAX / 4 || repeat_ms > (uint64_t)INT64_MAX / 4)
         return 0;
     uint32_t slot;
     if (t->free_head) {

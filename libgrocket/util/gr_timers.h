@@ -44,7 +44,8 @@ void gr_timers_init(gr_timers_t *t, uint32_t owner);
 /* Frees everything; returns how many timers were still active. */
 size_t gr_timers_free(gr_timers_t *t);
 /* A timer due at now + delay_ms, then every repeat_ms (0: once). Its id
- * (never 0), or 0 when out of memory or past GR_TIMERS_MAX_SLOTS. */
+ * (never 0), or 0 when out of memory, past GR_TIMERS_MAX_SLOTS, or for a
+ * delay or period past INT64_MAX / 4 ms. */
 uint64_t gr_timers_add(gr_timers_t *t, int64_t now, uint64_t delay_ms, uint64_t repeat_ms, gr_timer_fn fn, void *arg);
 /* 0, or GR_EINVAL when id is not an active timer of this table. */
 int gr_timers_cancel(gr_timers_t *t, uint64_t id);
