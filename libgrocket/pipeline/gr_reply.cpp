@@ -82,6 +82,11 @@ static void list_unlink(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c);
 
+/* Inline, the owner's registration for input serves the wait for output;
+ * a connection not read now (its peer's EOF came, or reading is paused)
+ * has none, which only a deferred reply can meet. */
+static bool in_registered(const gr_conn_t *c) { return !c->in_eof && !c->read_paused; }
+
 static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     c->out_waiting = 1;
@@ -91,7 +96,8 @@ static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (ctx->group == GR_GROUP_IN) {
         /* The owner processes inline: it stops reading until the replies are
          * out, so a client that does not read cannot make us buffer. */
-        rc = gr_poll_mod(ctx->poll, c->fd, GR_POLL_OUT, c);
+        rc = in_registered(c) ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_OUT, c)
+                              : gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
     } else {
         gr_conn_ref(c); /* the registration holds a reference */
         rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
@@ -112,8 +118,10 @@ static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c)
     GR_GAUGE_ADD(ctx, replies_waiting, -1);
     list_unlink(ctx, c);
     if (ctx->group == GR_GROUP_IN) {
-        if (!c->in_closed)
+        if (!c->in_closed && in_registered(c))
             gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c);
+        else if (!c->in_closed)
+            gr_poll_del(ctx->poll, c->fd);
     } else {
         gr_poll_del(ctx->poll, c->fd);
         gr_conn_unref(c);

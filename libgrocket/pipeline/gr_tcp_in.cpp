@@ -93,7 +93,9 @@ static void resume_paused(gr_thread_ctx_t *ctx)
     int64_t low = gr_settings_live(ctx->server)->out_pause_bytes / 2;
     for (int i = 0; i < ctx->in->paused_count;) {
         gr_conn_t *c = ctx->in->paused[i];
-        if (owed_too_much(ctx, c, low)) {
+        /* Inline, a connection waiting to write is on the poll for that:
+         * read again once its replies are out (gr_reply.cpp). */
+        if (owed_too_much(ctx, c, low) || (ctx->proc_id >= 0 && c->out_waiting)) {
             i++;
             continue;
         }
@@ -160,12 +162,14 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     c->in_closed = 1;
     int none = GR_CLOSE_NONE;
     c->close_requested.compare_exchange_strong(none, how, std::memory_order_acq_rel);
-    bool registered = !c->in_eof; /* on this poll: for input, or (inline) for output */
+    /* On this poll: for input, or (inline) for output, also after the
+     * peer's EOF or a pause when a deferred reply came since. */
+    bool waiting_out = ctx->proc_id >= 0 && c->out_waiting;
+    bool registered = waiting_out || (!c->in_eof && !c->read_paused);
     if (ctx->proc_id >= 0)
         gr_reply_abandon(ctx, c); /* inline mode: this thread holds the replies */
     http_parser_release(ctx, c);
-    if (c->read_paused) {         /* off the poll already */
-        registered = false;
+    if (c->read_paused) {
         for (int i = 0; i < ctx->in->paused_count; i++)
             if (ctx->in->paused[i] == c) {
                 unpause(ctx, i);
@@ -178,7 +182,8 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
         !ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
         /* A close after the replies finds the registration for input:
          * inline, the wait for writability ended with the last reply. */
-        int rc = registered ? 0 : gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
+        int rc = !registered ? gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c)
+                 : waiting_out ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c) : 0;
         if (rc == 0) {
             c->lingering = 1;
             c->linger_start_ms = c->last_active_ms = ctx->in->now_ms;

@@ -407,6 +407,43 @@ TEST_P(Async, PendingRepliesPastTheBoundPauseReading)
     gr_test_close(fd);
 }
 
+/* A reply larger than the socket buffers, completed while the connection
+ * is not read (reading paused at the bound, or after the client's EOF):
+ * inline, the wait for writability then needs a registration of its own. */
+TEST_P(Async, BigDeferredRepliesWhilePausedAndAfterEof)
+{
+    Server srv(GetParam(), "tcp.max_pending_replies = 1\n");
+    ASSERT_NE(nullptr, srv.s);
+    const std::string big(4 << 20, 'z');
+    for (int eof = 0; eof < 2; eof++) {
+        int fd = gr_test_connect("127.0.0.1", srv.port());
+        ASSERT_GE(fd, 0);
+        ASSERT_TRUE(gr_test_send(fd, "H a\n"));
+        for (int i = 0; i < 500 && held_count() < 1; i++)
+            usleep(2000);
+        ASSERT_EQ(1u, held_count());
+        if (eof) {
+            ASSERT_EQ(0, shutdown(fd, 1)); /* SHUT_WR, SD_SEND */
+        } else {
+            ASSERT_TRUE(gr_test_send(fd, "E c\n")); /* not read: one reply is pending */
+        }
+        usleep(100 * 1000);
+        EXPECT_EQ(0, svc->reply_complete(take_held(), big.data(), big.size(), 0));
+        usleep(100 * 1000); /* the socket fills; the server waits to write */
+        std::string want = big + (eof ? "" : "c\n");
+        std::string got = gr_test_recv(fd, want.size());
+        EXPECT_EQ(want.size(), got.size());
+        EXPECT_TRUE(got == want);
+        if (eof) {
+            EXPECT_TRUE(gr_test_wait_eof(fd)) << "closed once the replies owed are out";
+        } else {
+            ASSERT_TRUE(gr_test_send(fd, "E d\n"));
+            EXPECT_EQ("d\n", gr_test_recv(fd, 2)) << "read again";
+        }
+        gr_test_close(fd);
+    }
+}
+
 std::atomic<int> g_posted_ok{0};
 void posted(void *arg)
 {
