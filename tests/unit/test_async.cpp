@@ -70,6 +70,14 @@ size_t held_count()
     return g_held.size();
 }
 
+/* Wait (1 s at most) until the module holds n handles. */
+bool wait_held(size_t n)
+{
+    for (int i = 0; i < 500 && held_count() < n; i++)
+        usleep(2000);
+    return held_count() == n;
+}
+
 struct Later {
     gr_reply_t *r;
     std::string text;
@@ -358,9 +366,7 @@ TEST_P(Async, ALateCompletionIsDroppedAndCounted)
     int fd = gr_test_connect("127.0.0.1", srv.port());
     ASSERT_GE(fd, 0);
     ASSERT_TRUE(gr_test_send(fd, "H a\n"));
-    for (int i = 0; i < 500 && held_count() < 1; i++)
-        usleep(2000);
-    ASSERT_EQ(1u, held_count());
+    ASSERT_TRUE(wait_held(1));
     /* Gone, not half-closed (a client that only shuts down its sending
      * side still gets the replies owed): a reset. */
     struct linger lg;
@@ -390,9 +396,7 @@ TEST_P(Async, PendingRepliesPastTheBoundPauseReading)
     ASSERT_GE(fd, 0);
     ASSERT_TRUE(gr_test_send(fd, "H a\n"));
     ASSERT_TRUE(gr_test_send(fd, "H b\n"));
-    for (int i = 0; i < 500 && held_count() < 2; i++)
-        usleep(2000);
-    ASSERT_EQ(2u, held_count());
+    ASSERT_TRUE(wait_held(2));
     ASSERT_TRUE(gr_test_send(fd, "E c\n"));
     usleep(200 * 1000);
     EXPECT_EQ(2u, srv.stat("tcp_in", "packages")) << "not read while 2 replies are pending";
@@ -419,9 +423,7 @@ TEST_P(Async, BigDeferredRepliesWhilePausedAndAfterEof)
         int fd = gr_test_connect("127.0.0.1", srv.port());
         ASSERT_GE(fd, 0);
         ASSERT_TRUE(gr_test_send(fd, "H a\n"));
-        for (int i = 0; i < 500 && held_count() < 1; i++)
-            usleep(2000);
-        ASSERT_EQ(1u, held_count());
+        ASSERT_TRUE(wait_held(1));
         if (eof) {
             ASSERT_EQ(0, shutdown(fd, 1)); /* SHUT_WR, SD_SEND */
         } else {
@@ -505,9 +507,7 @@ TEST_P(Async, StopPastTheGracePeriodDropsPendingRepliesAndCancelsTimers)
     ASSERT_GE(fd, 0);
     ASSERT_TRUE(gr_test_send(fd, "L\nH a\n"));
     EXPECT_EQ("long\n", gr_test_recv(fd, 5));
-    for (int i = 0; i < 500 && held_count() < 1; i++)
-        usleep(2000);
-    ASSERT_EQ(1u, held_count());
+    ASSERT_TRUE(wait_held(1));
     auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(1, gr_server_stop_graceful(srv.s, 300)) << "the connection owed a reply stays busy";
     EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 0.29);
