@@ -134,24 +134,18 @@ static void deliver(gr_thread_ctx_t *ctx, gr_msg_t *m)
     }
 }
 
-static void timer_fired_count(gr_thread_ctx_t *ctx, size_t ran, size_t before)
-{
-    GR_COUNT(ctx, timers_fired, ran);
-    size_t now = gr_timers_active(&ctx->async->timers);
-    if (now != before)
-        ctx->counters.timers_active.store(now, std::memory_order_relaxed);
-}
-
 void gr_async_run(gr_thread_ctx_t *ctx)
 {
     gr_async_t *a = ctx->async;
     if (a->mailbox.load(std::memory_order_relaxed) != NULL)
         deliver(ctx, take(a, NULL));
-    if (gr_timers_next(&a->timers) != INT64_MAX) {
+    int64_t next = gr_timers_next(&a->timers);
+    if (next != INT64_MAX) {
         int64_t now = gr_clock_ms();
-        if (gr_timers_next(&a->timers) <= now) {
-            size_t before = gr_timers_active(&a->timers);
-            timer_fired_count(ctx, gr_timers_run(&a->timers, now), before);
+        if (next <= now) {
+            size_t ran = gr_timers_run(&a->timers, now); /* not inside GR_COUNT: it may compile to nothing */
+            GR_COUNT(ctx, timers_fired, ran);
+            ctx->counters.timers_active.store(gr_timers_active(&a->timers), std::memory_order_relaxed);
         }
     }
 }
