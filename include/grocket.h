@@ -350,8 +350,8 @@ typedef struct gr_services_t {
     int (*post)(int thread_id, gr_task_fn fn, void *arg);
     /* On a processing thread only (in a callback, a posted task or a
      * timer): fn(id, arg) runs on this thread after delay_ms, then every
-     * repeat_ms when that is not 0, until cancelled (resolution: about a
-     * millisecond, never early). Returns the timer's id, or 0 when refused
+     * repeat_ms when that is not 0, until cancelled (about a millisecond's
+     * resolution, never early). Returns the timer's id, or 0 when refused
      * (not a processing thread, out of memory). Timers still active at stop
      * are cancelled without running (counted: timers_cancelled_stop). */
     uint64_t (*timer_start)(uint64_t delay_ms, uint64_t repeat_ms, gr_timer_fn fn, void *arg);

@@ -237,7 +237,9 @@ static uint64_t svc_timer_start(uint64_t delay_ms, uint64_t repeat_ms, gr_timer_
         GR_ERROR("module called timer_start outside a processing thread; refused (post to one first)");
         return 0;
     }
-    uint64_t id = gr_timers_add(&a->timers, gr_clock_ms(), delay_ms, repeat_ms, fn, arg);
+    /* The clock reads whole milliseconds, truncated: counting from the
+     * next one, a timer never runs before delay_ms has passed. */
+    uint64_t id = gr_timers_add(&a->timers, gr_clock_fine_ms() + 1, delay_ms, repeat_ms, fn, arg);
     if (id)
         GR_GAUGE_ADD(a->ctx, timers_active, 1);
     return id;

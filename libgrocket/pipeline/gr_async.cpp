@@ -93,7 +93,7 @@ int gr_async_timeout(gr_thread_ctx_t *ctx, int wait_ms)
     int64_t next = gr_timers_next(&a->timers);
     if (next == INT64_MAX)
         return wait_ms;
-    int64_t d = next - gr_clock_ms();
+    int64_t d = next - gr_clock_fine_ms();
     if (d <= 0)
         return 0;
     if (wait_ms >= 0 && d > wait_ms)
@@ -141,7 +141,7 @@ void gr_async_run(gr_thread_ctx_t *ctx)
         deliver(ctx, take(a, NULL));
     int64_t next = gr_timers_next(&a->timers);
     if (next != INT64_MAX) {
-        int64_t now = gr_clock_ms();
+        int64_t now = gr_clock_fine_ms();
         if (next <= now) {
             size_t ran = gr_timers_run(&a->timers, now); /* not inside GR_COUNT: it may compile to nothing */
             GR_COUNT(ctx, timers_fired, ran);
