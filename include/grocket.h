@@ -66,6 +66,20 @@ typedef struct gr_conn_t gr_conn_t;
 #define GR_TRANSPORT_TCP 0   /* a connection from a tcp:// or http:// listen */
 #define GR_TRANSPORT_UDP 1   /* a datagram from a udp:// listen */
 
+/* A reply owed to one package and answered later (ABI 1.7): see
+ * gr_services_t.reply_defer. Opaque; valid from reply_defer until it is
+ * completed, exactly once. */
+typedef struct gr_reply_t gr_reply_t;
+
+/* Flags of reply_complete and http_complete (ABI 1.7). */
+#define GR_REPLY_CLOSE 1   /* close the connection once this reply has gone out */
+
+/* A callback run on a processing thread by post (ABI 1.7). */
+typedef void (*gr_task_fn)(void *arg);
+/* A timer's callback (ABI 1.7): timer is the id timer_start returned, so a
+ * repeating timer can cancel itself. */
+typedef void (*gr_timer_fn)(uint64_t timer, void *arg);
+
 /* Log levels for gr_services_t.log. */
 enum gr_log_level_t {
     GR_LOG_DEBUG = 0,
@@ -303,7 +317,56 @@ typedef struct gr_services_t {
      * any callback and any thread. */
     int (*stat)(const char *group, const char *name, uint64_t *value);
     size_t (*stat_list)(gr_stat_t *out, size_t cap);
-    /* ---- ABI 1.7 ---- */
+    /* ---- ABI 1.7: asynchronous modules (docs/module-guide.md, chapter
+     * "Asynchronous modules"). "Processing thread": a thread that runs
+     * proc (thread ids 0..proc_threads-1, as thread_init's). ---- */
+
+    /* Inside proc/proc_http: the package being processed is answered later
+     * through the handle returned; proc then returns without replying
+     * (reply, reply_alloc and the http_* response calls are refused for
+     * this package from here on; what it replied before is dropped). The
+     * replies of the connection's later packages wait behind it: replies
+     * leave in request order. proc's return value still counts
+     * (GR_PROC_CLOSE: no package after this one is processed, and the
+     * connection closes once this reply is out). NULL when refused: outside
+     * proc, over UDP (a datagram's replies leave with it), or out of memory.
+     * At most tcp.max_pending_replies handles per connection hold its
+     * reading (not its processing) until some are completed. */
+    gr_reply_t *(*reply_defer)(gr_conn_t *conn);
+    /* From any thread, exactly once per handle: the reply's bytes (copied;
+     * len 0 for none) and flags (GR_REPLY_CLOSE). The handle is invalid
+     * afterwards. When the connection has gone meanwhile, the completion
+     * is accepted and dropped (counted: replies_late_dropped). 0, or
+     * negative on bad input or out of memory (the handle is still owed a
+     * completion then). */
+    int (*reply_complete)(gr_reply_t *r, const void *data, size_t len, int flags);
+    /* The same for a handle taken in proc_http: an HTTP response with this
+     * status, body and Content-Type (NULL: "text/plain; charset=utf-8");
+     * the framework adds Content-Length, Date, Server and Connection as for
+     * a response made inside proc_http, and drops the body of a HEAD. */
+    int (*http_complete)(gr_reply_t *r, int status, const char *content_type, const void *body, size_t len,
+                         int flags);
+    /* The processing thread id of the calling thread, or -1 on any other
+     * thread (the module's own, an accept thread...). */
+    int (*thread_self)(void);
+    /* From any thread: run fn(arg) soon on processing thread thread_id,
+     * waking it. Posts to one thread from one thread run in order. 0, or
+     * negative: no such thread, out of memory, or the server is stopping
+     * (the thread has left its loop; fn will not run). */
+    int (*post)(int thread_id, gr_task_fn fn, void *arg);
+    /* On a processing thread only (in a callback, a posted task or a
+     * timer): fn(id, arg) runs on this thread after delay_ms, then every
+     * repeat_ms when that is not 0, until cancelled (about a millisecond's
+     * resolution, never early). Returns the timer's id, or 0 when refused
+     * (not a processing thread, out of memory). Timers still active at stop
+     * are cancelled without running (counted: timers_cancelled_stop). */
+    uint64_t (*timer_start)(uint64_t delay_ms, uint64_t repeat_ms, gr_timer_fn fn, void *arg);
+    /* On the thread that started it: the timer will not run (again); also
+     * from inside its own callback. 0, or negative when it is not active
+     * (a one-shot that already ran, cancelled before, or another thread's). */
+    int (*timer_cancel)(uint64_t timer);
+
+    /* ---- ABI 1.7: counters as text ---- */
     /* Every counter stat_list lists, as text in format (GR_STATS_JSON or
      * GR_STATS_PROMETHEUS). stats_render writes it into buf as snprintf
      * does: at most cap bytes with a closing NUL, and returns the length

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gr_async.h"
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
@@ -36,6 +37,7 @@ static gr_server_t *server_alloc(void)
     new (&s->serving) std::atomic<int>(0);
     new (&s->draining) std::atomic<int>(0);
     new (&s->live) std::atomic<gr_live_t *>(nullptr);
+    new (&s->replies_late_dropped) std::atomic<uint64_t>(0);
     for (int i = 0; i < GR_MAX_LISTEN; i++)
         s->listeners[i].fd = GR_INVALID_SOCKET;
     gr_stop_wait_init(&s->stop_wait);
@@ -152,6 +154,7 @@ int gr_thread_begin(gr_thread_ctx_t *ctx)
     gr_server_t *s = ctx->server;
     const gr_module_t *m = &s->module.m;
     int rc = GR_OK;
+    gr_async_self = ctx->async;
     if (ctx->proc_id >= 0 && !m->thread_init)
         ctx->init_ok = 1; /* thread_term is owed even without a thread_init */
     if (ctx->proc_id >= 0 && m->thread_init) {
@@ -173,6 +176,8 @@ int gr_thread_begin(gr_thread_ctx_t *ctx)
 void gr_thread_end(gr_thread_ctx_t *ctx)
 {
     const gr_module_t *m = &ctx->server->module.m;
+    gr_async_stop(ctx); /* before thread_term: posted tasks still run */
+    gr_async_self = NULL;
     if (ctx->init_ok && m->thread_term)
         m->thread_term(ctx->proc_id);
     ctx->init_ok = 0;
@@ -408,6 +413,8 @@ int gr_server_start(gr_server_t *s, char *err, size_t errlen)
     }
     s->module_inited = 1;
     rc = create_contexts(s, err, errlen);
+    if (rc == GR_OK && (rc = gr_async_create(s)) != GR_OK)
+        snprintf(err, errlen, "out of memory creating threads");
     if (rc != GR_OK)
         goto fail;
     for (int i = 0; i < s->listener_count; i++) {
@@ -526,6 +533,7 @@ void gr_server_stop(gr_server_t *s)
         gr_stats_log_totals(s);
     }
     close_listeners(s);
+    gr_async_close_all(s); /* threads that never ran their loop */
     destroy_contexts(s);
     gr_udp_close(s);
     if (s->module_inited && s->module.m.term)
@@ -540,6 +548,7 @@ void gr_server_destroy(gr_server_t *s)
     if (!s)
         return;
     gr_server_stop(s);
+    gr_async_free(s);
     gr_module_unload(&s->module);
     gr_config_free(s->config);
     gr_stop_wait_close(&s->stop_wait);

@@ -70,6 +70,13 @@ struct gr_server_t {
     int running;
     gr_stop_wait_t stop_wait;     /* gr_server_request_stop / gr_server_wait */
     struct gr_udp_state_t *udp;   /* the sockets of udp:// listens (gr_udp.h); NULL when none */
+    /* Processing threads' mailboxes and timers, by thread id (gr_async.h);
+     * kept until destroy, past the module's term. */
+    struct gr_async_t *async;
+    int async_count;
+    /* Completions of deferred replies dropped: their connection had gone,
+     * or the server had let go of them (gr_defer.cpp). */
+    std::atomic<uint64_t> replies_late_dropped;
 };
 
 /* Start-up and end of every pipeline thread: module thread_init/term for

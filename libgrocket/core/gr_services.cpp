@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "gr_async.h"
+#include "gr_clock.h"
+#include "gr_defer.h"
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
@@ -54,8 +57,13 @@ thread_local gr_cb_t gr_cb;
  * race with c's threads and, once the client is gone, a use after free. */
 static bool cb_allows(gr_conn_t *c, int kind, const char *service)
 {
-    if (c && gr_cb.conn == c && gr_cb.kind >= kind)
+    if (c && gr_cb.conn == c && gr_cb.kind >= kind && !(kind == GR_CB_PROC && gr_cb.deferred))
         return true;
+    if (c && gr_cb.conn == c && gr_cb.kind >= kind) {
+        GR_ERROR("module called %s for a package whose reply it deferred (reply_defer); refused: complete the handle",
+                 service);
+        return false;
+    }
     GR_ERROR("module called %s outside %s for that connection (from a thread of its own, or after the callback "
              "returned); refused",
              service, kind == GR_CB_PROC ? "proc/proc_http" : "a callback");
@@ -188,6 +196,66 @@ static size_t svc_stat_list(gr_stat_t *out, size_t cap)
     return gr_stats_list(gr_current_server, out, out ? cap : 0);
 }
 
+/* ---- ABI 1.7: asynchronous modules (gr_async.h, gr_defer.h) ---- */
+
+static gr_reply_t *svc_reply_defer(gr_conn_t *c)
+{
+    if (!cb_allows(c, GR_CB_PROC, "reply_defer"))
+        return NULL;
+    if (c->is_udp) {
+        GR_ERROR("module called reply_defer for a datagram; refused: a datagram's replies leave with it");
+        return NULL;
+    }
+    gr_reply_t *r = gr_defer_take(c);
+    if (!r)
+        GR_ERROR("reply_defer: out of memory");
+    return r;
+}
+
+static int svc_reply_complete(gr_reply_t *r, const void *data, size_t len, int flags)
+{
+    return gr_defer_complete(r, 0, 0, NULL, data, len, flags);
+}
+
+static int svc_http_complete(gr_reply_t *r, int status, const char *content_type, const void *body, size_t len,
+                             int flags)
+{
+    return gr_defer_complete(r, 1, status, content_type, body, len, flags);
+}
+
+static int svc_thread_self(void) { return gr_async_self ? gr_async_self->ctx->proc_id : -1; }
+
+static int svc_post(int thread_id, gr_task_fn fn, void *arg)
+{
+    return gr_async_post(gr_current_server, thread_id, fn, arg);
+}
+
+static uint64_t svc_timer_start(uint64_t delay_ms, uint64_t repeat_ms, gr_timer_fn fn, void *arg)
+{
+    gr_async_t *a = gr_async_self;
+    if (!a) {
+        GR_ERROR("module called timer_start outside a processing thread; refused (post to one first)");
+        return 0;
+    }
+    /* The clock reads whole milliseconds, truncated: counting from the
+     * next one, a timer never runs before delay_ms has passed. */
+    uint64_t id = gr_timers_add(&a->timers, gr_clock_fine_ms() + 1, delay_ms, repeat_ms, fn, arg);
+    if (id)
+        GR_GAUGE_ADD(a->ctx, timers_active, 1);
+    return id;
+}
+
+static int svc_timer_cancel(uint64_t timer)
+{
+    gr_async_t *a = gr_async_self;
+    if (!a || gr_timers_cancel(&a->timers, timer) != GR_OK)
+        return GR_EINVAL;
+    GR_GAUGE_ADD(a->ctx, timers_active, -1);
+    return GR_OK;
+}
+
+/* ---- ABI 1.7: counters as text ---- */
+
 static int svc_stats_render(int format, char *buf, size_t cap)
 {
     if (!gr_current_server)
@@ -243,6 +311,13 @@ static const gr_services_t services = {
     .stats = svc_stats,
     .stat = svc_stat,
     .stat_list = svc_stat_list,
+    .reply_defer = svc_reply_defer,
+    .reply_complete = svc_reply_complete,
+    .http_complete = svc_http_complete,
+    .thread_self = svc_thread_self,
+    .post = svc_post,
+    .timer_start = svc_timer_start,
+    .timer_cancel = svc_timer_cancel,
     .stats_render = svc_stats_render,
     .reply_stats = svc_reply_stats,
 };

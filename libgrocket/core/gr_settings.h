@@ -32,6 +32,7 @@ typedef struct gr_settings_t {
     int lingering_timeout;         /* tcp.lingering_timeout: s a lingering connection may stay silent */
     int64_t out_pause_bytes;       /* tcp.out.pause_bytes: queued for one connection: stop reading it */
     int64_t out_close_bytes;       /* tcp.out.close_bytes: queued for one connection: close it */
+    int max_pending_replies;       /* tcp.max_pending_replies: deferred replies owed to one connection: stop reading it */
     int send_timeout;              /* tcp.out.send_timeout: s replies may wait without a byte going out; 0: forever */
     int tcp_out_threads;           /* tcp.out.thread_count */
     int tcp_out_disabled;          /* tcp.out.disabled */

@@ -79,6 +79,7 @@ static const gr_cfg_key_t gr_server_keys[] = {
     { "tcp.lingering_timeout", GR_KEY_INT | GR_RELOAD, "5", 1, 3600, GR_FIELD(lingering_timeout) },
     { "tcp.out.pause_bytes", GR_KEY_INT64 | GR_RELOAD, "1048576", 1024, GR_GIB, GR_FIELD(out_pause_bytes) },
     { "tcp.out.close_bytes", GR_KEY_INT64 | GR_RELOAD, "16777216", 1024, 64 * GR_GIB, GR_FIELD(out_close_bytes) },
+    { "tcp.max_pending_replies", GR_KEY_INT | GR_RELOAD, "1024", 1, 1000000, GR_FIELD(max_pending_replies) },
     { "tcp.out.send_timeout", GR_KEY_INT | GR_RELOAD, "60", 0, 86400, GR_FIELD(send_timeout) },
     { "tcp.out.thread_count", GR_KEY_THREADS, "1", 1, 256, GR_FIELD(tcp_out_threads) },
     { "tcp.out.disabled", GR_KEY_BOOL, "true", 0, 0, GR_FIELD(tcp_out_disabled) },

@@ -35,6 +35,7 @@ enum gr_server_stat_t {
 #define GR_SRV_ENUM(name) GR_SRV_##name,
     GR_SERVER_COUNTER_LIST(GR_SRV_ENUM)
 #undef GR_SRV_ENUM
+    GR_SRV_replies_late_dropped, /* the server's own atomic (gr_defer.cpp): completions come from any thread */
     GR_SRV_COUNT
 };
 #define GR_SRV_FIRST_EVENT (GR_SRV_lingering + 1)
@@ -43,7 +44,7 @@ enum gr_server_stat_t {
 static const char *const group_stat_names[GR_STAT_PER_GROUP] = {
     "threads", "connections_open", "replies_waiting", GR_COUNTER_LIST(GR_STAT_NAME)};
 static const char *const server_stat_names[GR_SRV_COUNT] = {"uptime_ms", "lingering",
-                                                            GR_SERVER_COUNTER_LIST(GR_STAT_NAME)};
+                                                            GR_SERVER_COUNTER_LIST(GR_STAT_NAME) "replies_late_dropped"};
 #undef GR_STAT_NAME
 
 /* The groups under their public names, in gr_stats_t's order. */
@@ -74,6 +75,7 @@ static void server_values(const gr_server_t *s, uint64_t v[GR_SRV_COUNT])
 {
     memset(v, 0, GR_SRV_COUNT * sizeof v[0]);
     v[GR_SRV_uptime_ms] = (uint64_t)(gr_clock_ms() - s->started_ms);
+    v[GR_SRV_replies_late_dropped] = s->replies_late_dropped.load(std::memory_order_relaxed);
     if (!s->groups[GR_GROUP_IN])
         return;
     for (int i = 0; i < s->counts[GR_GROUP_IN]; i++) {
@@ -121,6 +123,8 @@ static const gr_stat_meta_t stat_meta[] = {
     {"linger_cut", GR_STAT_COUNTER, "linger_cut",
      "Lingering closes ended by tcp.lingering_time, tcp.lingering_timeout or a stop, not by the client."},
     {"linger_bytes", GR_STAT_COUNTER, "linger_bytes", "Bytes read and discarded while lingering."},
+    {"replies_late_dropped", GR_STAT_COUNTER, "replies_late_dropped",
+     "Deferred replies completed after their connection had gone: accepted and dropped."},
     /* per thread group */
     {"threads", GR_STAT_GAUGE, "threads", "Threads in the group (0: the group is not running)."},
     {"connections_open", GR_STAT_GAUGE, "connections_open", "Connections open now (tcp_in)."},
@@ -150,6 +154,14 @@ static const gr_stat_meta_t stat_meta[] = {
     {"udp_send_failed", GR_STAT_COUNTER, "udp_send_failed", "Reply datagrams the kernel did not take."},
     {"udp_kernel_drops", GR_STAT_COUNTER, "udp_kernel_drops",
      "Datagrams the kernel dropped on a full receive buffer (udp.recv_buf)."},
+    {"replies_deferred", GR_STAT_COUNTER, "replies_deferred", "Replies a module took to answer later (reply_defer)."},
+    {"replies_pending", GR_STAT_GAUGE, "replies_pending", "Deferred replies not completed yet."},
+    {"replies_dropped_stop", GR_STAT_COUNTER, "replies_dropped_stop",
+     "Deferred replies still pending when a stop's grace period ended: dropped."},
+    {"timers_active", GR_STAT_GAUGE, "timers_active", "Module timers started and not yet run or cancelled."},
+    {"timers_fired", GR_STAT_COUNTER, "timers_fired", "Module timer callbacks run."},
+    {"timers_cancelled_stop", GR_STAT_COUNTER, "timers_cancelled_stop", "Module timers cancelled by a stop."},
+    {"posts", GR_STAT_COUNTER, "posts", "Callbacks posted to processing threads (post)."},
 };
 
 const gr_stat_meta_t *gr_stats_meta(const char *name)

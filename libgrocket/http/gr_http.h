@@ -44,6 +44,14 @@ int gr_http_process(struct gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes
 void gr_http_error(struct gr_thread_ctx_t *ctx, gr_conn_t *c, int status);
 /* Answer "100 Continue". */
 void gr_http_continue(gr_conn_t *c);
+/* A deferred response at its turn (gr_defer.cpp): status, Content-Type and
+ * body from the completion, the head as gr_http_process writes it. Returns
+ * non-zero when the connection closes after it. */
+int gr_http_complete(struct gr_thread_ctx_t *ctx, gr_conn_t *c, const struct gr_reply_t *r);
+/* Checks of a completion's input, on the module's thread: a final status
+ * (200..999), a header value without control characters. */
+bool gr_http_status_ok(int status);
+bool gr_http_value_ok(const char *value);
 
 /* Fill req from msg (views into bytes; decoded strings in r's scratch).
  * 0, or GR_ENOMEM. */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "gr_clock.h"
+#include "gr_defer.h"
 #include "gr_str.h"
 #include "gr_error.h"
 #include "gr_http.h"
@@ -55,6 +56,7 @@ static gr_http_resp_t *active_resp(gr_conn_t *c)
  * response follows" (grocket sends 100 Continue itself, and switches no
  * protocols), so a module's 1xx would make it misread every byte after. */
 static bool final_status(int status) { return status >= 200 && status <= 999; }
+bool gr_http_status_ok(int status) { return final_status(status); }
 
 /* RFC 7230 3.3.2-3.3.3: a 204 or 304 ends with its head; no body, no
  * Content-Length (a body would be read as the next response). */
@@ -92,6 +94,8 @@ static bool header_value_ok(const char *s)
     }
     return true;
 }
+
+bool gr_http_value_ok(const char *value) { return header_value_ok(value); }
 
 static bool is_content_type(const char *name, size_t len)
 {
@@ -349,9 +353,34 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
     /* In a graceful stop the reply tells the client not to send more. */
     int close = rc != GR_PROC_OK || !msg->keep_alive || gr_server_draining(ctx->server);
     int keep_alive_1_0 = !close && msg->version_major == 1 && msg->version_minor == 0;
+    if (gr_cb.deferred) { /* answered later: framed at its turn (gr_http_complete) */
+        gr_defer_http_facts(ctx->proc->deferred, close, keep_alive_1_0, req.is_head);
+        return close ? GR_PROC_CLOSE : GR_PROC_OK;
+    }
     if (frame(r, c, body_at, gap, req.is_head, close, keep_alive_1_0) != GR_OK)
         return GR_PROC_CLOSE;
     return close ? GR_PROC_CLOSE : GR_PROC_OK;
+}
+
+int gr_http_complete(gr_thread_ctx_t *ctx, gr_conn_t *c, const gr_reply_t *d)
+{
+    gr_http_resp_t *r = ctx->proc->http_resp;
+    size_t body_at = c->out.len - c->out.off;
+    resp_begin(r, d->status, body_at);
+    r->text_plain = d->content_type == NULL;
+    int close = d->http_close || (d->flags & GR_REPLY_CLOSE) || gr_server_draining(ctx->server);
+    int rc = d->content_type ? gr_http_add_header(c, "Content-Type", d->content_type) : GR_OK;
+    if (rc == GR_OK && d->bytes.len && (rc = gr_buf_reserve(&c->out, d->bytes.len, 0)) == GR_OK) {
+        memcpy(c->out.data + c->out.len, d->bytes.data, d->bytes.len);
+        c->out.len += d->bytes.len;
+    }
+    r->active = 0;
+    if (rc != GR_OK || frame(r, c, body_at, 0, d->is_head, close, !close && d->keep_alive_1_0) != GR_OK) {
+        c->out.len = c->out.off + body_at;
+        gr_http_error(ctx, c, 500);
+        return 1;
+    }
+    return close;
 }
 
 void gr_http_error(gr_thread_ctx_t *ctx, gr_conn_t *c, int status)

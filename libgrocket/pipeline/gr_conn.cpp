@@ -54,6 +54,7 @@ gr_conn_t *gr_conn_new(gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer)
     new (&c->chunks_done) std::atomic<uint64_t>(0);
     new (&c->held) std::atomic<int64_t>(0);
     new (&c->send_blocked_ms) std::atomic<int64_t>(0);
+    new (&c->pending) std::atomic<int>(0);
     if (gr_socket_valid(fd)) /* a connection, not a UDP handle: tcp.max_connections */
         s->conns_open.fetch_add(1, std::memory_order_relaxed);
     c->fd = fd;
@@ -71,6 +72,7 @@ void gr_conn_unref(gr_conn_t *c)
     GR_HEAVY_CHECK(before >= 1);
     if (before != 1)
         return;
+    GR_HEAVY_CHECK(c->slot_head == NULL); /* every queued handle holds a reference */
     const gr_module_t *m = &c->server->module.m;
     if (c->accepted && m->tcp_close) {
         gr_cb_t prev = gr_cb_enter(c, GR_CB_CONN);

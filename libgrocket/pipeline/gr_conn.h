@@ -109,6 +109,11 @@ struct gr_conn_t {
     int close_after_flush;             /* gr_close_after_t */
     uint64_t chunks_handed;            /* chunks handed to tcp_out */
     gr_conn_link_t wait_link;          /* the processing thread's list of connections waiting to write */
+    /* Deferred replies (gr_defer.h): what waits behind the first pending
+     * handle, in request order; on the processing thread's `holding` list
+     * while not empty. */
+    struct gr_reply_t *slot_head, *slot_tail;
+    gr_conn_link_t hold_link;
 
     /* tcp_out only. */
     struct gr_chunk_t *chunk_head, *chunk_tail; /* chunks waiting to be sent, in order */
@@ -133,6 +138,11 @@ struct gr_conn_t {
      * whichever thread is sending (gr_conn_send_progress), read by the
      * owner's once-a-second sweep for tcp.out.send_timeout. */
     std::atomic<int64_t> send_blocked_ms;
+
+    /* Deferred reply handles not yet settled: written by the processing
+     * thread, read by the owner, which stops reading past
+     * tcp.max_pending_replies (gr_tcp_in.cpp). */
+    std::atomic<int> pending;
 };
 
 /* Intrusive doubly linked lists of connections; link names which of
@@ -206,6 +216,7 @@ enum gr_cb_kind_t {
 typedef struct gr_cb_t {
     gr_conn_t *conn;
     int kind;
+    int deferred; /* GR_CB_PROC: the package's reply was deferred (reply_defer): no reply now */
 } gr_cb_t;
 extern thread_local gr_cb_t gr_cb;
 /* Around a module callback: returns what to restore after it. */
@@ -214,6 +225,7 @@ static inline gr_cb_t gr_cb_enter(gr_conn_t *c, int kind)
     gr_cb_t prev = gr_cb;
     gr_cb.conn = c;
     gr_cb.kind = kind;
+    gr_cb.deferred = 0;
     return prev;
 }
 static inline void gr_cb_leave(gr_cb_t prev) { gr_cb = prev; }

@@ -6,6 +6,7 @@
  * a full fence on both sides at least one of them sees the other's store, so
  * either the consumer finds the item or the producer wakes it. */
 #include "gr_pipeline.h"
+#include "gr_async.h"
 
 void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item)
 {
@@ -80,12 +81,16 @@ void gr_consume_loop(gr_thread_ctx_t *ctx, gr_event_fn on_event, gr_item_fn on_i
          * may have been folded into one this loop already consumed. */
         bool stopping = s->stop[ctx->group].load(std::memory_order_acquire);
         int timeout = gr_before_wait(ctx, stopping ? 0 : -1);
+        if (ctx->async) /* a worker: timers, posts and completions */
+            timeout = gr_async_timeout(ctx, timeout);
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         for (int i = 0; i < n; i++)
             if (evs[i].udata)
                 on_event(ctx, evs[i].udata, evs[i].events);
         bool worked = drain(ctx, on_item);
+        if (ctx->async)
+            gr_async_run(ctx);
         /* The producers have stopped for good before stop is set, so rings
          * found empty now stay empty. */
         if (!worked && s->stop[ctx->group].load(std::memory_order_acquire)) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gr_defer.h"
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
@@ -81,6 +82,11 @@ static void list_unlink(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c);
 
+/* Inline, the owner's registration for input serves the wait for output;
+ * a connection not read now (its peer's EOF came, or reading is paused)
+ * has none, which only a deferred reply can meet. */
+static bool in_registered(const gr_conn_t *c) { return !c->in_eof && !c->read_paused; }
+
 static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     c->out_waiting = 1;
@@ -90,7 +96,8 @@ static void wait_writable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (ctx->group == GR_GROUP_IN) {
         /* The owner processes inline: it stops reading until the replies are
          * out, so a client that does not read cannot make us buffer. */
-        rc = gr_poll_mod(ctx->poll, c->fd, GR_POLL_OUT, c);
+        rc = in_registered(c) ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_OUT, c)
+                              : gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
     } else {
         gr_conn_ref(c); /* the registration holds a reference */
         rc = gr_poll_add(ctx->poll, c->fd, GR_POLL_OUT, c);
@@ -111,18 +118,23 @@ static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c)
     GR_GAUGE_ADD(ctx, replies_waiting, -1);
     list_unlink(ctx, c);
     if (ctx->group == GR_GROUP_IN) {
-        if (!c->in_closed)
+        if (!c->in_closed && in_registered(c))
             gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c);
+        else if (!c->in_closed)
+            gr_poll_del(ctx->poll, c->fd);
     } else {
         gr_poll_del(ctx->poll, c->fd);
         gr_conn_unref(c);
     }
 }
 
+/* A close asked waits for the replies owed: those deferred too. */
+static bool close_due(const gr_conn_t *c) { return c->close_after_flush == GR_CAF_ASKED && !gr_defer_holding(c); }
+
 /* Every reply owed is with the socket now: close, lingering. */
 static void dispatch_close(gr_conn_t *c)
 {
-    if (c->close_after_flush == GR_CAF_ASKED) {
+    if (close_due(c)) {
         c->close_after_flush = GR_CAF_DONE;
         gr_conn_close_lingering(c);
     }
@@ -132,7 +144,7 @@ static void dispatch_close(gr_conn_t *c)
 static void hand_to_tcp_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     gr_server_t *s = ctx->server;
-    if (c->out.len == c->out.off && c->close_after_flush != GR_CAF_ASKED)
+    if (c->out.len == c->out.off && !close_due(c))
         return;
     gr_chunk_t *ch = (gr_chunk_t *)calloc(1, sizeof *ch);
     if (!ch) {
@@ -145,7 +157,7 @@ static void hand_to_tcp_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
     ch->buf = c->out; /* the buffer moves with the chunk; no copy */
     memset(&c->out, 0, sizeof c->out);
     c->out_counted = 0; /* its bytes stay held until tcp_out sends them */
-    if (c->close_after_flush == GR_CAF_ASKED) {
+    if (close_due(c)) {
         ch->close_after = 1;
         c->close_after_flush = GR_CAF_DONE;
     }
@@ -188,6 +200,7 @@ void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
     if (gr_conn_closing(c)) {
         discard_out(c); /* closing: nothing more is sent */
         take_back_out(ctx, c);
+        gr_defer_abandon(ctx, c);
         return;
     }
     if (c->out_waiting) {
@@ -240,6 +253,7 @@ void gr_reply_on_writable(gr_thread_ctx_t *ctx, gr_conn_t *c, uint32_t events)
 
 void gr_reply_abandon(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
+    gr_defer_abandon(ctx, c);
     discard_out(c);
     stop_waiting(ctx, c);
 }
@@ -261,9 +275,12 @@ bool gr_process_one(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, uint32
         return false;
     }
     lend_out(ctx, c);
+    size_t start = c->out.len - c->out.off; /* where this package's reply begins */
     gr_cb_t prev = gr_cb_enter(c, GR_CB_PROC);
     int rc = msg ? gr_http_process(ctx, c, data, msg) : ctx->server->module.m.proc(c, data, len);
     gr_cb_leave(prev);
+    if (ctx->proc->deferred || gr_defer_holding(c))
+        gr_defer_after_proc(ctx, c, start);
     GR_COUNT(ctx, processed, 1);
 #if GR_REQUEST_DEBUG_LOG
     GR_DEBUG("fd %lld: package of %u bytes processed on %s %d: returned %d", gr_socket_id(c->fd), len,
@@ -287,12 +304,14 @@ void gr_process_job(gr_thread_ctx_t *ctx, gr_job_t *job)
     }
     if (data != job->data) /* tcp_in counted the packages as held (gr_tcp_in.cpp) */
         c->held.fetch_sub((int64_t)(data - job->data), std::memory_order_relaxed);
+    size_t tail_at = c->out.len - c->out.off;
     if (job->tail_status == 100 && !gr_conn_closing(c) && c->close_after_flush == GR_CAF_NONE)
         gr_http_continue(c);
     else if (job->tail_status >= 400 && !gr_conn_closing(c) && c->close_after_flush == GR_CAF_NONE) {
         gr_http_error(ctx, c, job->tail_status);
         c->close_after_flush = GR_CAF_ASKED;
     }
+    gr_defer_capture(ctx, c, tail_at); /* behind the deferred replies, if any */
     if (job->eof && c->close_after_flush == GR_CAF_NONE)
         c->close_after_flush = GR_CAF_ASKED; /* the peer finished: flush, then close */
     gr_reply_flush(ctx, c);

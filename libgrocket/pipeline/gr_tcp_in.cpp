@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "gr_array.h"
+#include "gr_async.h"
+#include "gr_defer.h"
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
@@ -53,10 +55,19 @@ typedef struct gr_in_ops_t {
  * this: there the owner stops reading while replies wait anyway. */
 #define GR_PAUSE_CHECK_MS 10
 
+/* Too much owed to c: bytes held (where backpressure applies), or
+ * deferred replies pending past tcp.max_pending_replies (any mode: a module
+ * that answers later does not stop the reading by itself). */
+static bool owed_too_much(gr_thread_ctx_t *ctx, gr_conn_t *c, int64_t held_limit)
+{
+    const gr_settings_t *st = gr_settings_live(ctx->server);
+    return (ctx->in->ops->pauses && c->held.load(std::memory_order_relaxed) > held_limit) ||
+           c->pending.load(std::memory_order_relaxed) >= st->max_pending_replies;
+}
+
 static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (!ctx->in->ops->pauses ||
-        c->held.load(std::memory_order_relaxed) < gr_settings_live(ctx->server)->out_pause_bytes)
+    if (!owed_too_much(ctx, c, gr_settings_live(ctx->server)->out_pause_bytes - 1))
         return false;
     if (!gr_array_reserve(&ctx->in->paused, &ctx->in->paused_cap, (size_t)ctx->in->paused_count + 1, 16))
         return false; /* keep reading rather than fail the connection */
@@ -82,7 +93,9 @@ static void resume_paused(gr_thread_ctx_t *ctx)
     int64_t low = gr_settings_live(ctx->server)->out_pause_bytes / 2;
     for (int i = 0; i < ctx->in->paused_count;) {
         gr_conn_t *c = ctx->in->paused[i];
-        if (c->held.load(std::memory_order_relaxed) > low) {
+        /* Inline, a connection waiting to write is on the poll for that:
+         * read again once its replies are out (gr_reply.cpp). */
+        if (owed_too_much(ctx, c, low) || (ctx->proc_id >= 0 && c->out_waiting)) {
             i++;
             continue;
         }
@@ -149,12 +162,14 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     c->in_closed = 1;
     int none = GR_CLOSE_NONE;
     c->close_requested.compare_exchange_strong(none, how, std::memory_order_acq_rel);
-    bool registered = !c->in_eof; /* on this poll: for input, or (inline) for output */
+    /* On this poll: for input, or (inline) for output, also after the
+     * peer's EOF or a pause when a deferred reply came since. */
+    bool waiting_out = ctx->proc_id >= 0 && c->out_waiting;
+    bool registered = waiting_out || (!c->in_eof && !c->read_paused);
     if (ctx->proc_id >= 0)
         gr_reply_abandon(ctx, c); /* inline mode: this thread holds the replies */
     http_parser_release(ctx, c);
-    if (c->read_paused) {         /* off the poll already */
-        registered = false;
+    if (c->read_paused) {
         for (int i = 0; i < ctx->in->paused_count; i++)
             if (ctx->in->paused[i] == c) {
                 unpause(ctx, i);
@@ -167,7 +182,8 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
         !ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
         /* A close after the replies finds the registration for input:
          * inline, the wait for writability ended with the last reply. */
-        int rc = registered ? 0 : gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c);
+        int rc = !registered ? gr_poll_add(ctx->poll, c->fd, GR_POLL_IN, c)
+                 : waiting_out ? gr_poll_mod(ctx->poll, c->fd, GR_POLL_IN, c) : 0;
         if (rc == 0) {
             c->lingering = 1;
             c->linger_start_ms = c->last_active_ms = ctx->in->now_ms;
@@ -257,8 +273,15 @@ static void eof_then_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
 
 /* Inline without tcp_out: each read's replies were flushed, and a
  * connection whose replies wait for writability is not read (on_readable
- * stops), so nothing is owed at EOF. */
-static void eof_close_now(gr_thread_ctx_t *ctx, gr_conn_t *c) { in_close(ctx, c, GR_CLOSE_NOW); }
+ * stops), so nothing is owed at EOF, unless a reply was deferred: then the
+ * replies still owed go out first, as with tcp_out. */
+static void eof_close_now(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    if (gr_defer_holding(c))
+        eof_then_close(ctx, c);
+    else
+        in_close(ctx, c, GR_CLOSE_NOW);
+}
 
 /* No more input: the replies still owed go out, then the connection
  * closes. Inline, replies may still wait (at tcp_out, or for writability);
@@ -348,12 +371,14 @@ static bool take_worker(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, ui
 static void finish_inline(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t cut_end, uint32_t n, int tail,
                           int close_after)
 {
+    size_t tail_at = c->out.len - c->out.off;
     if (tail == 100)
         gr_http_continue(c);
     else if (tail && c->close_after_flush == GR_CAF_NONE) {
         gr_http_error(ctx, c, tail);
         c->close_after_flush = GR_CAF_ASKED;
     }
+    gr_defer_capture(ctx, c, tail_at); /* behind the deferred replies, if any */
     if (close_after && c->close_after_flush == GR_CAF_NONE)
         c->close_after_flush = GR_CAF_ASKED;
     gr_reply_flush(ctx, c);
@@ -732,6 +757,8 @@ void *gr_tcp_in_main(void *arg)
          * graceful stop (to close connections as they become idle). */
         int timeout = gr_before_wait(ctx, ctx->in->paused_count || (gr_server_draining(s) && ctx->in->conns) ? GR_PAUSE_CHECK_MS
                                           : ctx->in->conns ? 1000 : -1);
+        if (ctx->async)
+            timeout = gr_async_timeout(ctx, timeout); /* timers, posts and completions (inline) */
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         ctx->in->now_ms = gr_clock_ms();
@@ -750,6 +777,8 @@ void *gr_tcp_in_main(void *arg)
         }
         drain_inbox(ctx);
         drain_close_list(ctx);
+        if (ctx->async)
+            gr_async_run(ctx);
         if (ctx->in->paused_count)
             resume_paused(ctx);
         /* After the events: a connection closed here is not in the batch. */

@@ -28,11 +28,15 @@ enum gr_group_t {
 };
 
 /* The event counters, named as in gr_stats_group_t (grocket.h), which
- * documents each one. */
+ * documents each one; those after udp_kernel_drops (ABI 1.7, processing
+ * threads) are read by name only and documented in docs/module-guide.md.
+ * replies_pending and timers_active are gauges (GR_GAUGE_ADD). */
 #define GR_COUNTER_LIST(X) \
     X(accepted) X(refused) X(refused_limit) X(accept_errors) X(closed) X(packages) X(processed) X(dropped) \
     X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) X(read_pauses) X(bytes_in) X(bytes_out) \
-    X(udp_in) X(udp_out) X(udp_bad) X(udp_truncated) X(udp_dropped) X(udp_send_failed) X(udp_kernel_drops)
+    X(udp_in) X(udp_out) X(udp_bad) X(udp_truncated) X(udp_dropped) X(udp_send_failed) X(udp_kernel_drops) \
+    X(replies_deferred) X(replies_pending) X(replies_dropped_stop) X(timers_active) X(timers_fired) \
+    X(timers_cancelled_stop) X(posts)
 
 /* Counters of the whole server rather than of a thread group (tcp_in keeps
  * them), named as in gr_stats_t. */
@@ -94,6 +98,7 @@ typedef struct gr_proc_state_t {
     /* What the socket did not take: hand it to tcp_out, or wait for
      * writability here (gr_reply_init: by the mode, decided at start). */
     void (*send_rest)(struct gr_thread_ctx_t *ctx, gr_conn_t *c);
+    struct gr_reply_t *deferred; /* the handle the package in proc took (reply_defer), until proc returns */
 } gr_proc_state_t;
 
 /* tcp_out's own state. */
@@ -123,6 +128,8 @@ typedef struct gr_thread_ctx_t {
     /* udp_in, udp_out, and threads that process datagrams: UDP state
      * (gr_udp.h); NULL when no udp:// listen is served. */
     struct gr_udp_thread_t *udp;
+    /* Threads that run proc: mailbox and timers (gr_async.h); else NULL. */
+    struct gr_async_t *async;
     gr_counters_t counters;
 } gr_thread_ctx_t;
 

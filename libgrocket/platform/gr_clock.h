@@ -11,6 +11,15 @@
 /* Monotonic milliseconds, coarse (a few ms of resolution is fine: time-outs
  * count seconds), as cheap a read as the system has. */
 int64_t gr_clock_ms(void);
+/* Monotonic milliseconds to the millisecond, for module timers (gr_async):
+ * a read of the precise clock where the coarse one ticks slower (Linux's
+ * 4 ms at HZ=250). Only compared with itself. Windows' gr_clock_ms is
+ * already that (the performance counter). */
+#ifdef _WIN32
+#define gr_clock_fine_ms gr_clock_ms
+#else
+int64_t gr_clock_fine_ms(void);
+#endif
 
 /* Sleep about ms milliseconds (0: give up the rest of the time slice). */
 void gr_sleep_ms(int ms);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gr_array.h"
+#include "gr_async.h"
 #include "gr_error.h"
 #include "gr_log.h"
 #include "gr_udp.h"
@@ -230,7 +231,11 @@ void *gr_udp_in_main(void *arg)
             one = &st->socks[i];
             mine++;
         }
-    if (mine != 1 || gr_udp_set_wait(one->fd, 1000) != 0)
+    /* A thread that runs proc for a module of ABI 1.7 or later serves its
+     * mailbox and timers (gr_async.h) between receives, so it waits in its
+     * poll, which a post wakes, rather than in the receive. */
+    bool serves_async = ctx->async && GR_ABI_VERSION_MINOR(s->module.m.abi_version) >= 7;
+    if (mine != 1 || serves_async || gr_udp_set_wait(one->fd, 1000) != 0)
         one = NULL;
     for (int i = 0; serving && !one && i < st->count; i++) {
         if (st->socks[i].in_index != ctx->index)
@@ -249,10 +254,12 @@ void *gr_udp_in_main(void *arg)
             take(ctx, one, gr_udp_recv_bound(one->fd, ctx->udp->rx_io, 1));
         } else {
             /* A second at most, for the drop log. */
-            int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, 1000);
+            int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, ctx->async ? gr_async_timeout(ctx, 1000) : 1000);
             for (int i = 0; i < n; i++)
                 if (evs[i].udata)
                     on_readable(ctx, (gr_udp_sock_t *)evs[i].udata);
+            if (ctx->async)
+                gr_async_run(ctx);
         }
         int64_t now = gr_clock_ms();
         if (now >= ctx->udp->next_tick_ms)

@@ -6,13 +6,19 @@
  *    headers, form fields, body length), so tests can see the parsing, and
  *    /debug/stats the server's counters as JSON, and /metrics the same
  *    for Prometheus (services->reply_stats renders both).
+ *  - Asynchronous answers (ABI 1.7): GET /delay?ms=N (0..10000) answers
+ *    "delayed N ms" after N ms from a timer on the processing thread, GET
+ *    /later?ms=N "later N ms" from a thread of the module's own; neither
+ *    holds a grocket thread while it waits.
  *  - [demo] (declared below, so grocketd checks it): greeting, the text
  *    of the HTTP answer; debug = false turns the /debug/ paths off,
  *    metrics = false /metrics. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "grocket.h"
+#include "demo_thread.h"
 
 static const gr_services_t *gr;
 static const char *greeting; /* [demo] greeting */
@@ -90,9 +96,97 @@ static int path_is(const gr_http_request_t *req, const char *path)
     return req->path.len == n && memcmp(req->path.ptr, path, n) == 0;
 }
 
+/* ---- Asynchronous answers ---- */
+
+/* Threads /later started and not yet done; term waits for them, since no
+ * handle may be completed after term returns. */
+static volatile int later_running;
+
+typedef struct demo_later_t {
+    gr_reply_t *reply;
+    unsigned ms;
+    const char *what; /* "delayed" (a timer) or "later" (a thread of ours) */
+} demo_later_t;
+
+static void later_complete(demo_later_t *l)
+{
+    char body[64];
+    int n = snprintf(body, sizeof body, "%s %u ms", l->what, l->ms);
+    gr->http_complete(l->reply, 200, NULL, body, (size_t)n, 0);
+    free(l);
+}
+
+static void delay_fired(uint64_t timer, void *arg)
+{
+    (void)timer;
+    later_complete((demo_later_t *)arg);
+}
+
+static void later_thread(void *arg)
+{
+    demo_later_t *l = (demo_later_t *)arg;
+    demo_sleep_ms(l->ms);
+    later_complete(l);
+    __atomic_sub_fetch(&later_running, 1, __ATOMIC_RELEASE);
+}
+
+/* ms=N with 0 <= N <= 10000, digits only; -1 otherwise. */
+static long query_ms(const gr_http_request_t *req)
+{
+    gr_str_t v = gr->http_query(req, "ms");
+    if (!v.ptr || v.len == 0 || v.len > 5)
+        return -1;
+    long ms = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return -1;
+        ms = ms * 10 + (v.ptr[i] - '0');
+    }
+    return ms <= 10000 ? ms : -1;
+}
+
+/* /delay (timer) or /later (thread). */
+static void answer_later(gr_conn_t *conn, const gr_http_request_t *req, int from_thread)
+{
+    long ms = query_ms(req);
+    if (ms < 0) {
+        gr->http_reply_text(conn, 400, "ms: a whole number of milliseconds, 0 to 10000\n");
+        return;
+    }
+    demo_later_t *l = (demo_later_t *)malloc(sizeof *l);
+    if (!l || !(l->reply = gr->reply_defer(conn))) {
+        free(l);
+        gr->http_reply_text(conn, 503, "cannot answer later now\n");
+        return;
+    }
+    l->ms = (unsigned)ms;
+    l->what = from_thread ? "later" : "delayed";
+    if (!from_thread) {
+        if (gr->timer_start((uint64_t)ms, 0, delay_fired, l) == 0)
+            later_complete(l); /* no timer: answer at once rather than never */
+        return;
+    }
+    __atomic_add_fetch(&later_running, 1, __ATOMIC_ACQ_REL);
+    if (demo_thread_start(later_thread, l) != 0) {
+        __atomic_sub_fetch(&later_running, 1, __ATOMIC_RELEASE);
+        gr->http_complete(l->reply, 503, NULL, "no thread\n", 10, 0);
+        free(l);
+    }
+}
+
+static void demo_term(void)
+{
+    while (__atomic_load_n(&later_running, __ATOMIC_ACQUIRE) > 0)
+        demo_sleep_ms(1);
+}
+
 static int demo_proc_http(gr_conn_t *conn, const gr_http_request_t *req)
 {
-    if (debug_paths && path_is(req, "/debug/request"))
+    if (path_is(req, "/delay"))
+        answer_later(conn, req, 0);
+    else if (path_is(req, "/later"))
+        answer_later(conn, req, 1);
+    else if (debug_paths && path_is(req, "/debug/request"))
         report_request(conn, req);
     else if (debug_paths && path_is(req, "/debug/stats"))
         report_stats(conn, GR_STATS_JSON, "application/json");
@@ -108,10 +202,11 @@ GR_MODULE_EXPORT const gr_module_t *gr_module_entry(void)
     static const gr_module_t module = {
         GR_MODULE_HEADER("demo"),
         .init = demo_init,
+        .term = demo_term,
         .check = demo_check,
         .proc = demo_proc,
         .proc_http = demo_proc_http,
-        GR_MODULE_MIN_ABI(7), /* proc_http and http_* (1.2), reply_stats (1.7) */
+        GR_MODULE_MIN_ABI(7), /* proc_http and http_* (1.2), reply_defer, timers, reply_stats (1.7) */
         .version = "1.0.0",
         .config_keys = demo_keys,
     };

@@ -34,6 +34,7 @@
 /* clock_gettime(3): CLOCK_UPTIME_RAW_APPROX (10.12). */
 #undef CLOCK_MONOTONIC_COARSE
 #define CLOCK_UPTIME_RAW_APPROX 9
+#define CLOCK_UPTIME_RAW 8 /* its precise twin (gr_clock_fine_ms) */
 
 /* setsockopt(2) / getsockopt(2). */
 #define SO_NOSIGPIPE 0x1022
