@@ -7,7 +7,8 @@ PKGS=(build-essential cmake pkg-config
       libgoogle-perftools-dev libhttp-parser-dev libinih-dev
       libgtest-dev googletest
       curl apache2-utils wrk python3 gdb
-      clang libclang-rt-14-dev)
+      clang libclang-rt-14-dev
+      redis-server redis-tools python3-redis) # the kv module's tests: Redis's clients, and Redis to compare with
 
 missing=()
 for p in "${PKGS[@]}"; do
