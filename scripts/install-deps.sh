@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config
       libgtest-dev googletest
       curl apache2-utils wrk python3 gdb
       clang libclang-rt-14-dev
-      redis-server redis-tools python3-redis) # the kv module's tests: Redis's clients, and Redis to compare with
+      redis-server redis-tools python3-redis nutcracker) # the kv module's tests: Redis's clients, Redis to compare with, twemproxy
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -7,10 +7,17 @@
 // the server is grocketd.exe with kv.dll and the clients stay native.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -411,6 +418,87 @@ TEST_F(Kv, UsedMemoryFollowsRss)
     EXPECT_GT(used / rss, 0.85) << "used +" << used << ", rss +" << rss;
     EXPECT_LT(used / rss, 1.15) << "used +" << used << ", rss +" << rss;
     EXPECT_LT(used / kKeys, 110) << "bytes per key";
+}
+
+} // namespace
+
+namespace {
+
+// A port free on 127.0.0.1 now (bound, read back, closed): for a program
+// that cannot be told port 0 and say which it got, as nutcracker.
+int free_port()
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+// Three kv shards behind twemproxy (nutcracker, ketama): keys written
+// through the proxy spread over every shard, and read back through it.
+TEST(KvTwemproxy, KeysSpreadOverShardsAndReadBack)
+{
+    std::string nutcracker = find_tool("nutcracker");
+    if (nutcracker.empty())
+        GTEST_SKIP() << "nutcracker is not installed (install-deps.sh)";
+    std::vector<std::unique_ptr<GrocketdProcess>> shards;
+    std::string servers;
+    for (int i = 0; i < 3; i++) {
+        shards.emplace_back(new GrocketdProcess(gr_test_module("kv"), "tcp.idle_timeout = 0\n", "[kv]\n"));
+        ASSERT_TRUE(shards.back()->start()) << shards.back()->log();
+        servers += "    - 127.0.0.1:" + std::to_string(shards.back()->port()) + ":1 kv" + std::to_string(i) + "\n";
+    }
+    std::string dir = gr_test_mkdtemp("grocket-twem-");
+    int proxy = free_port(), stats = free_port();
+    std::ofstream(dir + "/nutcracker.yml") << "kv:\n  listen: 127.0.0.1:" << proxy
+                                           << "\n  redis: true\n  hash: md5\n  distribution: ketama\n"
+                                              "  auto_eject_hosts: false\n  timeout: 2000\n  servers:\n"
+                                           << servers;
+    pid_t pid = gr_test_spawn({nutcracker, "-c", dir + "/nutcracker.yml", "-s", std::to_string(stats), "-a",
+                               "127.0.0.1", "-o", dir + "/nutcracker.log"},
+                              dir + "/out.txt");
+    int fd = -1;
+    for (int i = 0; i < 500 && fd < 0; i++) {
+        usleep(10 * 1000);
+        fd = gr_test_connect("127.0.0.1", proxy);
+    }
+    ASSERT_GE(fd, 0) << "nutcracker did not listen";
+    const int kKeys = 300;
+    std::string batch;
+    for (int i = 0; i < kKeys; i++)
+        batch += cmd({"SET", "user:" + std::to_string(i), "v" + std::to_string(i)});
+    ASSERT_TRUE(gr_test_send(fd, batch));
+    for (int i = 0; i < kKeys; i++)
+        ASSERT_EQ(read_line(fd), "+OK\r\n") << i;
+    for (int i = 0; i < kKeys; i++) {
+        std::string v = "v" + std::to_string(i);
+        gr_test_send(fd, cmd({"GET", "user:" + std::to_string(i)}));
+        ASSERT_EQ(read_line(fd), "$" + std::to_string(v.size()) + "\r\n");
+        ASSERT_EQ(gr_test_recv(fd, v.size() + 2), v + "\r\n");
+    }
+    gr_test_send(fd, cmd({"MGET", "user:1", "user:2", "nokey"}));
+    EXPECT_EQ(read_line(fd), "*3\r\n");
+    gr_test_close(fd);
+    long long total = 0;
+    for (auto &s : shards) {
+        int sfd = gr_test_connect("127.0.0.1", s->port());
+        long long n = int_reply(sfd, {"DBSIZE"});
+        gr_test_close(sfd);
+        EXPECT_GT(n, kKeys / 10) << "every shard holds a share; shard on port " << s->port();
+        total += n;
+    }
+    EXPECT_EQ(total, kKeys) << "each key on exactly one shard";
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    for (auto &s : shards)
+        EXPECT_EQ(s->stop(), 0) << s->log();
+    gr_test_rmtree(dir);
 }
 
 } // namespace
