@@ -93,9 +93,13 @@ static inline kv_key_t kv_key(const kv_arg_t *a)
     k.shard = kv_shard_of(k.hash);
     return k;
 }
-/* The live entry of k (its shard locked by the caller), counted as a hit
- * or a miss and, with touch, made most recently used. */
-kv_entry_t *kv_lookup(kv_ctx_t *c, const kv_key_t *k, int touch);
+/* The live entry of k (its shard locked by the caller). KV_LOOKUP_TOUCH
+ * makes it most recently used; KV_LOOKUP_STATS counts a keyspace hit or
+ * miss (reads only, as Redis counts them). */
+#define KV_LOOKUP_TOUCH 1
+#define KV_LOOKUP_STATS 2
+#define KV_LOOKUP_READ (KV_LOOKUP_TOUCH | KV_LOOKUP_STATS)
+kv_entry_t *kv_lookup(kv_ctx_t *c, const kv_key_t *k, int flags);
 /* Store a copy of value under k (shard locked), expiring at expire_at;
  * 0, or -1 (the OOM error replied) when out of memory. */
 int kv_store_value(kv_ctx_t *c, const kv_key_t *k, const char *value, size_t n, int64_t expire_at);

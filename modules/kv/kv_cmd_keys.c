@@ -61,7 +61,7 @@ static void expire_generic(kv_ctx_t *c, int64_t unit, const char *name)
     int64_t at = c->now + v * unit;
     kv_key_t k = kv_key(&c->argv[1]);
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *e = kv_lookup(c, &k, 1);
+    kv_entry_t *e = kv_lookup(c, &k, KV_LOOKUP_TOUCH);
     if (e && at <= c->now)
         kv_store_delete(kv.store, k.shard, k.hash, k.p, k.n, c->now);
     else if (e)
@@ -79,7 +79,7 @@ static void ttl_generic(kv_ctx_t *c, int ms)
     kv_key_t k = kv_key(&c->argv[1]);
     long long ttl = -2;
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *e = kv_lookup(c, &k, 0);
+    kv_entry_t *e = kv_lookup(c, &k, KV_LOOKUP_STATS);
     if (e) {
         int64_t at = kv_entry_expire(e);
         ttl = at == 0 ? -1 : at - c->now;
@@ -98,7 +98,7 @@ void kv_cmd_persist(kv_ctx_t *c)
     kv_key_t k = kv_key(&c->argv[1]);
     int done = 0;
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *e = kv_lookup(c, &k, 1);
+    kv_entry_t *e = kv_lookup(c, &k, KV_LOOKUP_TOUCH);
     if (e && kv_entry_expire(e)) {
         kv_store_set_expire(kv.store, k.shard, e, 0);
         done = 1;

@@ -12,11 +12,12 @@ static void count(_Atomic uint64_t *v) /* one writer: this thread */
     atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
-kv_entry_t *kv_lookup(kv_ctx_t *c, const kv_key_t *k, int touch)
+kv_entry_t *kv_lookup(kv_ctx_t *c, const kv_key_t *k, int flags)
 {
     kv_entry_t *e = kv_store_find(kv.store, k->shard, k->hash, k->p, k->n, c->now);
-    count(e ? &c->self->counters.hits : &c->self->counters.misses);
-    if (e && touch)
+    if (flags & KV_LOOKUP_STATS)
+        count(e ? &c->self->counters.hits : &c->self->counters.misses);
+    if (e && (flags & KV_LOOKUP_TOUCH))
         kv_store_touch(kv.store, k->shard, e);
     return e;
 }
@@ -39,7 +40,7 @@ void kv_cmd_get(kv_ctx_t *c)
 {
     kv_key_t k = kv_key(&c->argv[1]);
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *e = kv_lookup(c, &k, 1);
+    kv_entry_t *e = kv_lookup(c, &k, KV_LOOKUP_READ);
     if (e) {
         size_t n;
         const char *v = kv_entry_value(e, &n);
@@ -122,7 +123,7 @@ void kv_cmd_set(kv_ctx_t *c)
     size_t n;
     memcpy(kv_entry_value(e, &n), val->p, val->n);
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *old = kv_lookup(c, &k, 0);
+    kv_entry_t *old = kv_lookup(c, &k, 0); /* replaced: no touch, and a write counts no hit */
     if (flags & SET_GET) {
         if (old) {
             const char *v = kv_entry_value(old, &n);
@@ -170,7 +171,7 @@ void kv_cmd_mget(kv_ctx_t *c)
     kv_reply_array(c, (long long)c->argc - 1);
     for (size_t i = 1; i < c->argc; i++) {
         kv_key_t k = kv_key(&c->argv[i]);
-        kv_entry_t *e = kv_lookup(c, &k, 1);
+        kv_entry_t *e = kv_lookup(c, &k, KV_LOOKUP_READ);
         size_t n;
         if (e) {
             const char *v = kv_entry_value(e, &n);
@@ -205,7 +206,7 @@ void kv_cmd_append(kv_ctx_t *c)
     kv_key_t k = kv_key(&c->argv[1]);
     const kv_arg_t *add = &c->argv[2];
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *old = kv_lookup(c, &k, 1);
+    kv_entry_t *old = kv_lookup(c, &k, KV_LOOKUP_TOUCH);
     size_t oldn = 0;
     const char *oldv = old ? kv_entry_value(old, &oldn) : NULL;
     if (oldn + add->n > kv.conf.limits.max_bulk) {
@@ -239,7 +240,7 @@ void kv_cmd_strlen(kv_ctx_t *c)
     kv_key_t k = kv_key(&c->argv[1]);
     size_t n = 0;
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *e = kv_lookup(c, &k, 1);
+    kv_entry_t *e = kv_lookup(c, &k, KV_LOOKUP_READ);
     if (e)
         kv_entry_value(e, &n);
     kv_store_unlock(kv.store, k.shard);
@@ -253,7 +254,7 @@ static void incr_by(kv_ctx_t *c, long long by)
     kv_key_t k = kv_key(&c->argv[1]);
     long long cur = 0;
     kv_store_lock(kv.store, k.shard);
-    kv_entry_t *old = kv_lookup(c, &k, 1);
+    kv_entry_t *old = kv_lookup(c, &k, KV_LOOKUP_TOUCH);
     if (old) {
         size_t n;
         const char *v = kv_entry_value(old, &n);

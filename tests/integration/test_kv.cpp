@@ -200,6 +200,23 @@ TEST_F(Kv, PythonClient)
     EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
 }
 
+// INFO's stats count as Redis's do: every command, and hits and misses of
+// reads only.
+TEST_F(Kv, StatsCountReadsAsRedisDoes)
+{
+    ASSERT_TRUE(start()) << server_->log();
+    int fd = gr_test_connect("127.0.0.1", port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(gr_test_send(fd, cmd({"SET", "a", "1"}) + cmd({"GET", "a"}) + cmd({"GET", "b"}) +
+                                     cmd({"MGET", "a", "b"}) + cmd({"SET", "a", "2"}) + cmd({"INCR", "c"})));
+    std::string want = "+OK\r\n$1\r\n1\r\n$-1\r\n*2\r\n$1\r\n1\r\n$-1\r\n+OK\r\n:1\r\n";
+    EXPECT_EQ(gr_test_recv(fd, want.size()), want);
+    gr_test_close(fd);
+    EXPECT_EQ(info_field(port(), "keyspace_hits"), 2);
+    EXPECT_EQ(info_field(port(), "keyspace_misses"), 2);
+    EXPECT_EQ(info_field(port(), "total_commands_processed"), 8) << "six, and the two INFOs before this one";
+}
+
 // Keys nobody touches again are reclaimed by active expiry (here driven by
 // other commands, every 10 of them: [kv] active_expire_every); until then
 // DBSIZE counts them, as Redis's does.
