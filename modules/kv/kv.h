@@ -29,6 +29,12 @@ typedef struct kv_counters_t {
     _Atomic uint64_t misses;
 } kv_counters_t;
 
+/* Count one on a counter this thread alone writes. */
+static inline void kv_count(_Atomic uint64_t *v)
+{
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
 /* One proc thread's state (thread_init's id picks it). */
 typedef struct kv_thread_t {
     kv_args_t args;          /* the command being run, split */
@@ -103,6 +109,11 @@ kv_entry_t *kv_lookup(kv_ctx_t *c, const kv_key_t *k, int flags);
 /* Store a copy of value under k (shard locked), expiring at expire_at;
  * 0, or -1 (the OOM error replied) when out of memory. */
 int kv_store_value(kv_ctx_t *c, const kv_key_t *k, const char *value, size_t n, int64_t expire_at);
+
+/* The set of shards of the keys argv[first], argv[first + step], ...: a
+ * command on several keys locks them all (kv_store_lock_mask), so it
+ * happens at one moment, as in Redis. */
+uint64_t kv_key_shards(const kv_ctx_t *c, size_t first, size_t step);
 
 /* Commands, by file. */
 void kv_cmd_get(kv_ctx_t *c);

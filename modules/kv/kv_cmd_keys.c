@@ -4,19 +4,17 @@
 
 #include "kv.h"
 
-/* The shards of argv[1..]: DEL and EXISTS lock them all, in order, so a
- * command on several keys happens at one moment, as in Redis. */
-static uint64_t key_shards(kv_ctx_t *c)
+uint64_t kv_key_shards(const kv_ctx_t *c, size_t first, size_t step)
 {
     uint64_t mask = 0;
-    for (size_t i = 1; i < c->argc; i++)
+    for (size_t i = first; i < c->argc; i += step)
         mask |= 1ull << kv_shard_of(kv_hash(c->argv[i].p, c->argv[i].n));
     return mask;
 }
 
 void kv_cmd_del(kv_ctx_t *c)
 {
-    uint64_t mask = key_shards(c);
+    uint64_t mask = kv_key_shards(c, 1, 1);
     long long deleted = 0;
     kv_store_lock_mask(kv.store, mask);
     for (size_t i = 1; i < c->argc; i++) {
@@ -29,7 +27,7 @@ void kv_cmd_del(kv_ctx_t *c)
 
 void kv_cmd_exists(kv_ctx_t *c)
 {
-    uint64_t mask = key_shards(c);
+    uint64_t mask = kv_key_shards(c, 1, 1);
     long long found = 0;
     kv_store_lock_mask(kv.store, mask);
     for (size_t i = 1; i < c->argc; i++) {

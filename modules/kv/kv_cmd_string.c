@@ -5,18 +5,12 @@
 #include <string.h>
 
 #include "kv.h"
-#include "kv_os.h"
-
-static void count(_Atomic uint64_t *v) /* one writer: this thread */
-{
-    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1, memory_order_relaxed);
-}
 
 kv_entry_t *kv_lookup(kv_ctx_t *c, const kv_key_t *k, int flags)
 {
     kv_entry_t *e = kv_store_find(kv.store, k->shard, k->hash, k->p, k->n, c->now);
     if (flags & KV_LOOKUP_STATS)
-        count(e ? &c->self->counters.hits : &c->self->counters.misses);
+        kv_count(e ? &c->self->counters.hits : &c->self->counters.misses);
     if (e && (flags & KV_LOOKUP_TOUCH))
         kv_store_touch(kv.store, k->shard, e);
     return e;
@@ -153,20 +147,11 @@ void kv_cmd_set(kv_ctx_t *c)
         kv_reply_ok(c);
 }
 
-/* The shards of the keys argv[first], argv[first + step], ... */
-static uint64_t shard_mask(kv_ctx_t *c, size_t first, size_t step)
-{
-    uint64_t mask = 0;
-    for (size_t i = first; i < c->argc; i += step)
-        mask |= 1ull << kv_shard_of(kv_hash(c->argv[i].p, c->argv[i].n));
-    return mask;
-}
-
-/* MGET and MSET lock every shard their keys fall in (in shard order), so
- * each sees or makes one moment of the keyspace, as in Redis. */
+/* MGET and MSET lock every shard their keys fall in: each sees or makes
+ * one moment of the keyspace. */
 void kv_cmd_mget(kv_ctx_t *c)
 {
-    uint64_t mask = shard_mask(c, 1, 1);
+    uint64_t mask = kv_key_shards(c, 1, 1);
     kv_store_lock_mask(kv.store, mask);
     kv_reply_array(c, (long long)c->argc - 1);
     for (size_t i = 1; i < c->argc; i++) {
@@ -189,7 +174,7 @@ void kv_cmd_mset(kv_ctx_t *c)
         kv_reply_arity(c, "mset");
         return;
     }
-    uint64_t mask = shard_mask(c, 1, 2);
+    uint64_t mask = kv_key_shards(c, 1, 2);
     int failed = 0;
     kv_store_lock_mask(kv.store, mask);
     for (size_t i = 1; i < c->argc && !failed; i += 2) {

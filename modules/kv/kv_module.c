@@ -157,8 +157,7 @@ static int kv_proc(gr_conn_t *conn, const char *pkg, size_t len)
     c.self = t;
     c.now = kv_now_ms();
     dispatch(&c);
-    atomic_store_explicit(&t->counters.commands,
-                          atomic_load_explicit(&t->counters.commands, memory_order_relaxed) + 1, memory_order_relaxed);
+    kv_count(&t->counters.commands);
     expire_step(&c);
     return c.close || c.failed ? GR_PROC_CLOSE : GR_PROC_OK;
 }

@@ -76,6 +76,12 @@ static int hexval(char c)
     return -1;
 }
 
+/* Whether position i of line (n bytes) ends a word: the end, or a blank. */
+static int word_end(const char *line, size_t i, size_t n)
+{
+    return i == n || line[i] == ' ' || line[i] == '\t' || line[i] == '\n' || line[i] == '\r';
+}
+
 /* Split an inline line as Redis's sdssplitargs does: blanks separate,
  * "..." with \n \r \t \b \a \\ \" \xHH escapes, '...' with \' only; a
  * closing quote must be followed by a blank or the end. */
@@ -111,8 +117,7 @@ static int split_inline(const char *line, size_t n, kv_args_t *a, const char **e
                     *out++ = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c == 'b' ? '\b' : c == 'a' ? '\a' : c;
                     i++;
                 } else if (line[i] == '"') {
-                    if (i + 1 < n && line[i + 1] != ' ' && line[i + 1] != '\t' && line[i + 1] != '\r' &&
-                        line[i + 1] != '\n')
+                    if (!word_end(line, i + 1, n))
                         goto unbalanced;
                     i++;
                     done = 1;
@@ -126,15 +131,14 @@ static int split_inline(const char *line, size_t n, kv_args_t *a, const char **e
                     *out++ = '\'';
                     i += 2;
                 } else if (line[i] == '\'') {
-                    if (i + 1 < n && line[i + 1] != ' ' && line[i + 1] != '\t' && line[i + 1] != '\r' &&
-                        line[i + 1] != '\n')
+                    if (!word_end(line, i + 1, n))
                         goto unbalanced;
                     i++;
                     done = 1;
                 } else {
                     *out++ = line[i++];
                 }
-            } else if (i == n || line[i] == ' ' || line[i] == '\t' || line[i] == '\n' || line[i] == '\r') {
+            } else if (word_end(line, i, n)) {
                 done = 1;
             } else if (line[i] == '"') {
                 inq = 1;

@@ -121,6 +121,7 @@ protected:
         if (server_) {
             EXPECT_EQ(server_->stop(), 0) << server_->log();
             EXPECT_EQ(server_->log().find("ERROR"), std::string::npos) << server_->log();
+            EXPECT_EQ(server_->log().find("Sanitizer"), std::string::npos) << server_->log();
         }
     }
     int port() const { return server_->port(); }
