@@ -52,7 +52,10 @@ static uint64_t server_stat(const char *group, const char *name)
 static void section_server(info_buf_t *b)
 {
     const gr_server_info_t *si = kv.gr->server_info();
-    int port = si->listen_count > 0 ? si->listens[0].port : 0;
+    int port = 0;
+    for (int i = 0; i < si->listen_count && !port; i++)
+        if (strncmp(si->listens[i].url, "tcp://", 6) == 0)
+            port = si->listens[i].port; /* the first tcp:// listen: where RESP is spoken */
     int64_t up = (kv_now_ms() - kv.start_ms) / 1000;
     add(b, "# Server\r\nredis_version:5.0.0\r\ngrocket_kv_version:" KV_VERSION "\r\nredis_mode:standalone\r\n"
            "arch_bits:%d\r\nmultiplexing_api:grocket\r\nprocess_id:%ld\r\ntcp_port:%d\r\n"

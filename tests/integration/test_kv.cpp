@@ -216,6 +216,8 @@ TEST_F(Kv, StatsCountReadsAsRedisDoes)
     EXPECT_EQ(info_field(port(), "keyspace_hits"), 2);
     EXPECT_EQ(info_field(port(), "keyspace_misses"), 2);
     EXPECT_EQ(info_field(port(), "total_commands_processed"), 8) << "six, and the two INFOs before this one";
+    EXPECT_EQ(info_field(port(), "tcp_port"), port()) << "the tcp:// listen's, not the http:// one's";
+    EXPECT_GE(info_field(port(), "connected_clients"), 1) << "this INFO's own connection at least";
 }
 
 // Keys nobody touches again are reclaimed by active expiry (here driven by
