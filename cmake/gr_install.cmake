@@ -3,7 +3,7 @@
 #
 #   bin/                    grocketd, test_tcp_client
 #   lib/                    libgrocket.so (+ soname links), libgrocket.a
-#   lib/grocket/modules/    the demo modules
+#   lib/grocket/modules/    the modules: demo, kv
 #   lib/cmake/grocket/      the CMake package (grocketConfig.cmake, targets,
 #                           grocketModule.cmake with grocket_add_module)
 #   lib/pkgconfig/          grocket.pc

@@ -8,14 +8,16 @@ PKGS=(build-essential cmake pkg-config
       libgtest-dev googletest
       curl apache2-utils wrk python3 gdb
       clang libclang-rt-14-dev
-      prometheus)
+      prometheus
+      redis-server redis-tools python3-redis nutcracker) # the kv module's tests: Redis's clients, Redis to compare with, twemproxy
 # prometheus: for promtool (test_metrics.cpp checks the demo's /metrics
 # with it); Debian ships promtool only in the server's package (about
 # 19 MB to fetch, 96 MB installed, a "prometheus" system user).
 # Packages that bring a service are installed without starting it, nor
 # enabling it for the next boot: a test dependency must not leave a server
-# listening (prometheus on port 9090 of every address).
-SERVICES=(prometheus)
+# listening (prometheus on port 9090 of every address, redis-server on
+# 6379, which conf/kv.ini serves).
+SERVICES=(prometheus redis-server nutcracker)
 
 missing=()
 for p in "${PKGS[@]}"; do

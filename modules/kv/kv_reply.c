@@ -1,0 +1,81 @@
+/* kv_reply.c - RESP2 reply writers and the small parsing helpers the
+ * commands share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kv.h"
+
+void kv_reply_raw(kv_ctx_t *c, const char *p, size_t n)
+{
+    if (kv.gr->reply(c->conn, p, n) != 0)
+        c->failed = 1;
+}
+
+void kv_reply_str(kv_ctx_t *c, const char *s) { kv_reply_raw(c, s, strlen(s)); }
+
+void kv_reply_error(kv_ctx_t *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + 5, sizeof buf - 7, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n > sizeof buf - 8)
+        n = (int)(sizeof buf - 8);
+    memcpy(buf, "-ERR ", 5);
+    for (int i = 5; i < 5 + n; i++)
+        if (buf[i] == '\r' || buf[i] == '\n')
+            buf[i] = ' '; /* as Redis: an error is one line */
+    memcpy(buf + 5 + n, "\r\n", 2);
+    kv_reply_raw(c, buf, (size_t)n + 7);
+}
+
+static void reply_prefixed(kv_ctx_t *c, char type, long long v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%c%lld\r\n", type, v);
+    kv_reply_raw(c, buf, (size_t)n);
+}
+
+void kv_reply_int(kv_ctx_t *c, long long v) { reply_prefixed(c, ':', v); }
+void kv_reply_array(kv_ctx_t *c, long long n) { reply_prefixed(c, '*', n); }
+
+void kv_reply_bulk(kv_ctx_t *c, const char *p, size_t n)
+{
+    char head[32];
+    int h = snprintf(head, sizeof head, "$%zu\r\n", n);
+    char *out = (char *)kv.gr->reply_alloc(c->conn, (size_t)h + n + 2);
+    if (!out) {
+        c->failed = 1;
+        return;
+    }
+    memcpy(out, head, (size_t)h);
+    memcpy(out + h, p, n);
+    memcpy(out + h + n, "\r\n", 2);
+}
+
+void kv_reply_arity(kv_ctx_t *c, const char *name)
+{
+    kv_reply_error(c, "wrong number of arguments for '%s' command", name);
+}
+
+int kv_arg_is(const kv_arg_t *a, const char *word)
+{
+    size_t n = strlen(word);
+    if (a->n != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char x = a->p[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        char y = word[i];
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
