@@ -18,7 +18,7 @@
 typedef struct kv_config_t {
     uint64_t max_memory;    /* bytes; 0: no limit */
     kv_resp_limits_t limits; /* max_bulk_len, max_args */
-    uint64_t expire_every;  /* commands on a thread between two expiry steps */
+    int hz;                 /* active expiry steps a second on each proc thread (0: lazy only) */
 } kv_config_t;
 
 /* Counters one proc thread writes and INFO reads from any thread: one
@@ -39,7 +39,6 @@ static inline void kv_count(_Atomic uint64_t *v)
 typedef struct kv_thread_t {
     kv_args_t args;          /* the command being run, split */
     kv_counters_t counters;
-    uint64_t since_expire;   /* commands since this thread's last expiry step */
     char pad[64];
 } kv_thread_t;
 

@@ -1,8 +1,8 @@
 /* kv_module.c - the kv module: a Redis-protocol (RESP2) key-value cache.
  * The entry point, [kv]'s keys, the per-thread state, and the path of one
  * command: check frames it (kv_resp_frame), proc splits it, looks it up in
- * the command table, checks its arity and memory, runs it, and now and
- * then runs a step of active expiry. docs/kv.md says what it serves. */
+ * the command table, checks its arity and memory, runs it; and each proc
+ * thread's timer of active expiry. docs/kv.md says what it serves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +22,8 @@ static const gr_config_key_t kv_keys[] = {
      .help = "bytes of one argument (a value); a longer one is a protocol error (Redis: proto-max-bulk-len)"},
     {.section = "kv", .name = "max_args", .type = GR_CONFIG_INT, .def = "1048576", .min = 1, .max = 1048576,
      .help = "arguments of one command; more is a protocol error"},
-    {.section = "kv", .name = "active_expire_every", .type = GR_CONFIG_INT, .def = "1000", .min = 0, .max = 1000000000,
-     .help = "commands a thread runs between two steps of active expiry; 0: lazy expiry only"},
+    {.section = "kv", .name = "hz", .type = GR_CONFIG_INT, .def = "10", .min = 0, .max = 500,
+     .help = "steps of active expiry a second on each proc thread (Redis's hz); 0: lazy expiry only"},
     {.name = NULL},
 };
 
@@ -34,7 +34,7 @@ static int kv_init(const gr_services_t *services)
     kv.conf.max_memory = (uint64_t)services->config_int("kv", "max_memory", 0);
     kv.conf.limits.max_bulk = (size_t)services->config_int("kv", "max_bulk_len", 1024 * 1024);
     kv.conf.limits.max_args = (size_t)services->config_int("kv", "max_args", 1048576);
-    kv.conf.expire_every = (uint64_t)services->config_int("kv", "active_expire_every", 1000);
+    kv.conf.hz = (int)services->config_int("kv", "hz", 10);
     kv.start_ms = kv_now_ms();
     const gr_server_info_t *si = services->server_info();
     kv.thread_count = si->proc_threads > 0 ? si->proc_threads : 1;
@@ -59,11 +59,29 @@ static void kv_term(void)
     kv.threads = NULL;
 }
 
+/* A step of active expiry, from each proc thread's repeating timer: its
+ * share of the shards (every shard hz times a second over all threads), at
+ * most 1 ms. Keys nobody touches again are reclaimed on an idle server. */
+static void expire_tick(uint64_t timer, void *arg)
+{
+    (void)timer;
+    (void)arg;
+    unsigned share = (KV_SHARDS + (unsigned)kv.thread_count - 1) / (unsigned)kv.thread_count;
+    kv_expire_cycle(kv.store, kv_now_ms(), share, 1000);
+}
+
 static int kv_thread_init(int id)
 {
     if (id < 0 || id >= kv.thread_count)
         return -1;
     kv_self = &kv.threads[id];
+    if (kv.conf.hz > 0) {
+        uint64_t period = (uint64_t)(1000 / kv.conf.hz);
+        if (kv.gr->timer_start(period, period, expire_tick, NULL) == 0) {
+            kv.gr->log(GR_LOG_ERROR, "kv: thread %d: no timer for active expiry", id);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -117,19 +135,6 @@ static void dispatch(kv_ctx_t *c)
     cmd->fn(c);
 }
 
-/* A step of active expiry every [kv] active_expire_every commands of this
- * thread: 4 shards, at most 1 ms. TODO(timers): once the module ABI has
- * timers (the asynchronous-services work), run kv_expire_cycle over every
- * shard from a timer, 10 times a second as Redis's hz, so that an idle
- * server reclaims expired keys too; this call stays as a cheap extra. */
-static void expire_step(kv_ctx_t *c)
-{
-    if (!kv.conf.expire_every || ++c->self->since_expire < kv.conf.expire_every)
-        return;
-    c->self->since_expire = 0;
-    kv_expire_cycle(kv.store, c->now, 4, 1000);
-}
-
 static int kv_proc(gr_conn_t *conn, const char *pkg, size_t len)
 {
     kv_thread_t *t = kv_self;
@@ -158,7 +163,6 @@ static int kv_proc(gr_conn_t *conn, const char *pkg, size_t len)
     c.now = kv_now_ms();
     dispatch(&c);
     kv_count(&t->counters.commands);
-    expire_step(&c);
     return c.close || c.failed ? GR_PROC_CLOSE : GR_PROC_OK;
 }
 
@@ -172,7 +176,7 @@ GR_MODULE_EXPORT const gr_module_t *gr_module_entry(void)
         .proc = kv_proc,
         .thread_init = kv_thread_init,
         .thread_term = kv_thread_term,
-        GR_MODULE_MIN_ABI(6),
+        GR_MODULE_MIN_ABI(7), /* config_keys (1.6), timer_start (1.7) */
         .version = KV_VERSION,
         .config_keys = kv_keys,
     };
