@@ -536,14 +536,16 @@ TEST_P(Async, CompletionsRaceClosesFromForeignThreads)
     ASSERT_NE(nullptr, srv.s);
     const int conns = 40;
     uint64_t late_before = srv.stat(nullptr, "replies_late_dropped");
+    int closed_before = g_closed.load();
     std::vector<std::thread> clients;
-    std::atomic<int> answered{0};
+    std::atomic<int> answered{0}, connected{0};
     for (int k = 0; k < 4; k++)
         clients.emplace_back([&, k] {
             for (int i = 0; i < conns / 4; i++) {
                 int fd = gr_test_connect("127.0.0.1", srv.port());
                 if (fd < 0)
                     continue;
+                connected++;
                 gr_test_send(fd, "T" + std::to_string((i + k) % 5) + " a\nE b\nT" + std::to_string(i % 3) + " c\n");
                 if (i % 2 == 0 && gr_test_recv(fd, 6) == "a\nb\nc\n")
                     answered++;
@@ -552,6 +554,14 @@ TEST_P(Async, CompletionsRaceClosesFromForeignThreads)
         });
     for (auto &t : clients)
         t.join();
+    /* Until every connection is closed (tcp_close: after its last proc)
+     * packages still being processed start threads of ours: join those
+     * as they come, and the last ones once no proc can run. */
+    for (int i = 0; i < 1000 && g_closed.load() - closed_before < connected.load(); i++) {
+        join_all();
+        usleep(5000);
+    }
+    EXPECT_EQ(connected.load(), g_closed.load() - closed_before);
     join_all();
     /* Every handle settled: none pending, and the ones of closed
      * connections counted as dropped (some may have gone out first). */
