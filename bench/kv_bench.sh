@@ -101,15 +101,6 @@ NR > 1 {
     R[key, c] = $5; U[key, c] = $11; if ($13 != "") noisy[key]++
     PR[w, $4, $1] = $5; PU[w, $4, $1] = $11; if (!($1 in seen)) { seen[$1] = 1; rl[++nr] = $1 }
 }
-function paired(w, s, ref, col,   q, rr, m, p) {   # median over rounds of s / ref
-    m = 0
-    for (q = 1; q <= nr; q++) {
-        rr = rl[q]
-        if ((w, s, rr) in PR && (w, ref, rr) in PR)
-            p[++m] = col == "r" ? PR[w, s, rr] / PR[w, ref, rr] : PU[w, s, rr] / PU[w, ref, rr]
-    }
-    return m ? med(p, m) : -1
-}
 function pr(w, s, ref,   a, b) {
     if (s == ref || !((w, s) in MR) || !((w, ref) in MR)) return "—"
     a = paired(w, s, ref, "r"); b = paired(w, s, ref, "u")
