@@ -112,15 +112,6 @@ NR > 1 {
     R[key, c] = $4; U[key, c] = $12; if ($14 != "") noisy[key]++
     PR[$2, $3, $1] = $4; PU[$2, $3, $1] = $12; if (!($1 in seen)) { seen[$1] = 1; rl[++nr] = $1 }
 }
-function paired(w, s, ref, col,   q, rr, m, p) {   # median over rounds of s / ref
-    m = 0
-    for (q = 1; q <= nr; q++) {
-        rr = rl[q]
-        if ((w, s, rr) in PR && (w, ref, rr) in PR)
-            p[++m] = col == "r" ? PR[w, s, rr] / PR[w, ref, rr] : PU[w, s, rr] / PU[w, ref, rr]
-    }
-    return m ? med(p, m) : -1
-}
 function pr(w, s, ref,   a, b) {
     a = paired(w, s, ref, "r"); b = paired(w, s, ref, "u")
     return a < 0 ? "—" : sprintf("%.2f×, %.2f×", a, b)

@@ -255,7 +255,20 @@ run_stats() {
 # AWK_LIB: functions for the awk programs that print the tables
 #   med(a, k): median of a[1..k], sorting a in place
 #   rate(x): 155k / 2.08M
+#   paired(w, s, ref, col): median over the rounds of server s / server ref
+#     in workload w, of req/s (col "r") or CPU per request (else), from the
+#     program's PR[w, s, round] and PU[w, s, round] and its rounds rl[1..nr]
+#     (-1 if no round has both)
 AWK_LIB='
+function paired(w, s, ref, col,   q, rr, m, p) {   # median over rounds of s / ref
+    m = 0
+    for (q = 1; q <= nr; q++) {
+        rr = rl[q]
+        if ((w, s, rr) in PR && (w, ref, rr) in PR)
+            p[++m] = col == "r" ? PR[w, s, rr] / PR[w, ref, rr] : PU[w, s, rr] / PU[w, ref, rr]
+    }
+    return m ? med(p, m) : -1
+}
 function med(a, k,   i, j, t, m) {
     for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     m = int((k + 1) / 2)
