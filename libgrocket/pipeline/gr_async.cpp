@@ -7,6 +7,7 @@
 #include "gr_defer.h"
 #include "gr_error.h"
 #include "gr_log.h"
+#include "gr_outbound.h"
 #include "gr_pipeline.h"
 
 thread_local gr_async_t *gr_async_self;
@@ -155,6 +156,7 @@ void gr_async_stop(gr_thread_ctx_t *ctx)
     gr_async_t *a = ctx->async;
     if (!a)
         return;
+    gr_out_stop(ctx); /* outbound connections: their modules are told, which may settle replies */
     /* Deferred replies first: a completion already on its way must arrive
      * before the mailbox closes (it holds its connection). */
     gr_defer_stop(ctx);
