@@ -87,6 +87,7 @@ struct gr_conn_t {
 
     /* Owner (tcp_in) only. */
     gr_buf_t in;                       /* received bytes not yet cut into packages */
+    int in_adopted;                    /* taken from the owner's inbox: on its list */
     int in_closed;                     /* closed by the owner: removed from its poll */
     int in_eof;                        /* the peer finished sending: no longer read */
     int in_stopped;                    /* nothing more is cut (HTTP error, or a close was asked) */
@@ -142,6 +143,7 @@ struct gr_conn_t {
     /* Sending at any time (gr_conn_io.h). */
     int listen_index;                  /* the [listen] entry it came in on (accept) */
     std::atomic<int> module_paused;    /* the module stopped its reading (conn_pause): the owner pauses */
+    std::atomic<int> holds;            /* the module's holds (conn_hold), among refs: they owe the client nothing */
     int shut_after_flush;              /* processing thread: 1, shut the write side once all owed is sent; 2, done */
     int eof_seen;                      /* processing thread: the module was told of the peer's EOF (tcp_eof) */
 
@@ -243,6 +245,13 @@ static inline void gr_cb_leave(gr_cb_t prev) { gr_cb = prev; }
 /* New connection with one reference (the owner's). NULL when out of memory. */
 gr_conn_t *gr_conn_new(struct gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer);
 static inline void gr_conn_ref(gr_conn_t *c) { c->refs.fetch_add(1, std::memory_order_relaxed); }
+/* Does the server still owe c something: a job at a worker, replies
+ * waiting to be sent (each such hold is a reference)? The owner's own
+ * reference and the module's holds (conn_hold) are not such. */
+static inline bool gr_conn_owed(const gr_conn_t *c)
+{
+    return c->refs.load(std::memory_order_acquire) - c->holds.load(std::memory_order_acquire) > 1;
+}
 /* Drop one reference; the last one calls tcp_close, closes the socket and
  * frees the connection. */
 void gr_conn_unref(gr_conn_t *c);

@@ -69,14 +69,17 @@ int gr_conn_hold(gr_conn_t *c)
         GR_ERROR("module called conn_hold outside a callback for that connection; refused");
         return GR_EINVAL;
     }
+    c->holds.fetch_add(1, std::memory_order_relaxed);
     gr_conn_ref(c);
     return GR_OK;
 }
 
 void gr_conn_release(gr_conn_t *c)
 {
-    if (c)
-        gr_conn_unref(c); /* the last one runs tcp_close, here */
+    if (!c)
+        return;
+    c->holds.fetch_sub(1, std::memory_order_release);
+    gr_conn_unref(c); /* the last one runs tcp_close, here */
 }
 
 int gr_conn_thread(gr_conn_t *c)

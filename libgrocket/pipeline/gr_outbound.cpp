@@ -37,6 +37,8 @@ struct gr_out_t {
     int in_cb;            /* callbacks running for it (the module may close it in one) */
     int resolving;        /* a look-up thread holds it */
     int joined;           /* that thread was joined (at stop) */
+    int later_posted;     /* an end found inside a module's call waits in the mailbox (end_later) */
+    int later_err;        /* its error; 0: both sides finished */
     uint32_t timeout_ms;
     uint64_t timer;       /* connect timeout; 0: none */
     gr_buf_t in, out;
@@ -64,7 +66,7 @@ static void list_del(gr_out_t *o)
 
 static void maybe_free(gr_out_t *o)
 {
-    if (o->state != GR_OUT_DEAD || o->in_cb || o->resolving)
+    if (o->state != GR_OUT_DEAD || o->in_cb || o->resolving || o->later_posted)
         return;
     gr_buf_free(&o->in);
     gr_buf_free(&o->out);
@@ -321,16 +323,55 @@ static bool owner_here(gr_out_t *o, const char *service)
     return false;
 }
 
+static void end_task(void *arg)
+{
+    gr_out_t *o = (gr_out_t *)arg;
+    o->later_posted = 0;
+    if (o->state == GR_OUT_DEAD)
+        maybe_free(o);
+    else if (o->later_err)
+        finish_errno(o, o->later_err);
+    else
+        finish(o, 0, "closed");
+}
+
+/* The end of the connection found inside one of the module's own calls
+ * (out_send, out_shutdown): told from the mailbox, so the module's
+ * callbacks never run inside its calls. */
+static void end_later(gr_out_t *o, int err)
+{
+    if (o->later_posted)
+        return;
+    o->later_err = err;
+    if (gr_async_post(o->ctx->server, o->ctx->proc_id, end_task, o) == GR_OK)
+        o->later_posted = 1;
+    else if (err) /* out of memory: told at once rather than never */
+        finish_errno(o, err);
+    else
+        finish(o, 0, "closed");
+}
+
+static void end(gr_out_t *o, int err, bool direct)
+{
+    if (!direct)
+        end_later(o, err);
+    else if (err)
+        finish_errno(o, err);
+    else
+        finish(o, 0, "closed");
+}
+
 /* Send what is queued; then a shutdown asked, and a close when both
- * sides are done. False when the connection ended. */
-static bool flush(gr_out_t *o)
+ * sides are done. False when the connection ended (or, !direct, ends
+ * soon). direct: from the poll, where the module may be called. */
+static bool flush(gr_out_t *o, bool direct)
 {
     while (o->out.len != o->out.off) {
         long r = gr_socket_send(o->fd, o->out.data + o->out.off, o->out.len - o->out.off);
         if (r == -EAGAIN || r == -EWOULDBLOCK)
             break;
         if (r < 0) {
-            finish_errno(o, (int)r);
+            end(o, (int)r, direct);
             return false;
         }
         GR_COUNT(o->ctx, outbound_bytes_out, (uint64_t)r);
@@ -344,12 +385,12 @@ static bool flush(gr_out_t *o)
         }
     }
     if (o->shut_done && o->in_eof) {
-        finish(o, 0, "closed");
+        end(o, 0, direct);
         return false;
     }
     int rc = update_poll(o);
     if (rc < 0) {
-        finish_errno(o, rc);
+        end(o, rc, direct);
         return false;
     }
     return true;
@@ -368,8 +409,8 @@ int gr_out_send(gr_out_t *o, const void *data, size_t len)
     memcpy(o->out.data + o->out.len, data, len);
     o->out.len += len;
     /* Try at once when nothing waits before it; else the poll says when. */
-    if (o->state == GR_OUT_OPEN && o->out.len - o->out.off == len)
-        flush(o);
+    if (o->state == GR_OUT_OPEN && o->out.len - o->out.off == len && !o->later_posted)
+        flush(o, false);
     return GR_OK;
 }
 
@@ -387,10 +428,8 @@ int gr_out_shutdown(gr_out_t *o)
     if (o->shut_asked)
         return GR_OK;
     o->shut_asked = 1;
-    if (o->state == GR_OUT_OPEN && o->in_cb == 0)
-        flush(o);
-    else if (o->state == GR_OUT_OPEN)
-        update_poll(o); /* inside its own callback: the poll finishes it */
+    if (o->state == GR_OUT_OPEN && !o->later_posted)
+        flush(o, false);
     return GR_OK;
 }
 
@@ -475,7 +514,7 @@ static void on_readable(gr_out_t *o)
             if (o->state == GR_OUT_DEAD)
                 maybe_free(o);
             else
-                flush(o); /* a shutdown asked in on_eof, or both sides done now */
+                flush(o, true); /* a shutdown asked in on_eof, or both sides done now */
             return;
         }
         GR_COUNT(o->ctx, outbound_bytes_in, (uint64_t)r);
@@ -503,8 +542,10 @@ void gr_out_on_event(gr_thread_ctx_t *ctx, void *udata, uint32_t events)
     }
     if (o->state != GR_OUT_OPEN)
         return;
+    if (o->later_posted)
+        return; /* ending: the mailbox tells the module */
     if (events & GR_POLL_OUT) {
-        if (!flush(o))
+        if (!flush(o, true))
             return;
     }
     if ((events & (GR_POLL_IN | GR_POLL_ERR)) && !o->in_eof && !o->paused)

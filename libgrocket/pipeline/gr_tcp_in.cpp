@@ -625,8 +625,11 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 static void adopt(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     list_add(ctx, c);
+    c->in_adopted = 1;
     c->last_active_ms = ctx->in->now_ms;
-    if (ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
+    /* Asked to close before it got here (a module acting on it from
+     * tcp_accept's posts): drain_close_list left that to us. */
+    if (ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire) || gr_conn_closing(c)) {
         c->in_eof = 1; /* never registered */
         in_close(ctx, c, GR_CLOSE_NOW);
         return;
@@ -655,7 +658,9 @@ static void drain_close_list(gr_thread_ctx_t *ctx)
     gr_conn_t *c = ctx->in->close_list.exchange(NULL, std::memory_order_acquire);
     while (c) {
         gr_conn_t *next = c->close_next;
-        in_close(ctx, c, (gr_close_how_t)c->close_requested.load(std::memory_order_acquire));
+        /* Not adopted yet (still in the inbox): adopt closes it. */
+        if (c->in_adopted)
+            in_close(ctx, c, (gr_close_how_t)c->close_requested.load(std::memory_order_acquire));
         gr_conn_unref(c); /* the close list's reference */
         c = next;
     }
@@ -699,7 +704,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
          * kernel's buffers can hide is not cut off (only one that reads
          * nothing, above), and no idle timer runs until the server is
          * ready to read again. */
-        if (c->refs.load(std::memory_order_relaxed) > 1 || (ctx->proc_id >= 0 && c->out_waiting) || c->read_paused) {
+        if (gr_conn_owed(c) || (ctx->proc_id >= 0 && c->out_waiting) || c->read_paused) {
             c->last_active_ms = ctx->in->now_ms;
             if (c->req_start_ms)
                 c->req_start_ms = ctx->in->now_ms;
@@ -722,7 +727,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
  * that already arrived is served). */
 static bool drain_idle(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (c->refs.load(std::memory_order_acquire) > 1 || (ctx->proc_id >= 0 && c->out_waiting))
+    if (gr_conn_owed(c) || (ctx->proc_id >= 0 && c->out_waiting))
         return false;
     if (c->in.len != c->in.off)
         return false;
