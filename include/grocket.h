@@ -119,7 +119,7 @@ static inline uint64_t gr_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_
 {
     uint64_t d = base_ms;
     while (attempt-- > 0 && d < max_ms)
-        d *= 2;
+        d = d > max_ms / 2 ? max_ms : d * 2;
     return d < max_ms ? d : max_ms;
 }
 

@@ -144,11 +144,28 @@ bool contains_nocase(std::string hay, std::string needle)
     return hay.find(needle) != std::string::npos;
 }
 
-class OutboundTest : public ::testing::Test {
+/* The pipeline modes: where a processing thread's loop is (tcp_in, or a
+ * worker's), and whether tcp_out sends what the socket did not take. */
+struct Mode {
+    bool worker, tcp_out;
+};
+std::string mode_keys(const Mode &m)
+{
+    return std::string("worker.disabled = ") + (m.worker ? "false" : "true") +
+           "\ntcp.out.disabled = " + (m.tcp_out ? "false" : "true") +
+           "\ntcp.in.thread_count = 2\nworker.thread_count = 2\ntcp.out.thread_count = 2\n";
+}
+std::string mode_name(const ::testing::TestParamInfo<Mode> &info)
+{
+    return std::string(info.param.worker ? "Worker" : "Inline") + (info.param.tcp_out ? "TcpOut" : "DirectOut");
+}
+#define GR_ALL_MODES ::testing::Values(Mode{false, false}, Mode{true, false}, Mode{false, true}, Mode{true, true}), mode_name
+
+class OutboundTest : public ::testing::TestWithParam<Mode> {
 protected:
     void SetUp() override
     {
-        server_.reset(new GrocketdProcess(gr_test_fixture("gr_fixture_outbound")));
+        server_.reset(new GrocketdProcess(gr_test_fixture("gr_fixture_outbound"), mode_keys(GetParam())));
         ASSERT_TRUE(server_->start()) << server_->log();
         fd_ = gr_test_connect("127.0.0.1", server_->port());
         ASSERT_GE(fd_, 0);
@@ -168,7 +185,7 @@ protected:
     std::string buf_;
 };
 
-TEST_F(OutboundTest, ConnectRefusedSaysSo)
+TEST_P(OutboundTest, ConnectRefusedSaysSo)
 {
     cmd("open 127.0.0.1:" + std::to_string(free_port()) + " 3000");
     std::string l = next();
@@ -181,7 +198,7 @@ TEST_F(OutboundTest, ConnectRefusedSaysSo)
 
 /* A listener whose accept queue is full drops the SYNs of new connections
  * (Linux): the connect neither succeeds nor fails until the timeout. */
-TEST_F(OutboundTest, ConnectTimesOut)
+TEST_P(OutboundTest, ConnectTimesOut)
 {
     int port = 0;
     int lfd = listen_on(&port, 0);
@@ -209,7 +226,7 @@ TEST_F(OutboundTest, ConnectTimesOut)
     close(lfd);
 }
 
-TEST_F(OutboundTest, ResolvesANameOffThread)
+TEST_P(OutboundTest, ResolvesANameOffThread)
 {
     Upstream up([](int c) {
         std::string got = gr_test_recv(c, 2);
@@ -224,7 +241,7 @@ TEST_F(OutboundTest, ResolvesANameOffThread)
 
 /* Packages cut by the module's own framing, then a reset in the middle of
  * one: the module hears "reset", never the half package. */
-TEST_F(OutboundTest, PeerResetsMidPackage)
+TEST_P(OutboundTest, PeerResetsMidPackage)
 {
     if (under_wine())
         GTEST_SKIP() << "under Wine a reset reaches no AFD poll (see test_async's late-completion case)";
@@ -248,7 +265,7 @@ TEST_F(OutboundTest, PeerResetsMidPackage)
 
 /* Both sides finish: the module shuts its side, the peer answers and
  * closes; then the connection reports it is closed, error 0. */
-TEST_F(OutboundTest, ShutdownAndEndOfStream)
+TEST_P(OutboundTest, ShutdownAndEndOfStream)
 {
     Upstream up([](int c) {
         std::string got = read_all(c); /* until the module's shutdown */
@@ -266,7 +283,7 @@ TEST_F(OutboundTest, ShutdownAndEndOfStream)
     EXPECT_EQ("closed 0 closed", next());
 }
 
-TEST_F(OutboundTest, ModuleClosesAndListenName)
+TEST_P(OutboundTest, ModuleClosesAndListenName)
 {
     Upstream up([](int c) {
         read_all(c);
@@ -280,6 +297,8 @@ TEST_F(OutboundTest, ModuleClosesAndListenName)
     EXPECT_EQ("listen 0", next()); /* the harness's tcp:// entry is "0" */
 }
 
+INSTANTIATE_TEST_SUITE_P(AllModes, OutboundTest, GR_ALL_MODES);
+
 /* ---- the demo's relay ---- */
 
 std::string relay_config(int upstream_port, int timeout_ms = 3000)
@@ -289,11 +308,13 @@ std::string relay_config(int upstream_port, int timeout_ms = 3000)
 }
 const char *const relay_listen = "relay = tcp://127.0.0.2:0\n";
 
-TEST(Relay, TestTcpClientThroughTheRelayEveryByte)
+class Relay : public ::testing::TestWithParam<Mode> {};
+
+TEST_P(Relay, TestTcpClientThroughTheRelayEveryByte)
 {
     GrocketdProcess echo(gr_test_module("demo"));
     ASSERT_TRUE(echo.start()) << echo.log();
-    GrocketdProcess relay(gr_test_module("demo"), "", relay_config(echo.port()), relay_listen);
+    GrocketdProcess relay(gr_test_module("demo"), mode_keys(GetParam()), relay_config(echo.port()), relay_listen);
     ASSERT_TRUE(relay.start()) << relay.log();
     int port = relay.logged_port("tcp://127.0.0.2:");
     ASSERT_GT(port, 0) << relay.log();
@@ -315,10 +336,10 @@ TEST(Relay, TestTcpClientThroughTheRelayEveryByte)
     EXPECT_EQ(0, echo.stop()) << echo.log();
 }
 
-TEST(Relay, UpstreamDownThenBack)
+TEST_P(Relay, UpstreamDownThenBack)
 {
     int up_port = free_port();
-    GrocketdProcess relay(gr_test_module("demo"), "", relay_config(up_port, 1000), relay_listen);
+    GrocketdProcess relay(gr_test_module("demo"), mode_keys(GetParam()), relay_config(up_port, 1000), relay_listen);
     ASSERT_TRUE(relay.start()) << relay.log();
     int port = relay.logged_port("tcp://127.0.0.2:");
     ASSERT_GT(port, 0) << relay.log();
@@ -346,7 +367,7 @@ TEST(Relay, UpstreamDownThenBack)
 /* The client shuts down its write side: the upstream sees end of stream,
  * answers, and the client still gets every byte of it, then end of
  * stream. */
-TEST(Relay, HalfCloseForwarded)
+TEST_P(Relay, HalfCloseForwarded)
 {
     const size_t n = 300000;
     Upstream up([](int c) {
@@ -355,7 +376,7 @@ TEST(Relay, HalfCloseForwarded)
         gr_test_send(c, reply);
         close(c);
     });
-    GrocketdProcess relay(gr_test_module("demo"), "", relay_config(up.port()), relay_listen);
+    GrocketdProcess relay(gr_test_module("demo"), mode_keys(GetParam()), relay_config(up.port()), relay_listen);
     ASSERT_TRUE(relay.start()) << relay.log();
     int port = relay.logged_port("tcp://127.0.0.2:");
     ASSERT_GT(port, 0) << relay.log();
@@ -368,5 +389,7 @@ TEST(Relay, HalfCloseForwarded)
     close(fd);
     EXPECT_EQ(0, relay.stop()) << relay.log();
 }
+
+INSTANTIATE_TEST_SUITE_P(AllModes, Relay, GR_ALL_MODES);
 
 } // namespace
