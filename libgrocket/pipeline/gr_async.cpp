@@ -138,6 +138,7 @@ static void deliver(gr_thread_ctx_t *ctx, gr_msg_t *m)
 void gr_async_run(gr_thread_ctx_t *ctx)
 {
     gr_async_t *a = ctx->async;
+    gr_out_reap(); /* after the batch of events that may name them */
     if (a->mailbox.load(std::memory_order_relaxed) != NULL)
         deliver(ctx, take(a, NULL));
     int64_t next = gr_timers_next(&a->timers);
@@ -176,6 +177,7 @@ void gr_async_stop(gr_thread_ctx_t *ctx)
     GR_COUNT(ctx, timers_cancelled_stop, cancelled);
     if (cancelled)
         GR_INFO("processing thread %d: %zu timer(s) still active at stop, cancelled", ctx->proc_id, cancelled);
+    gr_out_reap();
 }
 
 void gr_async_close_all(gr_server_t *s)

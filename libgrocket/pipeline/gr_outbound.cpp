@@ -39,6 +39,7 @@ struct gr_out_t {
     int joined;           /* that thread was joined (at stop) */
     int later_posted;     /* an end found inside a module's call waits in the mailbox (end_later) */
     int later_err;        /* its error; 0: both sides finished */
+    int buried;           /* on the `dead` list */
     uint32_t timeout_ms;
     uint64_t timer;       /* connect timeout; 0: none */
     gr_buf_t in, out;
@@ -48,8 +49,11 @@ struct gr_out_t {
     char host_port[256];
 };
 
-/* The outbound connections of this processing thread. */
-static thread_local gr_out_t *outs;
+/* The outbound connections of this processing thread, and those closed
+ * and not yet freed: an event for one may still wait in the batch its
+ * loop is going through (gr_poll.h point 5), so the memory goes at the
+ * next gr_out_reap, after that batch. */
+static thread_local gr_out_t *outs, *dead;
 
 static void *udata_of(gr_out_t *o) { return (void *)((uintptr_t)o | 1u); }
 
@@ -66,11 +70,22 @@ static void list_del(gr_out_t *o)
 
 static void maybe_free(gr_out_t *o)
 {
-    if (o->state != GR_OUT_DEAD || o->in_cb || o->resolving || o->later_posted)
+    if (o->state != GR_OUT_DEAD || o->in_cb || o->resolving || o->later_posted || o->buried)
         return;
+    o->buried = 1;
     gr_buf_free(&o->in);
     gr_buf_free(&o->out);
-    free(o);
+    o->next = dead;
+    dead = o;
+}
+
+void gr_out_reap(void)
+{
+    while (dead) {
+        gr_out_t *o = dead;
+        dead = o->next;
+        free(o);
+    }
 }
 
 /* Register for what the connection waits for now: input unless finished

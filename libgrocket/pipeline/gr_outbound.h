@@ -31,6 +31,10 @@ int gr_out_shutdown(gr_out_t *o);
 int gr_out_pause(gr_out_t *o, int paused);
 void gr_out_close(gr_out_t *o);
 
+/* Free the outbound connections closed before the loop's last batch of
+ * events (at the start of gr_async_run, and at the end of its stop). */
+void gr_out_reap(void);
+
 /* The processing thread leaves its loop: every outbound connection it
  * owns is closed, its module told (on_close / on_connect with
  * "server stopping"), and name look-ups still running are waited for. */
