@@ -33,8 +33,7 @@ double seconds_since(clock_type::time_point t0)
     return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-/* Wine runs grocketd.exe (GR_TEST_WINE_BUILD): some socket events reach no
- * AFD poll there. */
+/* Wine runs grocketd.exe (GR_TEST_WINE_BUILD, gr_test_server.h). */
 bool under_wine() { return getenv("GR_TEST_WINE_BUILD") != nullptr; }
 
 /* A listening socket on 127.0.0.1 (port 0: any); its port in *port. */
@@ -243,8 +242,6 @@ TEST_P(OutboundTest, ResolvesANameOffThread)
  * one: the module hears "reset", never the half package. */
 TEST_P(OutboundTest, PeerResetsMidPackage)
 {
-    if (under_wine())
-        GTEST_SKIP() << "under Wine a reset reaches no AFD poll (see test_async's late-completion case)";
     Upstream up([](int c) {
         std::string got = gr_test_recv(c, 4);
         gr_test_send(c, "0005hello0003abc");
@@ -260,7 +257,9 @@ TEST_P(OutboundTest, PeerResetsMidPackage)
     EXPECT_EQ("pkg abc", next());
     std::string l = next();
     EXPECT_EQ(0u, l.find("closed 1 ")) << l;
-    EXPECT_TRUE(contains_nocase(l, "reset")) << l;
+    /* Under Wine the reset reads as an end of stream: still an error,
+     * since it cuts a package. */
+    EXPECT_TRUE(contains_nocase(l, "reset") || (under_wine() && l == "closed 1 end of stream inside a package")) << l;
 }
 
 /* Both sides finish: the module shuts its side, the peer answers and

@@ -32,14 +32,21 @@ uint32_t wait_connect(gr_poll_t *p, gr_socket_t s)
     return 0;
 }
 
+/* A poll and a listener on 127.0.0.1 (any port). */
+void setup(gr_poll_t **p, gr_addr_t *bound, gr_socket_t *l)
+{
+    ASSERT_EQ(0, gr_poll_create(p));
+    gr_addr_t addr;
+    ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
+    ASSERT_EQ(0, gr_tcp_listen(&addr, 16, bound, l));
+}
+
 TEST(OutboundConnect, SucceedsAsWritability)
 {
     gr_poll_t *p = nullptr;
-    ASSERT_EQ(0, gr_poll_create(&p));
-    gr_addr_t addr, bound;
-    ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
+    gr_addr_t bound;
     gr_socket_t l, s = gr_socket_invalid();
-    ASSERT_EQ(0, gr_tcp_listen(&addr, 16, &bound, &l));
+    ASSERT_NO_FATAL_FAILURE(setup(&p, &bound, &l));
     int rc = gr_tcp_connect_start(&bound, &s);
     ASSERT_GE(rc, 0) << gr_strerror(rc);
     if (rc == 1) {
@@ -56,11 +63,9 @@ TEST(OutboundConnect, SucceedsAsWritability)
 TEST(OutboundConnect, RefusedIsReportedWithItsError)
 {
     gr_poll_t *p = nullptr;
-    ASSERT_EQ(0, gr_poll_create(&p));
-    gr_addr_t addr, bound;
-    ASSERT_EQ(0, gr_addr_parse(&addr, "127.0.0.1:0"));
+    gr_addr_t bound;
     gr_socket_t l, s = gr_socket_invalid();
-    ASSERT_EQ(0, gr_tcp_listen(&addr, 16, &bound, &l));
+    ASSERT_NO_FATAL_FAILURE(setup(&p, &bound, &l));
     gr_socket_close(l); /* nothing listens on bound now */
     int rc = gr_tcp_connect_start(&bound, &s);
     if (rc == 1) {
