@@ -80,6 +80,49 @@ typedef void (*gr_task_fn)(void *arg);
  * repeating timer can cancel itself. */
 typedef void (*gr_timer_fn)(uint64_t timer, void *arg);
 
+/* An outbound TCP connection a module opened (ABI 1.7, out_open). Opaque;
+ * valid from out_open until its on_close (or its failed on_connect)
+ * returns, or until the module's out_close. */
+typedef struct gr_out_t gr_out_t;
+
+/* What an outbound connection calls, all on the processing thread that
+ * opened it; arg is out_open's. Copied at out_open. */
+typedef struct gr_out_handler_t {
+    uint32_t size; /* sizeof(gr_out_handler_t) of the module */
+    /* The connection's framing, as gr_module_t.check (N > 0: the first N
+     * bytes are one package; GR_CHECK_NEED_MORE; < 0: bad data, the
+     * connection is closed with the text "bad data"). NULL: every read is
+     * one package (a byte stream). */
+    long (*check)(gr_out_t *out, void *arg, const char *data, size_t len);
+    /* Connected (error 0, text NULL), or not (error < 0, text says why:
+     * "connection refused", "timed out", "cannot resolve ..."). After a
+     * failure the handle is gone once this returns. */
+    void (*on_connect)(gr_out_t *out, void *arg, int error, const char *text);
+    /* One package received (valid during the call). */
+    void (*on_package)(gr_out_t *out, void *arg, const char *data, size_t len);
+    /* The peer finished sending (end of stream): nothing more is read; the
+     * module may still send, then out_shutdown or out_close. NULL: the
+     * connection is closed at the peer's end of stream. */
+    void (*on_eof)(gr_out_t *out, void *arg);
+    /* The connection is gone (not called after the module's own out_close):
+     * error < 0 with its text ("connection reset by peer", "bad data"), or
+     * 0 ("closed") when both sides finished (the peer's end of stream and
+     * the module's out_shutdown, its bytes sent). The handle is gone once
+     * this returns. */
+    void (*on_close)(gr_out_t *out, void *arg, int error, const char *text);
+} gr_out_handler_t;
+
+/* A reconnect delay with exponential backoff (ABI 1.7): base_ms doubled per
+ * failed attempt (attempt counts from 0), capped at max_ms. A module that
+ * reconnects arms a timer_start with it from on_connect/on_close. */
+static inline uint64_t gr_backoff_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms)
+{
+    uint64_t d = base_ms;
+    while (attempt-- > 0 && d < max_ms)
+        d = d > max_ms / 2 ? max_ms : d * 2;
+    return d < max_ms ? d : max_ms;
+}
+
 /* Log levels for gr_services_t.log. */
 enum gr_log_level_t {
     GR_LOG_DEBUG = 0,
@@ -378,6 +421,64 @@ typedef struct gr_services_t {
      * negative. */
     int (*stats_render)(int format, char *buf, size_t cap);
     int (*reply_stats)(gr_conn_t *conn, int format);
+
+    /* ---- ABI 1.7: connections of the module's own, and sending at any
+     * time (docs/module-guide.md, "Outbound connections"). ---- */
+
+    /* On a processing thread: open a TCP connection to host_port ("1.2.3.4:80",
+     * "[::1]:80" or "name:80"; a name is resolved off the processing
+     * threads). It lives on this thread: its callbacks run here, and
+     * out_send/out_shutdown/out_close are called here only (another thread
+     * posts to it first). connect_timeout_ms 0: 10 s. NULL when refused (not
+     * a processing thread, bad address text, out of memory, stopping);
+     * otherwise on_connect always follows. */
+    gr_out_t *(*out_open)(const char *host_port, const gr_out_handler_t *handler, void *arg,
+                          uint32_t connect_timeout_ms);
+    /* Queue len bytes (copied) to send, in order; allowed before on_connect
+     * (they go once connected). 0, or negative (closed, shut down, out of
+     * memory). */
+    int (*out_send)(gr_out_t *out, const void *data, size_t len);
+    /* Bytes queued and not yet taken by the socket (for backpressure). */
+    size_t (*out_queued)(gr_out_t *out);
+    /* Shut down the write side once the queued bytes are sent. */
+    int (*out_shutdown)(gr_out_t *out);
+    /* Stop (paused 1) or resume (0) reading from the connection. */
+    int (*out_pause)(gr_out_t *out, int paused);
+    /* Close now, dropping unsent bytes; no callback follows. Also from
+     * inside the connection's own callbacks. */
+    void (*out_close)(gr_out_t *out);
+
+    /* Keep an inbound connection usable outside its callbacks: inside a
+     * callback for it (tcp_accept included), take a hold; until
+     * conn_release (any thread), the conn_* services below may be called
+     * for it on its processing thread (conn_thread), also after it closed
+     * (they refuse then), and tcp_close waits for the release. Module
+     * tcp_closing says when it closes. 0, or negative. */
+    int (*conn_hold)(gr_conn_t *conn);
+    void (*conn_release)(gr_conn_t *conn);
+    /* The processing thread id that runs proc for conn (for post). */
+    int (*conn_thread)(gr_conn_t *conn);
+    /* On conn's processing thread, in a callback for it or while held:
+     * send bytes that answer no request, after the replies already owed
+     * (deferred ones included), in order. 0, or negative (closing, shut
+     * down, UDP, out of memory). */
+    int (*conn_send)(gr_conn_t *conn, const void *data, size_t len);
+    /* The same place: shut down the write side once everything owed is
+     * sent (reading goes on; when the client has finished sending too, the
+     * connection closes). */
+    int (*conn_shutdown)(gr_conn_t *conn);
+    /* From any thread while held (or in a callback for it): close now,
+     * dropping what is unsent. */
+    void (*conn_close)(gr_conn_t *conn);
+    /* Bytes the server holds for conn and has not sent (backpressure), on
+     * its processing thread. */
+    size_t (*conn_queued)(gr_conn_t *conn);
+    /* Stop (1) or resume (0) reading from conn, from its processing thread
+     * (while held, or in a callback). Resumed within about 10 ms. */
+    int (*conn_pause)(gr_conn_t *conn, int paused);
+    /* The [listen] entry conn came in on: its key ("0", "relay"). NULL for
+     * a datagram's handle. Inside a callback for conn, or while held. */
+    const char *(*conn_listen)(gr_conn_t *conn);
 } gr_services_t;
 
 /* Types of a key a module declares (gr_config_key_t.type, ABI 1.6). */
@@ -464,6 +565,18 @@ typedef struct gr_module_t {
     /* The module's configuration keys (see gr_config_key_t); NULL: it
      * declares none and its sections are not checked. */
     const gr_config_key_t *config_keys; /* NULL-terminated by name == NULL */
+    /* ---- ABI 1.7 ---- */
+    /* A tcp:// client finished sending (end of stream): called on the
+     * connection's processing thread after its last package's proc. With
+     * it, the connection stays open: the module sends what it still owes
+     * (conn_send) and ends with conn_shutdown (then it closes) or
+     * conn_close. NULL: the connection closes once the replies owed are
+     * sent, as before. */
+    void (*tcp_eof)(gr_conn_t *conn);
+    /* The connection is closing (reset, timeout, stop, or a close asked):
+     * called once on its owner (tcp_in) thread, before tcp_close, which
+     * waits for any hold (conn_hold) to be released. */
+    void (*tcp_closing)(gr_conn_t *conn);
 } gr_module_t;
 
 /* The one function a module exports (GR_MODULE_ENTRY_SYMBOL). */

@@ -10,6 +10,7 @@
 
 /* One [listen] entry. */
 typedef struct gr_listen_t {
+    char name[64];       /* its key in [listen] ("0", "relay"): services->conn_listen */
     char url[256];       /* as written, e.g. tcp://0.0.0.0:8000 */
     char host_port[256]; /* the part after "tcp://" */
     int is_udp;          /* udp://: datagrams, served by the udp_in threads */

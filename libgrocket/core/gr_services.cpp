@@ -7,7 +7,9 @@
 
 #include "gr_async.h"
 #include "gr_clock.h"
+#include "gr_conn_io.h"
 #include "gr_defer.h"
+#include "gr_outbound.h"
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
@@ -320,6 +322,21 @@ static const gr_services_t services = {
     .timer_cancel = svc_timer_cancel,
     .stats_render = svc_stats_render,
     .reply_stats = svc_reply_stats,
+    .out_open = gr_out_open,
+    .out_send = gr_out_send,
+    .out_queued = gr_out_queued,
+    .out_shutdown = gr_out_shutdown,
+    .out_pause = gr_out_pause,
+    .out_close = gr_out_close,
+    .conn_hold = gr_conn_hold,
+    .conn_release = gr_conn_release,
+    .conn_thread = gr_conn_thread,
+    .conn_send = gr_conn_send,
+    .conn_shutdown = gr_conn_shutdown,
+    .conn_close = gr_conn_close_svc,
+    .conn_queued = gr_conn_queued,
+    .conn_pause = gr_conn_pause,
+    .conn_listen = gr_conn_listen,
 };
 
 const gr_services_t *gr_services_get(void)

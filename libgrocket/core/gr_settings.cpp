@@ -4,6 +4,7 @@
  * entries. */
 #include "gr_settings.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ static int entry_apply(const gr_config_t *cfg, const char *section, const char *
             gr_config_err(err, errlen, "%s:%d: %s: %s", name, line, key, why);
             return GR_ECONFIG;
         }
+        snprintf(l->name, sizeof l->name, "%s", key);
         return 0;
     }
     if (strcmp(section, "server") != 0)

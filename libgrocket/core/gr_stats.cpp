@@ -162,6 +162,14 @@ static const gr_stat_meta_t stat_meta[] = {
     {"timers_fired", GR_STAT_COUNTER, "timers_fired", "Module timer callbacks run."},
     {"timers_cancelled_stop", GR_STAT_COUNTER, "timers_cancelled_stop", "Module timers cancelled by a stop."},
     {"posts", GR_STAT_COUNTER, "posts", "Callbacks posted to processing threads (post)."},
+    {"outbound_open", GR_STAT_GAUGE, "outbound_open", "Outbound connections (out_open) open now."},
+    {"outbound_connects", GR_STAT_COUNTER, "outbound_connects", "Outbound connections that connected."},
+    {"outbound_connect_failures", GR_STAT_COUNTER, "outbound_connect_failures",
+     "Outbound connects that failed: refused, timed out, name not resolved."},
+    {"outbound_closed", GR_STAT_COUNTER, "outbound_closed", "Outbound connections closed."},
+    {"outbound_bytes_in", GR_STAT_COUNTER, "outbound_received_bytes", "Bytes received on outbound connections."},
+    {"outbound_bytes_out", GR_STAT_COUNTER, "outbound_sent_bytes", "Bytes sent on outbound connections."},
+    {"conn_sends", GR_STAT_COUNTER, "conn_sends", "Sends that answer no request (conn_send)."},
 };
 
 const gr_stat_meta_t *gr_stats_meta(const char *name)

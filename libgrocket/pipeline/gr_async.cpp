@@ -7,6 +7,7 @@
 #include "gr_defer.h"
 #include "gr_error.h"
 #include "gr_log.h"
+#include "gr_outbound.h"
 #include "gr_pipeline.h"
 
 thread_local gr_async_t *gr_async_self;
@@ -137,6 +138,7 @@ static void deliver(gr_thread_ctx_t *ctx, gr_msg_t *m)
 void gr_async_run(gr_thread_ctx_t *ctx)
 {
     gr_async_t *a = ctx->async;
+    gr_out_reap(); /* after the batch of events that may name them */
     if (a->mailbox.load(std::memory_order_relaxed) != NULL)
         deliver(ctx, take(a, NULL));
     int64_t next = gr_timers_next(&a->timers);
@@ -155,6 +157,7 @@ void gr_async_stop(gr_thread_ctx_t *ctx)
     gr_async_t *a = ctx->async;
     if (!a)
         return;
+    gr_out_stop(ctx); /* outbound connections: their modules are told, which may settle replies */
     /* Deferred replies first: a completion already on its way must arrive
      * before the mailbox closes (it holds its connection). */
     gr_defer_stop(ctx);
@@ -174,6 +177,7 @@ void gr_async_stop(gr_thread_ctx_t *ctx)
     GR_COUNT(ctx, timers_cancelled_stop, cancelled);
     if (cancelled)
         GR_INFO("processing thread %d: %zu timer(s) still active at stop, cancelled", ctx->proc_id, cancelled);
+    gr_out_reap();
 }
 
 void gr_async_close_all(gr_server_t *s)

@@ -55,6 +55,8 @@ gr_conn_t *gr_conn_new(gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer)
     new (&c->held) std::atomic<int64_t>(0);
     new (&c->send_blocked_ms) std::atomic<int64_t>(0);
     new (&c->pending) std::atomic<int>(0);
+    new (&c->module_paused) std::atomic<int>(0);
+    new (&c->holds) std::atomic<int>(0);
     if (gr_socket_valid(fd)) /* a connection, not a UDP handle: tcp.max_connections */
         s->conns_open.fetch_add(1, std::memory_order_relaxed);
     c->fd = fd;

@@ -87,6 +87,7 @@ struct gr_conn_t {
 
     /* Owner (tcp_in) only. */
     gr_buf_t in;                       /* received bytes not yet cut into packages */
+    int in_adopted;                    /* taken from the owner's inbox: on its list */
     int in_closed;                     /* closed by the owner: removed from its poll */
     int in_eof;                        /* the peer finished sending: no longer read */
     int in_stopped;                    /* nothing more is cut (HTTP error, or a close was asked) */
@@ -139,6 +140,13 @@ struct gr_conn_t {
      * owner's once-a-second sweep for tcp.out.send_timeout. */
     std::atomic<int64_t> send_blocked_ms;
 
+    /* Sending at any time (gr_conn_io.h). */
+    int listen_index;                  /* the [listen] entry it came in on (accept) */
+    std::atomic<int> module_paused;    /* the module stopped its reading (conn_pause): the owner pauses */
+    std::atomic<int> holds;            /* the module's holds (conn_hold), among refs: they owe the client nothing */
+    int shut_after_flush;              /* processing thread: 1, shut the write side once all owed is sent; 2, done */
+    int eof_seen;                      /* processing thread: the module was told of the peer's EOF (tcp_eof) */
+
     /* Deferred reply handles not yet settled: written by the processing
      * thread, read by the owner, which stops reading past
      * tcp.max_pending_replies (gr_tcp_in.cpp). */
@@ -183,6 +191,8 @@ static inline void gr_conn_send_progress(gr_conn_t *c, bool blocked, bool moved)
     }
 }
 
+#define GR_JOB_EOF_TELL 2
+
 /* A batch of packages cut from one read, copied for a worker. */
 typedef struct gr_job_t {
     gr_conn_t *conn;      /* holds one reference */
@@ -190,6 +200,7 @@ typedef struct gr_job_t {
     int eof;              /* the peer finished sending: flush, then close */
     int tail_status;      /* after the packages: 100 = answer 100 Continue;
                              4xx = answer that error, then close; 0 = nothing */
+    /* eof: 1, flush then close; GR_JOB_EOF_TELL, tell the module (tcp_eof) */
     uint32_t *lens;       /* count lengths, packages lie back to back in data */
     uint32_t *metas;      /* HTTP: count offsets into meta of each packed request description */
     char *meta;
@@ -201,6 +212,7 @@ typedef struct gr_chunk_t {
     gr_conn_t *conn;      /* holds one reference */
     gr_buf_t buf;         /* the bytes, data[off, len) still to send */
     int close_after;      /* close the connection once this chunk is sent */
+    int shut_after;       /* shut its write side once this chunk is sent (conn_shutdown) */
     struct gr_chunk_t *next;
 } gr_chunk_t;
 
@@ -233,6 +245,13 @@ static inline void gr_cb_leave(gr_cb_t prev) { gr_cb = prev; }
 /* New connection with one reference (the owner's). NULL when out of memory. */
 gr_conn_t *gr_conn_new(struct gr_server_t *s, gr_socket_t fd, const gr_addr_t *peer);
 static inline void gr_conn_ref(gr_conn_t *c) { c->refs.fetch_add(1, std::memory_order_relaxed); }
+/* Does the server still owe c something: a job at a worker, replies
+ * waiting to be sent (each such hold is a reference)? The owner's own
+ * reference and the module's holds (conn_hold) are not such. */
+static inline bool gr_conn_owed(const gr_conn_t *c)
+{
+    return c->refs.load(std::memory_order_acquire) - c->holds.load(std::memory_order_acquire) > 1;
+}
 /* Drop one reference; the last one calls tcp_close, closes the socket and
  * frees the connection. */
 void gr_conn_unref(gr_conn_t *c);

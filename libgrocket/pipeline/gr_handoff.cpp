@@ -7,6 +7,7 @@
  * either the consumer finds the item or the producer wakes it. */
 #include "gr_pipeline.h"
 #include "gr_async.h"
+#include "gr_outbound.h"
 
 void gr_handoff(gr_thread_ctx_t *consumer, int producer_index, void *item)
 {
@@ -86,7 +87,9 @@ void gr_consume_loop(gr_thread_ctx_t *ctx, gr_event_fn on_event, gr_item_fn on_i
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         for (int i = 0; i < n; i++)
-            if (evs[i].udata)
+            if (gr_out_is_udata(evs[i].udata))
+                gr_out_on_event(ctx, evs[i].udata, evs[i].events); /* a module's outbound connection */
+            else if (evs[i].udata)
                 on_event(ctx, evs[i].udata, evs[i].events);
         bool worked = drain(ctx, on_item);
         if (ctx->async)

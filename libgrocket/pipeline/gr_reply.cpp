@@ -10,6 +10,7 @@
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
+#include "gr_conn_io.h"
 #include "gr_pipeline.h"
 
 /* Bytes at the front of c->out left it (sent or dropped): those counted in
@@ -131,9 +132,17 @@ static void stop_waiting(gr_thread_ctx_t *ctx, gr_conn_t *c)
 /* A close asked waits for the replies owed: those deferred too. */
 static bool close_due(const gr_conn_t *c) { return c->close_after_flush == GR_CAF_ASKED && !gr_defer_holding(c); }
 
-/* Every reply owed is with the socket now: close, lingering. */
+/* A write shutdown asked (conn_shutdown) waits for the replies owed too. */
+static bool shut_due(const gr_conn_t *c) { return c->shut_after_flush == 1 && !gr_defer_holding(c); }
+
+/* Every reply owed is with the socket now: close, lingering; or shut the
+ * write side. */
 static void dispatch_close(gr_conn_t *c)
 {
+    if (shut_due(c)) {
+        c->shut_after_flush = 2;
+        gr_socket_shutdown_write(c->fd);
+    }
     if (close_due(c)) {
         c->close_after_flush = GR_CAF_DONE;
         gr_conn_close_lingering(c);
@@ -144,7 +153,7 @@ static void dispatch_close(gr_conn_t *c)
 static void hand_to_tcp_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     gr_server_t *s = ctx->server;
-    if (c->out.len == c->out.off && !close_due(c))
+    if (c->out.len == c->out.off && !close_due(c) && !shut_due(c))
         return;
     gr_chunk_t *ch = (gr_chunk_t *)calloc(1, sizeof *ch);
     if (!ch) {
@@ -157,6 +166,10 @@ static void hand_to_tcp_out(gr_thread_ctx_t *ctx, gr_conn_t *c)
     ch->buf = c->out; /* the buffer moves with the chunk; no copy */
     memset(&c->out, 0, sizeof c->out);
     c->out_counted = 0; /* its bytes stay held until tcp_out sends them */
+    if (shut_due(c)) {
+        ch->shut_after = 1;
+        c->shut_after_flush = 2;
+    }
     if (close_due(c)) {
         ch->close_after = 1;
         c->close_after_flush = GR_CAF_DONE;
@@ -312,6 +325,10 @@ void gr_process_job(gr_thread_ctx_t *ctx, gr_job_t *job)
         c->close_after_flush = GR_CAF_ASKED;
     }
     gr_defer_capture(ctx, c, tail_at); /* behind the deferred replies, if any */
+    if (job->eof == GR_JOB_EOF_TELL) {
+        gr_conn_eof(ctx, c); /* the module's tcp_eof; it flushes */
+        return;
+    }
     if (job->eof && c->close_after_flush == GR_CAF_NONE)
         c->close_after_flush = GR_CAF_ASKED; /* the peer finished: flush, then close */
     gr_reply_flush(ctx, c);

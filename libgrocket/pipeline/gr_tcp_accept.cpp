@@ -85,6 +85,7 @@ static bool accept_some(gr_thread_ctx_t *ctx, gr_listener_t *l, gr_accept_state_
         c->out_index = s->counts[GR_GROUP_OUT] ? (int)(k % (uint64_t)s->counts[GR_GROUP_OUT]) : 0;
         c->proc_ctx = s->counts[GR_GROUP_WORKER] ? &s->groups[GR_GROUP_WORKER][c->worker_index]
                                                  : &s->groups[GR_GROUP_IN][c->in_index];
+        c->listen_index = (int)(l - s->listeners);
         gr_cb_t prev = gr_cb_enter(c, GR_CB_CONN);
         int refused = m->tcp_accept && m->tcp_accept(c) != 0;
         gr_cb_leave(prev);

@@ -12,6 +12,8 @@
 #include "gr_error.h"
 #include "gr_http.h"
 #include "gr_log.h"
+#include "gr_conn_io.h"
+#include "gr_outbound.h"
 #include "gr_pipeline.h"
 
 /* Reads per readiness report before going back to poll: a read that fills
@@ -62,7 +64,8 @@ static bool owed_too_much(gr_thread_ctx_t *ctx, gr_conn_t *c, int64_t held_limit
 {
     const gr_settings_t *st = gr_settings_live(ctx->server);
     return (ctx->in->ops->pauses && c->held.load(std::memory_order_relaxed) > held_limit) ||
-           c->pending.load(std::memory_order_relaxed) >= st->max_pending_replies;
+           c->pending.load(std::memory_order_relaxed) >= st->max_pending_replies ||
+           c->module_paused.load(std::memory_order_relaxed);
 }
 
 static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
@@ -162,6 +165,7 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how)
     c->in_closed = 1;
     int none = GR_CLOSE_NONE;
     c->close_requested.compare_exchange_strong(none, how, std::memory_order_acq_rel);
+    gr_conn_closing_tell(c); /* the module's tcp_closing */
     /* On this poll: for input, or (inline) for output, also after the
      * peer's EOF or a pause when a deferred reply came since. */
     bool waiting_out = ctx->proc_id >= 0 && c->out_waiting;
@@ -269,6 +273,19 @@ static void eof_then_close(gr_thread_ctx_t *ctx, gr_conn_t *c)
     c->in_eof = 1;
     gr_poll_del(ctx->poll, c->fd);
     ctx->in->ops->end_input(ctx, c);
+}
+
+/* The peer finished sending and the module has tcp_eof: it is told on
+ * the processing thread, after the packages before the EOF, and the
+ * connection stays open until it says (conn_shutdown, conn_close). */
+static void eof_tell(gr_thread_ctx_t *ctx, gr_conn_t *c)
+{
+    c->in_eof = 1;
+    gr_poll_del(ctx->poll, c->fd);
+    if (ctx->proc_id >= 0)
+        gr_conn_eof(ctx, c);
+    else
+        send_job(ctx, c, NULL, 0, 0, 0, GR_JOB_EOF_TELL);
 }
 
 /* Inline without tcp_out: each read's replies were flushed, and a
@@ -567,7 +584,10 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
             return;
         }
         if (r == 0) {
-            ctx->in->ops->eof(ctx, c);
+            if (ctx->server->module.m.tcp_eof && !c->is_http)
+                eof_tell(ctx, c); /* the module ends the connection itself */
+            else
+                ctx->in->ops->eof(ctx, c);
             return;
         }
         GR_COUNT(ctx, bytes_in, (uint64_t)r);
@@ -605,8 +625,11 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
 static void adopt(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     list_add(ctx, c);
+    c->in_adopted = 1;
     c->last_active_ms = ctx->in->now_ms;
-    if (ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire)) {
+    /* Asked to close before it got here (a module acting on it from
+     * tcp_accept's posts): drain_close_list left that to us. */
+    if (ctx->server->stop[GR_GROUP_IN].load(std::memory_order_acquire) || gr_conn_closing(c)) {
         c->in_eof = 1; /* never registered */
         in_close(ctx, c, GR_CLOSE_NOW);
         return;
@@ -635,7 +658,9 @@ static void drain_close_list(gr_thread_ctx_t *ctx)
     gr_conn_t *c = ctx->in->close_list.exchange(NULL, std::memory_order_acquire);
     while (c) {
         gr_conn_t *next = c->close_next;
-        in_close(ctx, c, (gr_close_how_t)c->close_requested.load(std::memory_order_acquire));
+        /* Not adopted yet (still in the inbox): adopt closes it. */
+        if (c->in_adopted)
+            in_close(ctx, c, (gr_close_how_t)c->close_requested.load(std::memory_order_acquire));
         gr_conn_unref(c); /* the close list's reference */
         c = next;
     }
@@ -679,7 +704,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
          * kernel's buffers can hide is not cut off (only one that reads
          * nothing, above), and no idle timer runs until the server is
          * ready to read again. */
-        if (c->refs.load(std::memory_order_relaxed) > 1 || (ctx->proc_id >= 0 && c->out_waiting) || c->read_paused) {
+        if (gr_conn_owed(c) || (ctx->proc_id >= 0 && c->out_waiting) || c->read_paused) {
             c->last_active_ms = ctx->in->now_ms;
             if (c->req_start_ms)
                 c->req_start_ms = ctx->in->now_ms;
@@ -702,7 +727,7 @@ static void sweep_idle(gr_thread_ctx_t *ctx)
  * that already arrived is served). */
 static bool drain_idle(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (c->refs.load(std::memory_order_acquire) > 1 || (ctx->proc_id >= 0 && c->out_waiting))
+    if (gr_conn_owed(c) || (ctx->proc_id >= 0 && c->out_waiting))
         return false;
     if (c->in.len != c->in.off)
         return false;
@@ -766,6 +791,10 @@ void *gr_tcp_in_main(void *arg)
             gr_conn_t *c = (gr_conn_t *)evs[i].udata;
             if (!c)
                 continue; /* wake-up */
+            if (gr_out_is_udata(c)) { /* a module's outbound connection (inline) */
+                gr_out_on_event(ctx, c, evs[i].events);
+                continue;
+            }
             /* out_waiting is this thread's own only when it processes inline;
              * in worker mode it belongs to the worker. */
             if (ctx->proc_id >= 0 && c->out_waiting)

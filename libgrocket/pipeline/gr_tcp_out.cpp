@@ -96,6 +96,8 @@ static void try_send(gr_thread_ctx_t *ctx, gr_conn_t *c)
         c->chunk_head = ch->next;
         if (!c->chunk_head)
             c->chunk_tail = NULL;
+        if (ch->shut_after)
+            gr_socket_shutdown_write(c->fd); /* conn_shutdown: everything owed is with the socket */
         if (ch->close_after)
             gr_conn_close_lingering(c); /* the last reply owed is with the socket */
         chunk_done(ch);

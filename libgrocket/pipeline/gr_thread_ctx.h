@@ -30,13 +30,16 @@ enum gr_group_t {
 /* The event counters, named as in gr_stats_group_t (grocket.h), which
  * documents each one; those after udp_kernel_drops (ABI 1.7, processing
  * threads) are read by name only and documented in docs/module-guide.md.
- * replies_pending and timers_active are gauges (GR_GAUGE_ADD). */
+ * replies_pending, timers_active and outbound_open are gauges
+ * (GR_GAUGE_ADD). */
 #define GR_COUNTER_LIST(X) \
     X(accepted) X(refused) X(refused_limit) X(accept_errors) X(closed) X(packages) X(processed) X(dropped) \
     X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) X(read_pauses) X(bytes_in) X(bytes_out) \
     X(udp_in) X(udp_out) X(udp_bad) X(udp_truncated) X(udp_dropped) X(udp_send_failed) X(udp_kernel_drops) \
     X(replies_deferred) X(replies_pending) X(replies_dropped_stop) X(timers_active) X(timers_fired) \
-    X(timers_cancelled_stop) X(posts)
+    X(timers_cancelled_stop) X(posts) \
+    X(outbound_open) X(outbound_connects) X(outbound_connect_failures) X(outbound_closed) X(outbound_bytes_in) \
+    X(outbound_bytes_out) X(conn_sends)
 
 /* Counters of the whole server rather than of a thread group (tcp_in keeps
  * them), named as in gr_stats_t. */

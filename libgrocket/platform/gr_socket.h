@@ -60,6 +60,12 @@ int gr_socket_bind(gr_socket_t s, const gr_addr_t *addr, gr_addr_t *bound);
 int gr_tcp_accept(gr_socket_t listener, gr_socket_t *out, gr_addr_t *peer);
 /* Blocking connect, for clients and tests, into *out. 0 or -errno. */
 int gr_tcp_connect(const gr_addr_t *addr, gr_socket_t *out);
+/* Begin a non-blocking connect (outbound connections): 0 when connected
+ * already, 1 when it goes on (wait for writability, then
+ * gr_socket_error), or a negative errno. *out is non-blocking, TCP_NODELAY. */
+int gr_tcp_connect_start(const gr_addr_t *addr, gr_socket_t *out);
+/* The socket's pending error (SO_ERROR) as a negative errno; 0 when none. */
+int gr_socket_error(gr_socket_t s);
 
 int gr_socket_set_nonblock(gr_socket_t s, int on);
 int gr_socket_set_nodelay(gr_socket_t s, int on);

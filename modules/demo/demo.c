@@ -10,6 +10,9 @@
  *    "delayed N ms" after N ms from a timer on the processing thread, GET
  *    /later?ms=N "later N ms" from a thread of the module's own; neither
  *    holds a grocket thread while it waits.
+ *  - A relay (ABI 1.7, demo_relay.c): with [demo] relay.upstream set, each
+ *    connection to the [listen] entry named "relay" is relayed, byte for
+ *    byte both ways, to a connection of its own to that upstream.
  *  - [demo] (declared below, so grocketd checks it): greeting, the text
  *    of the HTTP answer; debug = false turns the /debug/ paths off,
  *    metrics = false /metrics. */
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "grocket.h"
+#include "demo_relay.h"
 #include "demo_thread.h"
 
 static const gr_services_t *gr;
@@ -34,6 +38,10 @@ static const gr_config_key_t demo_keys[] = {
      .help = "serve /debug/request and /debug/stats"},
     {.section = "demo", .name = "metrics", .type = GR_CONFIG_BOOL, .def = "true",
      .help = "serve /metrics: the counters in Prometheus's text format"},
+    {.section = "demo", .name = "relay.upstream", .type = GR_CONFIG_STRING, .def = "", .max = 255,
+     .help = "HOST:PORT the [listen] entry named relay relays to (empty: no relay)"},
+    {.section = "demo", .name = "relay.connect_timeout_ms", .type = GR_CONFIG_INT, .def = "3000", .min = 1,
+     .max = 600000, .help = "how long the relay waits for its upstream to accept, in ms"},
     {.name = NULL},
 };
 
@@ -43,6 +51,8 @@ static int demo_init(const gr_services_t *services)
     greeting = gr->config_str("demo", "greeting", "Hello, World!");
     debug_paths = gr->config_bool("demo", "debug", 1);
     metrics_path = gr->config_bool("demo", "metrics", 1);
+    demo_relay_init(gr, gr->config_str("demo", "relay.upstream", ""),
+                    (unsigned)gr->config_int("demo", "relay.connect_timeout_ms", 3000));
     return 0;
 }
 
@@ -51,8 +61,28 @@ static long demo_check(gr_conn_t *conn, const char *data, size_t len)
     return (long)len; /* everything received so far is one package */
 }
 
+static int demo_accept(gr_conn_t *conn) { return demo_relay_accept(conn) < 0 ? -1 : 0; }
+
+/* The client finished sending: the echo closes once its replies are out;
+ * the relay forwards the end of stream. */
+static void demo_eof(gr_conn_t *conn)
+{
+    if (demo_relay_owns(conn))
+        demo_relay_eof(conn);
+    else
+        gr->conn_shutdown(conn);
+}
+
+static void demo_closing(gr_conn_t *conn)
+{
+    if (demo_relay_owns(conn) && gr->conn_get_user(conn))
+        demo_relay_closing(conn);
+}
+
 static int demo_proc(gr_conn_t *conn, const char *package, size_t len)
 {
+    if (demo_relay_owns(conn))
+        return demo_relay_proc(conn, package, len);
     return gr->reply(conn, package, len) == 0 ? GR_PROC_OK : GR_PROC_CLOSE;
 }
 
@@ -202,6 +232,7 @@ GR_MODULE_EXPORT const gr_module_t *gr_module_entry(void)
     static const gr_module_t module = {
         GR_MODULE_HEADER("demo"),
         .init = demo_init,
+        .tcp_accept = demo_accept,
         .term = demo_term,
         .check = demo_check,
         .proc = demo_proc,
@@ -209,6 +240,8 @@ GR_MODULE_EXPORT const gr_module_t *gr_module_entry(void)
         GR_MODULE_MIN_ABI(7), /* proc_http and http_* (1.2), reply_defer, timers, reply_stats (1.7) */
         .version = "1.0.0",
         .config_keys = demo_keys,
+        .tcp_eof = demo_eof,
+        .tcp_closing = demo_closing,
     };
     return &module;
 }
