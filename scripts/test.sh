@@ -48,6 +48,10 @@ for c in $configs; do
             GR_TEST_WINE_BUILD=$PWD/build-windows \
                 ctest --test-dir build -L integration -E '/(WorkerDirectOut|InlineTcpOut)( |$)' \
                     --output-on-failure -j"$jobs" --timeout 300
+            # The prefix's wineserver and its background programs go with
+            # the tests (a server left after killed programs was seen to
+            # spin on a core for hours).
+            wineserver -k 2>/dev/null || true
             continue ;;
         release) dir=build;      args=(-DCMAKE_BUILD_TYPE=Release) ;;
         poll)    dir=build-poll; args=(-DCMAKE_BUILD_TYPE=Release -DGR_POLL_BACKEND=poll) ;;
