@@ -1,7 +1,7 @@
 /* gr_connect_win.cpp - non-blocking connects for outbound connections
  * (gr_socket.h). The poll backend reports the connect as writability (AFD
  * SEND) or, refused, as an error (AFD CONNECT_FAIL). */
-#include "gr_sock_win.h"
+#include "gr_sock_native.h"
 
 #include <errno.h>
 
