@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "kv_backup.h"
 
 void kv_cmd_ping(kv_ctx_t *c)
 {
@@ -53,6 +54,7 @@ void kv_cmd_flushall(kv_ctx_t *c)
         return;
     }
     kv_store_flush(kv.store);
+    kv_backup_flushed();
     kv_reply_ok(c);
 }
 

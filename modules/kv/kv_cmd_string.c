@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "kv_os.h"
 
 kv_entry_t *kv_lookup(kv_ctx_t *c, const kv_key_t *k, int flags)
 {
@@ -53,29 +54,38 @@ void kv_cmd_get(kv_ctx_t *c)
 #define SET_PX 8
 #define SET_KEEPTTL 16
 #define SET_GET 32
+#define SET_EXAT 64
+#define SET_PXAT 128
+#define SET_EXPIRY (SET_EX | SET_PX | SET_EXAT | SET_PXAT | SET_KEEPTTL) /* one of these at most */
 
 static int set_options(kv_ctx_t *c, int *flags, int64_t *expire_at)
 {
+    static const struct {
+        const char *word;
+        int flag;
+    } expiry[] = {{"ex", SET_EX}, {"px", SET_PX}, {"exat", SET_EXAT}, {"pxat", SET_PXAT}};
     const kv_arg_t *when = NULL;
     *flags = 0;
     for (size_t i = 3; i < c->argc; i++) {
         const kv_arg_t *a = &c->argv[i];
-        int has_next = i + 1 < c->argc;
+        int has_next = i + 1 < c->argc, took = 0;
+        for (size_t j = 0; j < sizeof expiry / sizeof expiry[0] && !took; j++)
+            if (kv_arg_is(a, expiry[j].word) && !(*flags & SET_EXPIRY) && has_next) {
+                *flags |= expiry[j].flag;
+                when = &c->argv[++i];
+                took = 1;
+            }
+        if (took)
+            continue;
         if (kv_arg_is(a, "nx") && !(*flags & SET_XX))
             *flags |= SET_NX;
         else if (kv_arg_is(a, "xx") && !(*flags & SET_NX))
             *flags |= SET_XX;
         else if (kv_arg_is(a, "get"))
             *flags |= SET_GET;
-        else if (kv_arg_is(a, "keepttl") && !(*flags & (SET_EX | SET_PX)))
+        else if (kv_arg_is(a, "keepttl") && !(*flags & SET_EXPIRY))
             *flags |= SET_KEEPTTL;
-        else if (kv_arg_is(a, "ex") && !(*flags & (SET_KEEPTTL | SET_PX)) && has_next) {
-            *flags |= SET_EX;
-            when = &c->argv[++i];
-        } else if (kv_arg_is(a, "px") && !(*flags & (SET_KEEPTTL | SET_EX)) && has_next) {
-            *flags |= SET_PX;
-            when = &c->argv[++i];
-        } else {
+        else {
             kv_reply_error(c, KV_ERR_SYNTAX);
             return -1;
         }
@@ -87,16 +97,21 @@ static int set_options(kv_ctx_t *c, int *flags, int64_t *expire_at)
             kv_reply_error(c, KV_ERR_NOT_INT);
             return -1;
         }
-        if (v <= 0 || ((*flags & SET_EX) && v > INT64_MAX / 1000)) {
+        int seconds = (*flags & (SET_EX | SET_EXAT)) != 0;
+        if (v <= 0 || (seconds && v > INT64_MAX / 1000)) {
             kv_reply_error(c, "invalid expire time in 'set' command");
             return -1;
         }
-        int64_t ms = (*flags & SET_EX) ? v * 1000 : v;
+        int64_t ms = seconds ? v * 1000 : v;
+        /* EXAT and PXAT name a moment of the wall clock (the backup copy
+         * sends them): as a distance from now on the monotonic clock. */
+        if (*flags & (SET_EXAT | SET_PXAT))
+            ms -= kv_wall_ms();
         if (ms > INT64_MAX - c->now) {
             kv_reply_error(c, "invalid expire time in 'set' command");
             return -1;
         }
-        *expire_at = c->now + ms;
+        *expire_at = c->now + ms > 0 ? c->now + ms : 1; /* a moment past: expired at once */
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "kv_backup.h"
 #include "kv_os.h"
 
 #define INFO_MAX 4096
@@ -98,6 +99,20 @@ static void section_stats(info_buf_t *b, const kv_store_info_t *ks)
         (unsigned long long)misses);
 }
 
+/* Redis's role and replica count, then the backup copy's link. */
+static void section_replication(info_buf_t *b)
+{
+    kv_backup_stats_t bs;
+    kv_backup_stats(&bs);
+    int up = bs.host && strcmp(bs.link, "up") == 0;
+    add(b, "# Replication\r\nrole:master\r\nconnected_slaves:%d\r\n", up);
+    if (bs.host)
+        add(b, "backup:%s\r\nbackup_link:%s\r\nbackup_syncs:%llu\r\nbackup_sent_bytes:%llu\r\n"
+               "backup_pending_bytes:%llu\r\nbackup_errors:%llu\r\nbackup_drops:%llu\r\n",
+            bs.host, bs.link, (unsigned long long)bs.syncs, (unsigned long long)bs.bytes_sent,
+            (unsigned long long)bs.pending, (unsigned long long)bs.errors, (unsigned long long)bs.drops);
+}
+
 static void section_keyspace(info_buf_t *b, const kv_store_info_t *ks)
 {
     add(b, "# Keyspace\r\n");
@@ -124,9 +139,9 @@ void kv_cmd_info(kv_ctx_t *c)
     b.text[0] = '\0';
     kv_store_info_t ks;
     kv_store_info(kv.store, &ks);
-    void (*plain[])(info_buf_t *) = {section_server, section_clients, section_memory};
-    const char *plain_names[] = {"server", "clients", "memory"};
-    for (size_t i = 0; i < 3; i++)
+    void (*plain[])(info_buf_t *) = {section_server, section_clients, section_memory, section_replication};
+    const char *plain_names[] = {"server", "clients", "memory", "replication"};
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (wanted(c, plain_names[i])) {
             if (b.n)
                 add(&b, "\r\n");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "kv_backup.h"
 #include "kv_os.h"
 
 kv_globals_t kv;
@@ -22,6 +23,11 @@ static const gr_config_key_t kv_keys[] = {
      .help = "bytes of one argument (a value); a longer one is a protocol error (Redis: proto-max-bulk-len)"},
     {.section = "kv", .name = "max_args", .type = GR_CONFIG_INT, .def = "1048576", .min = 1, .max = 1048576,
      .help = "arguments of one command; more is a protocol error"},
+    {.section = "kv", .name = "backup", .type = GR_CONFIG_STRING, .def = "", .min = 0, .max = 255,
+     .help = "HOST:PORT of a Redis-protocol server that receives every write (a snapshot on each connect, then the "
+             "stream); empty: none"},
+    {.section = "kv", .name = "backup_max_pending", .type = GR_CONFIG_SIZE, .def = "64m", .min = 65536,
+     .max = INT64_MAX, .help = "bytes forwarded to the backup and not yet sent before the link is dropped and resynced"},
     {.section = "kv", .name = "hz", .type = GR_CONFIG_INT, .def = "10", .min = 0, .max = 500,
      .help = "steps of active expiry a second on each proc thread (Redis's hz); 0: lazy expiry only"},
     {.name = NULL},
@@ -40,7 +46,9 @@ static int kv_init(const gr_services_t *services)
     kv.thread_count = si->proc_threads > 0 ? si->proc_threads : 1;
     kv.threads = (kv_thread_t *)calloc((size_t)kv.thread_count, sizeof *kv.threads);
     kv.store = kv_store_new();
-    if (!kv.threads || !kv.store) {
+    if (!kv.threads || !kv.store ||
+        kv_backup_init(services->config_str("kv", "backup", ""),
+                       (uint64_t)services->config_int("kv", "backup_max_pending", 64 << 20)) != 0) {
         services->log(GR_LOG_ERROR, "kv: out of memory at start-up");
         free(kv.threads);
         kv_store_free(kv.store);
@@ -53,6 +61,7 @@ static int kv_init(const gr_services_t *services)
 
 static void kv_term(void)
 {
+    kv_backup_term();
     kv_store_free(kv.store);
     free(kv.threads);
     kv.store = NULL;
@@ -82,11 +91,12 @@ static int kv_thread_init(int id)
             return -1;
         }
     }
-    return 0;
+    return kv_backup_thread_init(id);
 }
 
 static void kv_thread_term(int id)
 {
+    kv_backup_thread_term(id);
     if (id >= 0 && id < kv.thread_count)
         kv_args_free(&kv.threads[id].args);
     kv_self = NULL;
@@ -133,6 +143,8 @@ static void dispatch(kv_ctx_t *c)
         }
     }
     cmd->fn(c);
+    if ((cmd->flags & KV_CMD_WRITE) && cmd->first_key > 0 && kv_backup_streaming())
+        kv_backup_command(c, cmd);
 }
 
 static int kv_proc(gr_conn_t *conn, const char *pkg, size_t len)

@@ -26,6 +26,14 @@ int64_t kv_now_us(void)
     return (int64_t)(c.QuadPart / freq.QuadPart * 1000000 + c.QuadPart % freq.QuadPart * 1000000 / freq.QuadPart);
 }
 
+int64_t kv_wall_ms(void)
+{
+    FILETIME ft; /* 100 ns since 1601 */
+    GetSystemTimeAsFileTime(&ft);
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    return (int64_t)(t / 10000) - 11644473600000ll;
+}
+
 size_t kv_alloc_size(void *p) { return p ? _msize(p) : 0; }
 
 uint64_t kv_rss_bytes(void)
@@ -55,6 +63,13 @@ int64_t kv_now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t kv_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 size_t kv_alloc_size(void *p)

@@ -27,6 +27,10 @@ void kv_mutex_unlock(kv_mutex_t *m);
 /* Milliseconds of a clock that never goes back (not the wall clock: a
  * clock step must not expire or revive keys). */
 int64_t kv_now_ms(void);
+/* Milliseconds since 1970 (the wall clock): how the backup copy carries
+ * an expiry time to another process, which may have another monotonic
+ * clock. */
+int64_t kv_wall_ms(void);
 /* Microseconds of the same clock, for the expiry cycle's time budget. */
 int64_t kv_now_us(void);
 /* The bytes the allocator really set aside for p (malloc_usable_size,

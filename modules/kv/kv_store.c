@@ -42,6 +42,8 @@ struct kv_store_t {
     kv_shard_t shards[KV_SHARDS];
     _Atomic int64_t used;        /* bytes, all shards */
     _Atomic unsigned cursor;     /* next shard for kv_expire_cycle */
+    kv_evict_fn on_evict;        /* kv_store_on_evict's; NULL: none */
+    void *evict_arg;
 };
 
 /* FNV-1a, then a final mix so that the top bits (the shard) depend on
@@ -149,6 +151,12 @@ char *kv_entry_value(kv_entry_t *e, size_t *len)
 }
 
 int64_t kv_entry_expire(const kv_entry_t *e) { return e->expire_at; }
+
+const char *kv_entry_key(const kv_entry_t *e, size_t *len)
+{
+    *len = e->klen;
+    return e->data;
+}
 
 /* ---- the LRU list ---- */
 
@@ -352,6 +360,8 @@ int kv_store_evict(kv_store_t *s, unsigned first, uint64_t max_bytes)
         kv_shard_t *sh = &s->shards[i];
         kv_mutex_lock(&sh->lock);
         if (sh->lru_tail) {
+            if (s->on_evict)
+                s->on_evict(s->evict_arg, sh->lru_tail->data, sh->lru_tail->klen);
             delete_entry(s, sh, sh->lru_tail);
             sh->evicted++;
             empty = 0;
@@ -416,6 +426,19 @@ size_t kv_expire_cycle(kv_store_t *s, int64_t now_ms, unsigned max_shards, int64
         kv_mutex_unlock(&sh->lock);
     }
     return total;
+}
+
+void kv_store_on_evict(kv_store_t *s, kv_evict_fn fn, void *arg)
+{
+    s->on_evict = fn;
+    s->evict_arg = arg;
+}
+
+void kv_store_each(kv_store_t *s, unsigned shard, int64_t now_ms, kv_each_fn fn, void *arg)
+{
+    for (kv_entry_t *e = s->shards[shard].lru_head; e; e = e->lru_next)
+        if (!e->expire_at || e->expire_at > now_ms)
+            fn(arg, e);
 }
 
 void kv_store_flush(kv_store_t *s)

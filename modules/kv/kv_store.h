@@ -64,6 +64,16 @@ kv_entry_t *kv_entry_new(const char *key, size_t klen, size_t vlen);
 void kv_entry_free(kv_entry_t *e);
 char *kv_entry_value(kv_entry_t *e, size_t *len);
 int64_t kv_entry_expire(const kv_entry_t *e); /* 0: none */
+const char *kv_entry_key(const kv_entry_t *e, size_t *len);
+
+/* Each live entry of a locked shard, most recently used first (the backup
+ * copy's snapshot). */
+typedef void (*kv_each_fn)(void *arg, const kv_entry_t *e);
+void kv_store_each(kv_store_t *s, unsigned shard, int64_t now_ms, kv_each_fn fn, void *arg);
+/* Called with the shard locked for every key eviction deletes, just before
+ * it goes (the backup copy forwards the delete). Set once, before use. */
+typedef void (*kv_evict_fn)(void *arg, const char *key, size_t klen);
+void kv_store_on_evict(kv_store_t *s, kv_evict_fn fn, void *arg);
 
 /* ---- with no lock held ---- */
 

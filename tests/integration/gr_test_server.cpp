@@ -1,7 +1,10 @@
 /* gr_test_server.cpp - grocketd and its clients as child processes. */
 #include "gr_test_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -255,4 +258,18 @@ long long gr_test_total(const std::string &log, const char *key)
     std::string k = std::string(" ") + key + "=";
     const char *p = strstr(t, k.c_str());
     return p ? atoll(p + k.size()) : -1;
+}
+
+int gr_test_free_port()
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
 }

@@ -21,91 +21,11 @@
 #include <unistd.h>
 #include <vector>
 
+#include "gr_test_kv.h"
 #include "gr_test_server.h"
 #include "gr_test_util.h"
 
 namespace {
-
-// The absolute path of a program on PATH, or "".
-std::string find_tool(const char *name)
-{
-    const char *path = getenv("PATH");
-    std::stringstream dirs(path ? path : "/usr/bin:/bin");
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-        std::string p = dir + "/" + name;
-        if (!dir.empty() && access(p.c_str(), X_OK) == 0)
-            return p;
-    }
-    return "";
-}
-
-// A Python with the redis package: Debian's python3-redis is for
-// /usr/bin/python3, which may not be the first python3 on PATH.
-std::string python_with_redis()
-{
-    for (const std::string &py : {std::string("/usr/bin/python3"), find_tool("python3")}) {
-        if (!py.empty() && access(py.c_str(), X_OK) == 0 && gr_test_run({py, "-c", "import redis"}, 30).status == 0)
-            return py;
-    }
-    return "";
-}
-
-std::string script(const char *name) { return std::string(GR_TEST_SOURCE_DIR) + "/tests/kv/" + name; }
-
-// One RESP command, multibulk.
-std::string cmd(const std::vector<std::string> &args)
-{
-    std::string out = "*" + std::to_string(args.size()) + "\r\n";
-    for (const auto &a : args)
-        out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
-    return out;
-}
-
-// Read one reply line (up to "\r\n") from fd.
-std::string read_line(int fd)
-{
-    std::string out;
-    while (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) {
-        std::string c = gr_test_recv(fd, 1);
-        if (c.empty())
-            return out + "<closed>";
-        out += c;
-    }
-    return out;
-}
-
-// Run redis-cli against port; its stdout (and stderr).
-std::string cli(int port, const std::vector<std::string> &args)
-{
-    std::vector<std::string> argv = {find_tool("redis-cli"), "-h", "127.0.0.1", "-p", std::to_string(port)};
-    argv.insert(argv.end(), args.begin(), args.end());
-    gr_test_run_t r = gr_test_run(argv, 60);
-    EXPECT_EQ(r.status, 0) << r.output;
-    return r.output;
-}
-
-// An INFO field as a number (-1 when absent), through a raw connection.
-long long info_field(int port, const std::string &field)
-{
-    int fd = gr_test_connect("127.0.0.1", port);
-    if (fd < 0)
-        return -1;
-    gr_test_send(fd, cmd({"INFO"}));
-    std::string head = read_line(fd);
-    long long n = atoll(head.c_str() + 1);
-    std::string body = n > 0 ? gr_test_recv(fd, (size_t)n + 2) : "";
-    gr_test_close(fd);
-    size_t at = body.find("\r\n" + field + ":");
-    return at == std::string::npos ? -1 : atoll(body.c_str() + at + field.size() + 3);
-}
-
-long long int_reply(int fd, const std::vector<std::string> &args)
-{
-    gr_test_send(fd, cmd(args));
-    std::string l = read_line(fd);
-    return l[0] == ':' ? atoll(l.c_str() + 1) : -1000000;
-}
 
 class Kv : public ::testing::Test {
 protected:
@@ -128,55 +48,49 @@ protected:
     std::unique_ptr<GrocketdProcess> server_;
 };
 
-#define NEED(tool)                                                    \
-    do {                                                              \
-        if (find_tool(tool).empty())                                  \
-            GTEST_SKIP() << tool " is not installed (install-deps.sh)"; \
-    } while (0)
-
 TEST_F(Kv, RepliesAsRedisDoes)
 {
-    NEED("python3");
+    GR_TEST_NEED_TOOL("python3");
     ASSERT_TRUE(start()) << server_->log();
-    gr_test_run_t r = gr_test_run({find_tool("python3"), script("resp_cases.py"), std::to_string(port())}, 120);
+    gr_test_run_t r = gr_test_run({gr_test_find_tool("python3"), kv_test_script("resp_cases.py"), std::to_string(port())}, 120);
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find(" 0 mismatches"), std::string::npos) << r.output;
 }
 
 TEST_F(Kv, RedisCli)
 {
-    NEED("redis-cli");
+    GR_TEST_NEED_TOOL("redis-cli");
     ASSERT_TRUE(start()) << server_->log();
-    EXPECT_EQ(cli(port(), {"PING"}), "PONG\n");
-    EXPECT_EQ(cli(port(), {"SET", "greeting", "hello world"}), "OK\n");
-    EXPECT_EQ(cli(port(), {"GET", "greeting"}), "hello world\n");
-    EXPECT_EQ(cli(port(), {"GET", "nokey"}), "\n");
-    EXPECT_EQ(cli(port(), {"INCRBY", "n", "5"}), "5\n");
-    EXPECT_EQ(cli(port(), {"--no-raw", "MGET", "greeting", "nokey", "n"}), "1) \"hello world\"\n2) (nil)\n3) \"5\"\n");
-    EXPECT_EQ(cli(port(), {"--no-raw", "TTL", "greeting"}), "(integer) -1\n");
-    EXPECT_EQ(cli(port(), {"EXPIRE", "greeting", "100"}), "1\n");
-    EXPECT_EQ(cli(port(), {"TTL", "greeting"}), "100\n");
-    EXPECT_EQ(cli(port(), {"DBSIZE"}), "2\n");
-    EXPECT_EQ(cli(port(), {"nosuch", "x"}), "ERR unknown command 'nosuch', with args beginning with: 'x' \n\n");
-    EXPECT_EQ(cli(port(), {"--no-raw", "CONFIG", "GET", "maxmemory*"}),
+    EXPECT_EQ(kv_test_cli(port(), {"PING"}), "PONG\n");
+    EXPECT_EQ(kv_test_cli(port(), {"SET", "greeting", "hello world"}), "OK\n");
+    EXPECT_EQ(kv_test_cli(port(), {"GET", "greeting"}), "hello world\n");
+    EXPECT_EQ(kv_test_cli(port(), {"GET", "nokey"}), "\n");
+    EXPECT_EQ(kv_test_cli(port(), {"INCRBY", "n", "5"}), "5\n");
+    EXPECT_EQ(kv_test_cli(port(), {"--no-raw", "MGET", "greeting", "nokey", "n"}), "1) \"hello world\"\n2) (nil)\n3) \"5\"\n");
+    EXPECT_EQ(kv_test_cli(port(), {"--no-raw", "TTL", "greeting"}), "(integer) -1\n");
+    EXPECT_EQ(kv_test_cli(port(), {"EXPIRE", "greeting", "100"}), "1\n");
+    EXPECT_EQ(kv_test_cli(port(), {"TTL", "greeting"}), "100\n");
+    EXPECT_EQ(kv_test_cli(port(), {"DBSIZE"}), "2\n");
+    EXPECT_EQ(kv_test_cli(port(), {"nosuch", "x"}), "ERR unknown command 'nosuch', with args beginning with: 'x' \n\n");
+    EXPECT_EQ(kv_test_cli(port(), {"--no-raw", "CONFIG", "GET", "maxmemory*"}),
               "1) \"maxmemory\"\n2) \"0\"\n3) \"maxmemory-policy\"\n4) \"allkeys-lru\"\n");
-    std::string info = cli(port(), {"INFO", "keyspace"});
+    std::string info = kv_test_cli(port(), {"INFO", "keyspace"});
     EXPECT_EQ(info, "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n");
     // Mass insertion: redis-cli --pipe sends everything, then counts replies.
     gr_test_run_t r = gr_test_run({"/bin/sh", "-c",
                                    "i=0; while [ $i -lt 500 ]; do printf 'SET pipe%d %d\\r\\n' $i $i; i=$((i+1)); done | " +
-                                       find_tool("redis-cli") + " -p " + std::to_string(port()) + " --pipe"},
+                                       gr_test_find_tool("redis-cli") + " -p " + std::to_string(port()) + " --pipe"},
                                   60);
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("errors: 0, replies: 500"), std::string::npos) << r.output;
-    EXPECT_EQ(cli(port(), {"GET", "pipe499"}), "499\n");
+    EXPECT_EQ(kv_test_cli(port(), {"GET", "pipe499"}), "499\n");
 }
 
 TEST_F(Kv, RedisBenchmarkPipelined)
 {
-    NEED("redis-benchmark");
+    GR_TEST_NEED_TOOL("redis-benchmark");
     ASSERT_TRUE(start("tcp.in.thread_count = 2\n")) << server_->log();
-    gr_test_run_t r = gr_test_run({find_tool("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port()), "-t",
+    gr_test_run_t r = gr_test_run({gr_test_find_tool("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port()), "-t",
                                    "set,get", "-P", "16", "-n", "20000", "-r", "1000", "-q"},
                                   120);
     EXPECT_EQ(r.status, 0) << r.output;
@@ -184,19 +98,19 @@ TEST_F(Kv, RedisBenchmarkPipelined)
     EXPECT_NE(r.output.find("GET: "), std::string::npos) << r.output;
     EXPECT_EQ(r.output.find("rror"), std::string::npos) << r.output;
     // Each command counted once, the benchmark's CONFIG GETs besides.
-    long long done = info_field(port(), "total_commands_processed");
+    long long done = kv_test_info(port(), "total_commands_processed");
     EXPECT_GE(done, 40000);
     EXPECT_LT(done, 40100);
-    EXPECT_GT(info_field(port(), "keyspace_hits"), 0);
+    EXPECT_GT(kv_test_info(port(), "keyspace_hits"), 0);
 }
 
 TEST_F(Kv, PythonClient)
 {
-    std::string py = python_with_redis();
+    std::string py = kv_test_python();
     if (py.empty())
         GTEST_SKIP() << "no python3 with the redis package (python3-redis)";
     ASSERT_TRUE(start()) << server_->log();
-    gr_test_run_t r = gr_test_run({py, script("client_test.py"), std::to_string(port())}, 120);
+    gr_test_run_t r = gr_test_run({py, kv_test_script("client_test.py"), std::to_string(port())}, 120);
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
 }
@@ -208,16 +122,16 @@ TEST_F(Kv, StatsCountReadsAsRedisDoes)
     ASSERT_TRUE(start()) << server_->log();
     int fd = gr_test_connect("127.0.0.1", port());
     ASSERT_GE(fd, 0);
-    ASSERT_TRUE(gr_test_send(fd, cmd({"SET", "a", "1"}) + cmd({"GET", "a"}) + cmd({"GET", "b"}) +
-                                     cmd({"MGET", "a", "b"}) + cmd({"SET", "a", "2"}) + cmd({"INCR", "c"})));
+    ASSERT_TRUE(gr_test_send(fd, kv_test_cmd({"SET", "a", "1"}) + kv_test_cmd({"GET", "a"}) + kv_test_cmd({"GET", "b"}) +
+                                     kv_test_cmd({"MGET", "a", "b"}) + kv_test_cmd({"SET", "a", "2"}) + kv_test_cmd({"INCR", "c"})));
     std::string want = "+OK\r\n$1\r\n1\r\n$-1\r\n*2\r\n$1\r\n1\r\n$-1\r\n+OK\r\n:1\r\n";
     EXPECT_EQ(gr_test_recv(fd, want.size()), want);
     gr_test_close(fd);
-    EXPECT_EQ(info_field(port(), "keyspace_hits"), 2);
-    EXPECT_EQ(info_field(port(), "keyspace_misses"), 2);
-    EXPECT_EQ(info_field(port(), "total_commands_processed"), 8) << "six, and the two INFOs before this one";
-    EXPECT_EQ(info_field(port(), "tcp_port"), port()) << "the tcp:// listen's, not the http:// one's";
-    EXPECT_GE(info_field(port(), "connected_clients"), 1) << "this INFO's own connection at least";
+    EXPECT_EQ(kv_test_info(port(), "keyspace_hits"), 2);
+    EXPECT_EQ(kv_test_info(port(), "keyspace_misses"), 2);
+    EXPECT_EQ(kv_test_info(port(), "total_commands_processed"), 8) << "six, and the two INFOs before this one";
+    EXPECT_EQ(kv_test_info(port(), "tcp_port"), port()) << "the tcp:// listen's, not the http:// one's";
+    EXPECT_GE(kv_test_info(port(), "connected_clients"), 1) << "this INFO's own connection at least";
 }
 
 // 3000 keys that expire, 100 that do not, set in one batch; DBSIZE then.
@@ -225,13 +139,13 @@ static void set_expiring_keys(int fd)
 {
     std::string batch;
     for (int i = 0; i < 3000; i++)
-        batch += cmd({"SET", "tmp" + std::to_string(i), "v", "PX", "1500"}); // outlives a slow (Wine, TSan) SET phase
+        batch += kv_test_cmd({"SET", "tmp" + std::to_string(i), "v", "PX", "1500"}); // outlives a slow (Wine, TSan) SET phase
     for (int i = 0; i < 100; i++)
-        batch += cmd({"SET", "keep" + std::to_string(i), "v"});
+        batch += kv_test_cmd({"SET", "keep" + std::to_string(i), "v"});
     ASSERT_TRUE(gr_test_send(fd, batch));
     for (int i = 0; i < 3100; i++)
-        ASSERT_EQ(read_line(fd), "+OK\r\n");
-    EXPECT_EQ(int_reply(fd, {"DBSIZE"}), 3100);
+        ASSERT_EQ(kv_test_read_line(fd), "+OK\r\n");
+    EXPECT_EQ(kv_test_int(fd, {"DBSIZE"}), 3100);
 }
 
 // Keys nobody touches again are reclaimed by active expiry, from each proc
@@ -243,10 +157,10 @@ TEST_F(Kv, ActiveExpiryReclaimsUntouchedKeys)
     ASSERT_GE(fd, 0);
     set_expiring_keys(fd);
     long long left = -1;
-    for (int i = 0; i < 100 && (left = int_reply(fd, {"DBSIZE"})) != 100; i++)
+    for (int i = 0; i < 100 && (left = kv_test_int(fd, {"DBSIZE"})) != 100; i++)
         usleep(100 * 1000); /* DBSIZE reclaims nothing itself: the timer does */
     EXPECT_EQ(left, 100);
-    EXPECT_EQ(info_field(port(), "expired_keys"), 3000);
+    EXPECT_EQ(kv_test_info(port(), "expired_keys"), 3000);
     gr_test_close(fd);
 }
 
@@ -259,15 +173,15 @@ TEST_F(Kv, LazyExpiryOnlyCountsExpiredKeysUntilRead)
     ASSERT_GE(fd, 0);
     set_expiring_keys(fd);
     usleep(1700 * 1000);
-    EXPECT_EQ(int_reply(fd, {"DBSIZE"}), 3100) << "expired, not yet reclaimed";
+    EXPECT_EQ(kv_test_int(fd, {"DBSIZE"}), 3100) << "expired, not yet reclaimed";
     std::string gets;
     for (int i = 0; i < 3000; i++)
-        gets += cmd({"GET", "tmp" + std::to_string(i)});
+        gets += kv_test_cmd({"GET", "tmp" + std::to_string(i)});
     ASSERT_TRUE(gr_test_send(fd, gets));
     for (int i = 0; i < 3000; i++)
-        ASSERT_EQ(read_line(fd), "$-1\r\n");
-    EXPECT_EQ(int_reply(fd, {"DBSIZE"}), 100);
-    EXPECT_EQ(info_field(port(), "expired_keys"), 3000);
+        ASSERT_EQ(kv_test_read_line(fd), "$-1\r\n");
+    EXPECT_EQ(kv_test_int(fd, {"DBSIZE"}), 100);
+    EXPECT_EQ(kv_test_info(port(), "expired_keys"), 3000);
     gr_test_close(fd);
 }
 
@@ -281,30 +195,30 @@ TEST_F(Kv, EvictionUnderMaxMemory)
     ASSERT_GE(fd, 0);
     std::string value(200, 'v');
     const int kKeys = 20000; // about 5 MB of values
-    ASSERT_TRUE(gr_test_send(fd, cmd({"SET", "hot", "h"})));
-    ASSERT_EQ(read_line(fd), "+OK\r\n");
+    ASSERT_TRUE(gr_test_send(fd, kv_test_cmd({"SET", "hot", "h"})));
+    ASSERT_EQ(kv_test_read_line(fd), "+OK\r\n");
     for (int i = 0; i < kKeys; i += 500) {
-        std::string batch = cmd({"GET", "hot"}); // read all along: it stays recently used
+        std::string batch = kv_test_cmd({"GET", "hot"}); // read all along: it stays recently used
         for (int j = i; j < i + 500; j++)
-            batch += cmd({"SET", "key" + std::to_string(j), value});
+            batch += kv_test_cmd({"SET", "key" + std::to_string(j), value});
         ASSERT_TRUE(gr_test_send(fd, batch));
-        ASSERT_EQ(read_line(fd), "$1\r\n") << "hot evicted before key" << i;
-        ASSERT_EQ(read_line(fd), "h\r\n");
+        ASSERT_EQ(kv_test_read_line(fd), "$1\r\n") << "hot evicted before key" << i;
+        ASSERT_EQ(kv_test_read_line(fd), "h\r\n");
         for (int j = i; j < i + 500; j++)
-            ASSERT_EQ(read_line(fd), "+OK\r\n") << j;
+            ASSERT_EQ(kv_test_read_line(fd), "+OK\r\n") << j;
     }
-    long long used = info_field(port(), "used_memory");
+    long long used = kv_test_info(port(), "used_memory");
     // Eviction runs before a write, so the write itself may pass the limit
     // by its own size (one 200-byte value), as in Redis.
     EXPECT_LE(used, 1024 * 1024 + 512);
     EXPECT_GT(used, 1024 * 1024 / 2) << "evicts what it must, not much more";
-    long long keys = int_reply(fd, {"DBSIZE"});
+    long long keys = kv_test_int(fd, {"DBSIZE"});
     EXPECT_LT(keys, kKeys / 2);
     EXPECT_GT(keys, 1000);
-    EXPECT_EQ(info_field(port(), "evicted_keys"), kKeys + 1 - keys);
-    EXPECT_EQ(int_reply(fd, {"EXISTS", "key0", "key1", "key2", "key100"}), 0) << "the oldest went first";
-    EXPECT_EQ(int_reply(fd, {"EXISTS", "key19999", "key19998", "key19990"}), 3) << "the newest stay";
-    EXPECT_EQ(int_reply(fd, {"EXISTS", "hot"}), 1) << "the oldest key, read all along, stays";
+    EXPECT_EQ(kv_test_info(port(), "evicted_keys"), kKeys + 1 - keys);
+    EXPECT_EQ(kv_test_int(fd, {"EXISTS", "key0", "key1", "key2", "key100"}), 0) << "the oldest went first";
+    EXPECT_EQ(kv_test_int(fd, {"EXISTS", "key19999", "key19998", "key19990"}), 3) << "the newest stay";
+    EXPECT_EQ(kv_test_int(fd, {"EXISTS", "hot"}), 1) << "the oldest key, read all along, stays";
     gr_test_close(fd);
 }
 
@@ -335,8 +249,8 @@ TEST_F(Kv, BadInputClosesOnlyItsConnection)
         EXPECT_EQ(gr_test_recv(fd, c.reply.size()), c.reply) << c.send.substr(0, 20);
         EXPECT_TRUE(gr_test_wait_eof(fd)) << "closed after " << c.send.substr(0, 20);
         gr_test_close(fd);
-        gr_test_send(other, cmd({"PING"}));
-        EXPECT_EQ(read_line(other), "+PONG\r\n");
+        gr_test_send(other, kv_test_cmd({"PING"}));
+        EXPECT_EQ(kv_test_read_line(other), "+PONG\r\n");
     }
     // A multibulk cut mid-way, then the client goes: nothing is answered,
     // nothing is kept.
@@ -346,13 +260,13 @@ TEST_F(Kv, BadInputClosesOnlyItsConnection)
         gr_test_send(fd, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$900\r\nabc");
         gr_test_close(fd);
     }
-    gr_test_send(other, cmd({"EXISTS", "k"}));
-    EXPECT_EQ(read_line(other), ":0\r\n");
+    gr_test_send(other, kv_test_cmd({"EXISTS", "k"}));
+    EXPECT_EQ(kv_test_read_line(other), ":0\r\n");
     // Argument counts below zero in commands are Redis's errors, not crashes.
-    gr_test_send(other, cmd({"SET", "k", "v", "PX", "-1"}));
-    EXPECT_EQ(read_line(other), "-ERR invalid expire time in 'set' command\r\n");
-    gr_test_send(other, cmd({"MGET"}));
-    EXPECT_EQ(read_line(other), "-ERR wrong number of arguments for 'mget' command\r\n");
+    gr_test_send(other, kv_test_cmd({"SET", "k", "v", "PX", "-1"}));
+    EXPECT_EQ(kv_test_read_line(other), "-ERR invalid expire time in 'set' command\r\n");
+    gr_test_send(other, kv_test_cmd({"MGET"}));
+    EXPECT_EQ(kv_test_read_line(other), "-ERR wrong number of arguments for 'mget' command\r\n");
     gr_test_close(other);
 }
 
@@ -362,19 +276,19 @@ class KvThreads : public Kv, public ::testing::WithParamInterface<const char *> 
 
 TEST_P(KvThreads, ConcurrentClientsAgree)
 {
-    NEED("redis-benchmark");
+    GR_TEST_NEED_TOOL("redis-benchmark");
     ASSERT_TRUE(start(GetParam())) << server_->log();
-    gr_test_run_t r = gr_test_run({find_tool("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port()), "-t",
+    gr_test_run_t r = gr_test_run({gr_test_find_tool("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port()), "-t",
                                    "incr", "-c", "16", "-n", "20000", "-q"},
                                   120);
     EXPECT_EQ(r.status, 0) << r.output;
-    EXPECT_EQ(cli(port(), {"GET", "counter:__rand_int__"}), "20000\n") << "no increment lost";
-    r = gr_test_run({find_tool("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port()), "-t", "set,get,mset",
+    EXPECT_EQ(kv_test_cli(port(), {"GET", "counter:__rand_int__"}), "20000\n") << "no increment lost";
+    r = gr_test_run({gr_test_find_tool("redis-benchmark"), "-h", "127.0.0.1", "-p", std::to_string(port()), "-t", "set,get,mset",
                      "-c", "8", "-P", "16", "-r", "5000", "-n", "20000", "-q"},
                     120);
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_EQ(r.output.find("rror"), std::string::npos) << r.output;
-    gr_test_run_t cases = gr_test_run({find_tool("python3"), script("resp_cases.py"), std::to_string(port())}, 120);
+    gr_test_run_t cases = gr_test_run({gr_test_find_tool("python3"), kv_test_script("resp_cases.py"), std::to_string(port())}, 120);
     EXPECT_EQ(cases.status, 0) << cases.output;
 }
 
@@ -436,7 +350,7 @@ TEST_F(Kv, UsedMemoryFollowsRss)
     if (gr_test_wine())
         GTEST_SKIP() << "RSS is Wine's working set here";
     ASSERT_TRUE(start("tcp.in.thread_count = 1\n")) << server_->log();
-    long long rss0 = info_field(port(), "used_memory_rss"), used0 = info_field(port(), "used_memory");
+    long long rss0 = kv_test_info(port(), "used_memory_rss"), used0 = kv_test_info(port(), "used_memory");
     int fd = gr_test_connect("127.0.0.1", port());
     ASSERT_GE(fd, 0);
     const int kKeys = 200000;
@@ -445,14 +359,14 @@ TEST_F(Kv, UsedMemoryFollowsRss)
         char key[32];
         for (int j = i; j < i + 2000; j++) {
             snprintf(key, sizeof key, "key:%012d", j);
-            batch += cmd({"SET", key, "0123456789abcdef"});
+            batch += kv_test_cmd({"SET", key, "0123456789abcdef"});
         }
         ASSERT_TRUE(gr_test_send(fd, batch));
         ASSERT_EQ(gr_test_recv(fd, 2000 * 5).size(), 2000u * 5);
     }
     gr_test_close(fd);
-    double rss = (double)(info_field(port(), "used_memory_rss") - rss0);
-    double used = (double)(info_field(port(), "used_memory") - used0);
+    double rss = (double)(kv_test_info(port(), "used_memory_rss") - rss0);
+    double used = (double)(kv_test_info(port(), "used_memory") - used0);
     ASSERT_GT(rss, 0);
     EXPECT_GT(used / rss, 0.85) << "used +" << used << ", rss +" << rss;
     EXPECT_LT(used / rss, 1.15) << "used +" << used << ", rss +" << rss;
@@ -463,27 +377,11 @@ TEST_F(Kv, UsedMemoryFollowsRss)
 
 namespace {
 
-// A port free on 127.0.0.1 now (bound, read back, closed): for a program
-// that cannot be told port 0 and say which it got, as nutcracker.
-int free_port()
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
 // Three kv shards behind twemproxy (nutcracker, ketama): keys written
 // through the proxy spread over every shard, and read back through it.
 TEST(KvTwemproxy, KeysSpreadOverShardsAndReadBack)
 {
-    std::string nutcracker = find_tool("nutcracker");
+    std::string nutcracker = gr_test_find_tool("nutcracker");
     if (nutcracker.empty())
         GTEST_SKIP() << "nutcracker is not installed (install-deps.sh)";
     std::vector<std::unique_ptr<GrocketdProcess>> shards;
@@ -494,7 +392,7 @@ TEST(KvTwemproxy, KeysSpreadOverShardsAndReadBack)
         servers += "    - 127.0.0.1:" + std::to_string(shards.back()->port()) + ":1 kv" + std::to_string(i) + "\n";
     }
     std::string dir = gr_test_mkdtemp("grocket-twem-");
-    int proxy = free_port(), stats = free_port();
+    int proxy = gr_test_free_port(), stats = gr_test_free_port();
     std::ofstream(dir + "/nutcracker.yml") << "kv:\n  listen: 127.0.0.1:" << proxy
                                            << "\n  redis: true\n  hash: md5\n  distribution: ketama\n"
                                               "  auto_eject_hosts: false\n  timeout: 2000\n  servers:\n"
@@ -511,23 +409,23 @@ TEST(KvTwemproxy, KeysSpreadOverShardsAndReadBack)
     const int kKeys = 300;
     std::string batch;
     for (int i = 0; i < kKeys; i++)
-        batch += cmd({"SET", "user:" + std::to_string(i), "v" + std::to_string(i)});
+        batch += kv_test_cmd({"SET", "user:" + std::to_string(i), "v" + std::to_string(i)});
     ASSERT_TRUE(gr_test_send(fd, batch));
     for (int i = 0; i < kKeys; i++)
-        ASSERT_EQ(read_line(fd), "+OK\r\n") << i;
+        ASSERT_EQ(kv_test_read_line(fd), "+OK\r\n") << i;
     for (int i = 0; i < kKeys; i++) {
         std::string v = "v" + std::to_string(i);
-        gr_test_send(fd, cmd({"GET", "user:" + std::to_string(i)}));
-        ASSERT_EQ(read_line(fd), "$" + std::to_string(v.size()) + "\r\n");
+        gr_test_send(fd, kv_test_cmd({"GET", "user:" + std::to_string(i)}));
+        ASSERT_EQ(kv_test_read_line(fd), "$" + std::to_string(v.size()) + "\r\n");
         ASSERT_EQ(gr_test_recv(fd, v.size() + 2), v + "\r\n");
     }
-    gr_test_send(fd, cmd({"MGET", "user:1", "user:2", "nokey"}));
-    EXPECT_EQ(read_line(fd), "*3\r\n");
+    gr_test_send(fd, kv_test_cmd({"MGET", "user:1", "user:2", "nokey"}));
+    EXPECT_EQ(kv_test_read_line(fd), "*3\r\n");
     gr_test_close(fd);
     long long total = 0;
     for (auto &s : shards) {
         int sfd = gr_test_connect("127.0.0.1", s->port());
-        long long n = int_reply(sfd, {"DBSIZE"});
+        long long n = kv_test_int(sfd, {"DBSIZE"});
         gr_test_close(sfd);
         EXPECT_GT(n, kKeys / 10) << "every shard holds a share; shard on port " << s->port();
         total += n;

@@ -57,15 +57,6 @@ int listen_on(int *port, int backlog = 16)
     return fd;
 }
 
-/* A port nothing listens on (bound, then closed). */
-int free_port()
-{
-    int port = 0;
-    int fd = listen_on(&port);
-    close(fd);
-    return port;
-}
-
 /* An upstream the test plays: accepts one connection on a thread and runs
  * `serve` on it. */
 class Upstream {
@@ -186,7 +177,7 @@ protected:
 
 TEST_P(OutboundTest, ConnectRefusedSaysSo)
 {
-    cmd("open 127.0.0.1:" + std::to_string(free_port()) + " 3000");
+    cmd("open 127.0.0.1:" + std::to_string(gr_test_free_port()) + " 3000");
     std::string l = next();
     EXPECT_EQ(0u, l.find("connect-failed ")) << l;
     EXPECT_TRUE(contains_nocase(l, "refused")) << l;
@@ -338,7 +329,7 @@ TEST_P(Relay, TestTcpClientThroughTheRelayEveryByte)
 
 TEST_P(Relay, UpstreamDownThenBack)
 {
-    int up_port = free_port();
+    int up_port = gr_test_free_port();
     GrocketdProcess relay(gr_test_module("demo"), mode_keys(GetParam()), relay_config(up_port, 1000), relay_listen);
     ASSERT_TRUE(relay.start()) << relay.log();
     int port = relay.logged_port("tcp://127.0.0.2:");

@@ -35,6 +35,11 @@ CASES = [
     ([["SET", "k", "v", "EX", "10", "PX", "100"]], b"-ERR syntax error\r\n"),
     ([["SET", "k", "v", "EX", "100"], ["TTL", "k"], ["SET", "k", "v"], ["TTL", "k"]], b"+OK\r\n:100\r\n+OK\r\n:-1\r\n"),
     ([["SET", "k", "v", "px", "100000"], ["PTTL", "k"]], None),  # PTTL varies: checked by the tests
+    ([["SET", "k", "v", "EXAT", "1"], ["GET", "k"]], b"+OK\r\n$-1\r\n"),  # a moment long past
+    ([["SET", "k", "v", "PXAT", "32503680000000"], ["TTL", "k"]], None),  # the year 3000: TTL varies
+    ([["SET", "k", "v", "EXAT", "0"]], b"-ERR invalid expire time in 'set' command\r\n"),
+    ([["SET", "k", "v", "PXAT", "1", "EX", "5"]], b"-ERR syntax error\r\n"),
+    ([["SET", "k", "v", "KEEPTTL", "PXAT", "5"]], b"-ERR syntax error\r\n"),
     ([["TTL", "nokey"], ["PTTL", "nokey"]], b":-2\r\n:-2\r\n"),
     ([["SET", "k", "v"], ["EXPIRE", "k", "100"], ["TTL", "k"], ["PERSIST", "k"], ["PERSIST", "k"], ["TTL", "k"]],
      b"+OK\r\n:1\r\n:100\r\n:1\r\n:0\r\n:-1\r\n"),

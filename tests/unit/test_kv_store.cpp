@@ -136,6 +136,39 @@ TEST(KvStore, EvictsTheLeastRecentlyUsedOfTheShardExactly)
     kv_store_free(s);
 }
 
+// What the backup copy relies on: eviction names each key just before it
+// goes, and kv_store_each lists a shard's live keys (not expired ones),
+// most recently used first.
+TEST(KvStore, EvictionHookAndEachSeeTheKeys)
+{
+    kv_store_t *s = kv_store_new();
+    std::vector<std::string> evicted;
+    kv_store_on_evict(
+        s, [](void *arg, const char *k, size_t n) { ((std::vector<std::string> *)arg)->emplace_back(k, n); },
+        &evicted);
+    std::vector<Key> ks = keys_in_shard(7, 4);
+    put(s, ks[0], "a");
+    put(s, ks[1], "b", 50); // expires at 50
+    put(s, ks[2], "c");
+    put(s, ks[3], "d");
+    std::vector<std::string> seen;
+    kv_store_lock(s, 7);
+    kv_store_each(
+        s, 7, 100,
+        [](void *arg, const kv_entry_t *e) {
+            size_t n;
+            const char *k = kv_entry_key(e, &n);
+            ((std::vector<std::string> *)arg)->emplace_back(k, n);
+        },
+        &seen);
+    kv_store_unlock(s, 7);
+    EXPECT_EQ(seen, (std::vector<std::string>{ks[3].s, ks[2].s, ks[0].s})) << "live keys, most recent first";
+    ASSERT_EQ(kv_store_evict(s, 7, kv_store_used(s) - 1), 0);
+    ASSERT_EQ(kv_store_evict(s, 7, kv_store_used(s) - 1), 0);
+    EXPECT_EQ(evicted, (std::vector<std::string>{ks[0].s, ks[1].s})) << "the LRU ones, in order";
+    kv_store_free(s);
+}
+
 TEST(KvStore, LazyExpiry)
 {
     kv_store_t *s = kv_store_new();
