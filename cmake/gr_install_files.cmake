@@ -51,7 +51,8 @@ file(MAKE_DIRECTORY "${GR_GEN_DIR}")
 # copied to a Windows machine, where this prefix means nothing; and the pid
 # file kept (beside the configuration): `grocketd -s stop|reload|reopen`
 # finds the server through it. header: what replaces the file's first line.
-# (`grocketd -c conf/NAME` in a comment names the installed file.)
+# (But on Windows, `grocketd -c conf/NAME` in a comment is made to name the
+# installed file.)
 function(gr_install_ini name module_file header)
   if(GR_WINDOWS)
     file(RELATIVE_PATH _module "${_confdir}" "${_moduledir}/${module_file}")
