@@ -9,7 +9,8 @@
 #   lib/pkgconfig/          grocket.pc
 #   include/grocket/        grocket.h, libgrocket.h
 #   etc/grocket/            grocketd.ini (the default configuration, its
-#                           module path pointing at the installed demo)
+#                           module path pointing at the installed demo) and
+#                           kv.ini (the kv module's, pointing at installed kv)
 #   etc/logrotate.d/        grocketd
 #   lib/systemd/system/     grocketd.service
 #   share/doc/grocket/      README and docs
@@ -126,6 +127,7 @@ set(GR_DOCDIR \"${CMAKE_INSTALL_DOCDIR}\")
 set(GR_MODULEDIR \"${GR_INSTALL_MODULEDIR}\")
 set(GR_SYSTEMD_UNITDIR \"${GR_SYSTEMD_UNITDIR}\")
 set(GR_DEMO_FILE \"$<TARGET_FILE_NAME:demo>\")
+set(GR_KV_FILE \"$<TARGET_FILE_NAME:kv>\")
 set(GR_WINDOWS \"${WIN32}\")
 include(\"${PROJECT_SOURCE_DIR}/cmake/gr_install_files.cmake\")
 ")

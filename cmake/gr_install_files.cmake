@@ -1,7 +1,7 @@
 # gr_install_files.cmake - run by `cmake --install` (see gr_install.cmake):
-# writes the installed grocketd.ini, grocketd.service and the logrotate
-# snippet with the paths of this installation, then installs them (Windows:
-# grocketd.ini alone).
+# writes the installed grocketd.ini, kv.ini, grocketd.service and the
+# logrotate snippet with the paths of this installation, then installs them
+# (Windows: the two .ini files alone).
 #
 # Directories follow GNUInstallDirs: relative ones are under the prefix,
 # except that with the prefix /usr (or /) the configuration lives in /etc
@@ -44,31 +44,40 @@ set(_logdir "${_localstatedir}/log/grocket")
 
 file(MAKE_DIRECTORY "${GR_GEN_DIR}")
 
-# grocketd.ini: conf/grocketd.ini with the module of this installation and
-# no pid file (under systemd grocketd runs in the foreground; set pid_file
-# with daemon = true). Windows: the module relative to the configuration's
-# folder, with backslashes: the tree is installed here and copied to a
-# Windows machine, where this prefix means nothing; and the pid file kept
-# (grocketd.pid beside the configuration): `grocketd -s stop|reload|reopen`
-# finds the server through it.
-if(GR_WINDOWS)
-  file(RELATIVE_PATH _module "${_confdir}" "${_moduledir}/${GR_DEMO_FILE}")
-  string(REPLACE "/" "\\" _module "${_module}")
-else()
-  set(_module "${_moduledir}/${GR_DEMO_FILE}")
-endif()
-file(READ "${GR_SRC}/conf/grocketd.ini" _ini)
-# (Through a placeholder: a backslash means something to REGEX REPLACE.)
-string(REGEX REPLACE "\nmodule = [^\n]*" "\nmodule = @GR_MODULE@" _ini "${_ini}")
-string(REPLACE "@GR_MODULE@" "${_module}" _ini "${_ini}")
-if(NOT GR_WINDOWS)
-  string(REGEX REPLACE "\npid_file = [^\n]*" "\npid_file =" _ini "${_ini}")
-endif()
-string(REGEX REPLACE "^; grocketd.ini - [^\n]*\n"
-  "; grocketd.ini - the configuration of the installed grocketd (written by\n; cmake --install from conf/grocketd.ini: module and pid_file differ).\n" _ini "${_ini}")
-file(WRITE "${GR_GEN_DIR}/grocketd.ini" "${_ini}")
+# grocketd.ini and kv.ini: conf/NAME with the module of this installation
+# and no pid file (under systemd grocketd runs in the foreground; set
+# pid_file with daemon = true). Windows: the module relative to the
+# configuration's folder, with backslashes: the tree is installed here and
+# copied to a Windows machine, where this prefix means nothing; and the pid
+# file kept (beside the configuration): `grocketd -s stop|reload|reopen`
+# finds the server through it. header: what replaces the file's first line.
+# (But on Windows, `grocketd -c conf/NAME` in a comment is made to name the
+# installed file.)
+function(gr_install_ini name module_file header)
+  if(GR_WINDOWS)
+    file(RELATIVE_PATH _module "${_confdir}" "${_moduledir}/${module_file}")
+    string(REPLACE "/" "\\" _module "${_module}")
+  else()
+    set(_module "${_moduledir}/${module_file}")
+  endif()
+  file(READ "${GR_SRC}/conf/${name}" _ini)
+  # (Through a placeholder: a backslash means something to REGEX REPLACE.)
+  string(REGEX REPLACE "\nmodule = [^\n]*" "\nmodule = @GR_MODULE@" _ini "${_ini}")
+  string(REPLACE "@GR_MODULE@" "${_module}" _ini "${_ini}")
+  if(NOT GR_WINDOWS)
+    string(REGEX REPLACE "\npid_file = [^\n]*" "\npid_file =" _ini "${_ini}")
+    string(REPLACE "grocketd -c conf/${name}" "grocketd -c ${_confdir}/${name}" _ini "${_ini}")
+  endif()
+  string(REGEX REPLACE "^; ${name} - [^\n]*\n" "${header}" _ini "${_ini}")
+  file(WRITE "${GR_GEN_DIR}/${name}" "${_ini}")
+  file(INSTALL DESTINATION "${_confdir}" TYPE FILE FILES "${GR_GEN_DIR}/${name}")
+endfunction()
 
-file(INSTALL DESTINATION "${_confdir}" TYPE FILE FILES "${GR_GEN_DIR}/grocketd.ini")
+gr_install_ini(grocketd.ini "${GR_DEMO_FILE}"
+  "; grocketd.ini - the configuration of the installed grocketd (written by\n; cmake --install from conf/grocketd.ini: module and pid_file differ).\n")
+# (kv.ini's first sentence goes on into its second line.)
+gr_install_ini(kv.ini "${GR_KV_FILE}"
+  "; kv.ini (written by cmake --install from conf/kv.ini: module and pid_file\n; differ) - grocketd serving the kv module: a Redis-protocol cache on port\n")
 if(GR_WINDOWS)
   return()
 endif()

@@ -3,7 +3,7 @@
 # clang into build-fuzz (GR_FUZZ=ON: coverage, ASan and UBSan) and run each
 # for SECONDS (default 60), one after the other, one process each.
 #
-#   scripts/fuzz.sh                 fuzz_http and fuzz_framing, 60 s each
+#   scripts/fuzz.sh                 fuzz_http, fuzz_framing and fuzz_kv, 60 s each
 #   scripts/fuzz.sh 900 fuzz_http   one target, 15 minutes
 #
 # Each target starts from its committed seeds (fuzz/corpus/TARGET) plus the
@@ -23,7 +23,7 @@ secs=${1:-60}
 case $secs in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, not '$secs'" >&2; exit 2 ;; esac
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_http fuzz_framing)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_http fuzz_framing fuzz_kv)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (scripts/install-deps.sh installs it)" >&2; exit 2; }
 dir=build-fuzz
@@ -43,6 +43,8 @@ for t in "${targets[@]}"; do
         fuzz_http) opts+=(-dict=fuzz/fuzz_http.dict -max_len=4096) ;;
         # past tcp.in.recv_buf.max (4096 there), so inputs can hit that limit
         fuzz_framing) opts+=(-max_len=12288) ;;
+        # past KV_RESP_INLINE_MAX (64 KiB), so inputs can hit the "too big" errors
+        fuzz_kv) opts+=(-max_len=70000) ;;
     esac
     log=$dir/$t.log
     echo "=== $t: ${secs} s (log: $log)"

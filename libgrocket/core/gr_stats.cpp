@@ -3,10 +3,10 @@
  * gr_stats_t for services->stats, and as the totals logged at stop; and
  * each counter's kind and help, for the renderers (gr_stats_render.cpp).
  *
- * Adding a counter: one entry in GR_COUNTER_LIST or GR_SERVER_COUNTER_LIST
- * (gr_thread_ctx.h), and its line in stat_meta below. It is then listed,
- * read by name and rendered as JSON and for Prometheus; gr_stats_t keeps
- * its ABI 1.5 layout, so modules built against any header keep working. */
+ * Adding a counter: its line in gr_stats_list.h. It is then a field of
+ * gr_counters_t, listed, read by name, logged at stop and rendered as JSON
+ * and for Prometheus; gr_stats_t keeps its ABI 1.5 layout, so modules built
+ * against any header keep working. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,37 +15,28 @@
 #include "gr_server.h"
 #include "gr_stats.h"
 
-/* A group's counters, in gr_stats_group_t's order: the thread count, the
- * gauges, then the event counters (which may grow). */
-enum gr_group_stat_t {
-    GR_STAT_threads,
-    GR_STAT_connections_open,
-    GR_STAT_replies_waiting,
-#define GR_STAT_ENUM(name) GR_STAT_##name,
-    GR_COUNTER_LIST(GR_STAT_ENUM)
+/* The counters' indexes, in gr_stats_list.h's order. */
+#define GR_STAT_ENUM(name, src, totals, kind, metric, help) GR_STAT_##name,
+enum gr_group_stat_t { GR_GROUP_STATS(GR_STAT_ENUM) GR_STAT_PER_GROUP };
 #undef GR_STAT_ENUM
-    GR_STAT_PER_GROUP
-};
-#define GR_STAT_FIRST_EVENT (GR_STAT_replies_waiting + 1)
-
-/* The server-wide counters (kept by tcp_in), in gr_stats_t's order. */
-enum gr_server_stat_t {
-    GR_SRV_uptime_ms,
-    GR_SRV_lingering,
-#define GR_SRV_ENUM(name) GR_SRV_##name,
-    GR_SERVER_COUNTER_LIST(GR_SRV_ENUM)
+#define GR_SRV_ENUM(name, src, totals, kind, metric, help) GR_SRV_##name,
+enum gr_server_stat_t { GR_SERVER_STATS(GR_SRV_ENUM) GR_SRV_COUNT };
 #undef GR_SRV_ENUM
-    GR_SRV_replies_late_dropped, /* the server's own atomic (gr_defer.cpp): completions come from any thread */
-    GR_SRV_COUNT
-};
-#define GR_SRV_FIRST_EVENT (GR_SRV_lingering + 1)
 
-#define GR_STAT_NAME(name) #name,
-static const char *const group_stat_names[GR_STAT_PER_GROUP] = {
-    "threads", "connections_open", "replies_waiting", GR_COUNTER_LIST(GR_STAT_NAME)};
-static const char *const server_stat_names[GR_SRV_COUNT] = {"uptime_ms", "lingering",
-                                                            GR_SERVER_COUNTER_LIST(GR_STAT_NAME) "replies_late_dropped"};
+#define GR_STAT_NAME(name, src, totals, kind, metric, help) #name,
+static const char *const group_stat_names[GR_STAT_PER_GROUP] = {GR_GROUP_STATS(GR_STAT_NAME)};
+static const char *const server_stat_names[GR_SRV_COUNT] = {GR_SERVER_STATS(GR_STAT_NAME)};
 #undef GR_STAT_NAME
+#define GR_STAT_TOTALS(name, src, totals, kind, metric, help) totals,
+static const unsigned char group_stat_totals[GR_STAT_PER_GROUP] = {GR_GROUP_STATS(GR_STAT_TOTALS)};
+static const unsigned char server_stat_totals[GR_SRV_COUNT] = {GR_SERVER_STATS(GR_STAT_TOTALS)};
+#undef GR_STAT_TOTALS
+
+/* Adds a SUM counter's field of c into v[index]; an OWN one is set by the
+ * caller. */
+#define GR_STAT_SUM(prefix, name, src, totals, kind, metric, help) GR_STAT_SUM_##src(prefix, name)
+#define GR_STAT_SUM_SUM(prefix, name) v[prefix##name] += c->name.load(std::memory_order_relaxed);
+#define GR_STAT_SUM_OWN(prefix, name)
 
 /* The groups under their public names, in gr_stats_t's order. */
 static const struct {
@@ -63,11 +54,9 @@ static void group_values(const gr_server_t *s, int g, uint64_t v[GR_STAT_PER_GRO
     v[GR_STAT_threads] = (uint64_t)s->counts[g];
     for (int i = 0; i < s->counts[g]; i++) {
         const gr_counters_t *c = &s->groups[g][i].counters;
-        v[GR_STAT_connections_open] += c->connections_open.load(std::memory_order_relaxed);
-        v[GR_STAT_replies_waiting] += c->replies_waiting.load(std::memory_order_relaxed);
-#define GR_STAT_SUM(name) v[GR_STAT_##name] += c->name.load(std::memory_order_relaxed);
-        GR_COUNTER_LIST(GR_STAT_SUM)
-#undef GR_STAT_SUM
+#define GR_GROUP_SUM(...) GR_STAT_SUM(GR_STAT_, __VA_ARGS__)
+        GR_GROUP_STATS(GR_GROUP_SUM)
+#undef GR_GROUP_SUM
     }
 }
 
@@ -80,10 +69,9 @@ static void server_values(const gr_server_t *s, uint64_t v[GR_SRV_COUNT])
         return;
     for (int i = 0; i < s->counts[GR_GROUP_IN]; i++) {
         const gr_counters_t *c = &s->groups[GR_GROUP_IN][i].counters;
-        v[GR_SRV_lingering] += c->lingering.load(std::memory_order_relaxed);
-#define GR_SRV_SUM(name) v[GR_SRV_##name] += c->name.load(std::memory_order_relaxed);
-        GR_SERVER_COUNTER_LIST(GR_SRV_SUM)
-#undef GR_SRV_SUM
+#define GR_SERVER_SUM(...) GR_STAT_SUM(GR_SRV_, __VA_ARGS__)
+        GR_SERVER_STATS(GR_SERVER_SUM)
+#undef GR_SERVER_SUM
     }
 }
 
@@ -112,65 +100,11 @@ void gr_stats_collect(const gr_server_t *s, gr_stats_t *out)
 #undef GR_SRV_COPY
 }
 
-/* Each counter's kind, Prometheus name and help. A counter's Prometheus
- * name is its own unless a unit asks for another (bytes, seconds);
- * counters get "_total" from the renderer. */
-static const gr_stat_meta_t stat_meta[] = {
-    /* server-wide */
-    {"uptime_ms", GR_STAT_GAUGE_MS, "uptime_seconds", "Time since the server started."},
-    {"lingering", GR_STAT_GAUGE, "lingering", "Connections lingering now: answered, write side shut, input discarded."},
-    {"lingered", GR_STAT_COUNTER, "lingered", "Lingering closes begun."},
-    {"linger_cut", GR_STAT_COUNTER, "linger_cut",
-     "Lingering closes ended by tcp.lingering_time, tcp.lingering_timeout or a stop, not by the client."},
-    {"linger_bytes", GR_STAT_COUNTER, "linger_bytes", "Bytes read and discarded while lingering."},
-    {"replies_late_dropped", GR_STAT_COUNTER, "replies_late_dropped",
-     "Deferred replies completed after their connection had gone: accepted and dropped."},
-    /* per thread group */
-    {"threads", GR_STAT_GAUGE, "threads", "Threads in the group (0: the group is not running)."},
-    {"connections_open", GR_STAT_GAUGE, "connections_open", "Connections open now (tcp_in)."},
-    {"replies_waiting", GR_STAT_GAUGE, "replies_waiting", "Connections whose replies wait for the socket now."},
-    {"accepted", GR_STAT_COUNTER, "accepted", "Connections accepted (tcp_accept)."},
-    {"refused", GR_STAT_COUNTER, "refused", "Connections the module's tcp_accept refused."},
-    {"refused_limit", GR_STAT_COUNTER, "refused_limit", "Connections closed at once: tcp.max_connections were open."},
-    {"accept_errors", GR_STAT_COUNTER, "accept_errors", "accept() failures (EMFILE, ENFILE, ...)."},
-    {"closed", GR_STAT_COUNTER, "closed", "Connections closed (tcp_in)."},
-    {"packages", GR_STAT_COUNTER, "packages", "Packages (requests) cut from the streams."},
-    {"processed", GR_STAT_COUNTER, "processed", "proc and proc_http calls."},
-    {"dropped", GR_STAT_COUNTER, "dropped", "Packages not processed: their connection was closing."},
-    {"bad", GR_STAT_COUNTER, "bad", "Bad data: check said GR_CHECK_BAD, or an HTTP 4xx."},
-    {"too_large", GR_STAT_COUNTER, "too_large", "Packages past tcp.in.recv_buf.max."},
-    {"timeouts", GR_STAT_COUNTER, "timeouts", "Connections closed idle, or sending a head too slowly."},
-    {"output_limit", GR_STAT_COUNTER, "output_limit", "Connections closed past tcp.out.close_bytes."},
-    {"io_errors", GR_STAT_COUNTER, "io_errors", "Receive and send failures (resets and the like)."},
-    {"read_pauses", GR_STAT_COUNTER, "read_pauses", "Reads paused at tcp.out.pause_bytes (backpressure)."},
-    {"bytes_in", GR_STAT_COUNTER, "received_bytes", "Bytes received."},
-    {"bytes_out", GR_STAT_COUNTER, "sent_bytes", "Bytes sent."},
-    {"udp_in", GR_STAT_COUNTER, "udp_in", "Datagrams received."},
-    {"udp_out", GR_STAT_COUNTER, "udp_out", "Reply datagrams sent."},
-    {"udp_bad", GR_STAT_COUNTER, "udp_bad", "Datagrams dropped: empty, refused by check, or ending inside a package."},
-    {"udp_truncated", GR_STAT_COUNTER, "udp_truncated", "Datagrams dropped: longer than udp.in.datagram_max."},
-    {"udp_dropped", GR_STAT_COUNTER, "udp_dropped",
-     "Datagrams dropped under overload: a worker's or udp_out's ring was full."},
-    {"udp_send_failed", GR_STAT_COUNTER, "udp_send_failed", "Reply datagrams the kernel did not take."},
-    {"udp_kernel_drops", GR_STAT_COUNTER, "udp_kernel_drops",
-     "Datagrams the kernel dropped on a full receive buffer (udp.recv_buf)."},
-    {"replies_deferred", GR_STAT_COUNTER, "replies_deferred", "Replies a module took to answer later (reply_defer)."},
-    {"replies_pending", GR_STAT_GAUGE, "replies_pending", "Deferred replies not completed yet."},
-    {"replies_dropped_stop", GR_STAT_COUNTER, "replies_dropped_stop",
-     "Deferred replies still pending when a stop's grace period ended: dropped."},
-    {"timers_active", GR_STAT_GAUGE, "timers_active", "Module timers started and not yet run or cancelled."},
-    {"timers_fired", GR_STAT_COUNTER, "timers_fired", "Module timer callbacks run."},
-    {"timers_cancelled_stop", GR_STAT_COUNTER, "timers_cancelled_stop", "Module timers cancelled by a stop."},
-    {"posts", GR_STAT_COUNTER, "posts", "Callbacks posted to processing threads (post)."},
-    {"outbound_open", GR_STAT_GAUGE, "outbound_open", "Outbound connections (out_open) open now."},
-    {"outbound_connects", GR_STAT_COUNTER, "outbound_connects", "Outbound connections that connected."},
-    {"outbound_connect_failures", GR_STAT_COUNTER, "outbound_connect_failures",
-     "Outbound connects that failed: refused, timed out, name not resolved."},
-    {"outbound_closed", GR_STAT_COUNTER, "outbound_closed", "Outbound connections closed."},
-    {"outbound_bytes_in", GR_STAT_COUNTER, "outbound_received_bytes", "Bytes received on outbound connections."},
-    {"outbound_bytes_out", GR_STAT_COUNTER, "outbound_sent_bytes", "Bytes sent on outbound connections."},
-    {"conn_sends", GR_STAT_COUNTER, "conn_sends", "Sends that answer no request (conn_send)."},
-};
+/* Each counter's kind, Prometheus name and help (gr_stats_list.h). */
+#define GR_STAT_META(name, src, totals, kind, metric, help) \
+    {#name, GR_STAT_##kind, sizeof #metric > 1 ? #metric : #name, help},
+static const gr_stat_meta_t stat_meta[] = {GR_SERVER_STATS(GR_STAT_META) GR_GROUP_STATS(GR_STAT_META)};
+#undef GR_STAT_META
 
 const gr_stat_meta_t *gr_stats_meta(const char *name)
 {
@@ -231,20 +165,28 @@ size_t gr_stats_list(const gr_server_t *s, gr_stat_t *out, size_t cap)
     return total;
 }
 
+/* " name=value" for each counter of the list shown in the totals, from
+ * line[n]; the new length (past cap when cut). */
+static size_t append_totals(char *line, size_t cap, size_t n, const char *const *names, const unsigned char *in,
+                            const uint64_t *v, int count)
+{
+    for (int k = 0; k < count && n < cap; k++)
+        if (in[k])
+            n += (size_t)snprintf(line + n, cap - n, " %s=%llu", names[k], (unsigned long long)v[k]);
+    return n;
+}
+
 void gr_stats_log_totals(const gr_server_t *s)
 {
     uint64_t t[GR_STAT_PER_GROUP] = {0}, v[GR_STAT_PER_GROUP], sv[GR_SRV_COUNT];
     for (int g = 0; g < GR_GROUP_COUNT; g++) {
         group_values(s, g, v);
-        for (int k = GR_STAT_FIRST_EVENT; k < GR_STAT_PER_GROUP; k++)
+        for (int k = 0; k < GR_STAT_PER_GROUP; k++)
             t[k] += v[k];
     }
     server_values(s, sv);
     char line[1024];
-    size_t n = 0;
-    for (int k = GR_STAT_FIRST_EVENT; k < GR_STAT_PER_GROUP && n < sizeof line; k++)
-        n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu", group_stat_names[k], (unsigned long long)t[k]);
-    for (int k = GR_SRV_FIRST_EVENT; k < GR_SRV_COUNT && n < sizeof line; k++)
-        n += (size_t)snprintf(line + n, sizeof line - n, " %s=%llu", server_stat_names[k], (unsigned long long)sv[k]);
+    size_t n = append_totals(line, sizeof line, 0, group_stat_names, group_stat_totals, t, GR_STAT_PER_GROUP);
+    append_totals(line, sizeof line, n, server_stat_names, server_stat_totals, sv, GR_SRV_COUNT);
     GR_INFO("totals:%s", line);
 }

@@ -27,8 +27,8 @@ enum gr_stat_kind_t {
     GR_STAT_GAUGE_MS  /* a gauge in milliseconds, shown in seconds to Prometheus */
 };
 
-/* A counter's kind, Prometheus name and help: one line per counter in
- * gr_stats.cpp, the one place the renderers read them. */
+/* A counter's kind, Prometheus name and help, from its line in
+ * gr_stats_list.h: the one place the renderers read them. */
 typedef struct gr_stat_meta_t {
     const char *name;   /* as stat_list lists it */
     int kind;           /* gr_stat_kind_t */
@@ -36,8 +36,8 @@ typedef struct gr_stat_meta_t {
     const char *help;   /* one line, no backslash or newline */
 } gr_stat_meta_t;
 
-/* The counter's line; NULL for a counter that has none (test_stats_render
- * fails then; the renderers show it as a counter with a stand-in help). */
+/* The counter's line; NULL for a name gr_stats_list.h does not have (the
+ * renderers show it as a counter with a stand-in help). */
 const gr_stat_meta_t *gr_stats_meta(const char *name);
 
 /* Every counter of s as text in format (GR_STATS_JSON,

@@ -11,6 +11,7 @@
 #include "gr_conn.h"
 #include "gr_poll.h"
 #include "gr_queue.h"
+#include "gr_stats_list.h"
 #include "gr_thread.h"
 
 #define GR_HTTP_SPARES 64 /* HTTP parsers kept per tcp_in thread for reuse */
@@ -27,34 +28,18 @@ enum gr_group_t {
     GR_GROUP_COUNT
 };
 
-/* The event counters, named as in gr_stats_group_t (grocket.h), which
- * documents each one; those after udp_kernel_drops (ABI 1.7, processing
- * threads) are read by name only and documented in docs/module-guide.md.
- * replies_pending, timers_active and outbound_open are gauges
- * (GR_GAUGE_ADD). */
-#define GR_COUNTER_LIST(X) \
-    X(accepted) X(refused) X(refused_limit) X(accept_errors) X(closed) X(packages) X(processed) X(dropped) \
-    X(bad) X(too_large) X(timeouts) X(output_limit) X(io_errors) X(read_pauses) X(bytes_in) X(bytes_out) \
-    X(udp_in) X(udp_out) X(udp_bad) X(udp_truncated) X(udp_dropped) X(udp_send_failed) X(udp_kernel_drops) \
-    X(replies_deferred) X(replies_pending) X(replies_dropped_stop) X(timers_active) X(timers_fired) \
-    X(timers_cancelled_stop) X(posts) \
-    X(outbound_open) X(outbound_connects) X(outbound_connect_failures) X(outbound_closed) X(outbound_bytes_in) \
-    X(outbound_bytes_out) X(conn_sends)
-
-/* Counters of the whole server rather than of a thread group (tcp_in keeps
- * them), named as in gr_stats_t. */
-#define GR_SERVER_COUNTER_LIST(X) X(lingered) X(linger_cut) X(linger_bytes)
-
-/* Per-thread counters: each written by its own thread only (relaxed), read
- * by anyone (gr_stats.cpp). The gauges are set by their thread too. */
+/* Per-thread counters: the fields of gr_stats_list.h's counters whose src
+ * is SUM. Each is written by its own thread only (relaxed), read by anyone
+ * (gr_stats.cpp); the gauges are set by their thread too. */
 typedef struct gr_counters_t {
-#define GR_COUNTER_FIELD(name) std::atomic<uint64_t> name;
-    GR_COUNTER_LIST(GR_COUNTER_FIELD)
-    GR_SERVER_COUNTER_LIST(GR_COUNTER_FIELD)
+#define GR_COUNTER_FIELD(name, src, totals, kind, metric, help) GR_COUNTER_FIELD_##src(name)
+#define GR_COUNTER_FIELD_SUM(name) std::atomic<uint64_t> name;
+#define GR_COUNTER_FIELD_OWN(name)
+    GR_GROUP_STATS(GR_COUNTER_FIELD)
+    GR_SERVER_STATS(GR_COUNTER_FIELD)
 #undef GR_COUNTER_FIELD
-    std::atomic<uint64_t> lingering;        /* tcp_in: connections lingering */
-    std::atomic<uint64_t> connections_open; /* tcp_in: connections it owns */
-    std::atomic<uint64_t> replies_waiting;  /* connections waiting to write here */
+#undef GR_COUNTER_FIELD_SUM
+#undef GR_COUNTER_FIELD_OWN
 } gr_counters_t;
 
 /* tcp_in's own state: the connections it owns and reads. */

@@ -172,7 +172,9 @@ static long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args
     if (len == 0)
         return WALK_NEED_MORE;
     if (d[0] != '*') {
-        const char *nl = (const char *)memchr(d, '\n', len);
+        /* The line end looked for within the limit only: a longer line is
+         * an error however its bytes were cut into reads. */
+        const char *nl = (const char *)memchr(d, '\n', len <= KV_RESP_INLINE_MAX ? len : KV_RESP_INLINE_MAX + 1);
         if (!nl) {
             if (len <= KV_RESP_INLINE_MAX)
                 return WALK_NEED_MORE;

@@ -12,13 +12,14 @@ inc=(-I"$decls/include")
 # FreeBSD's <sys/event.h> is the test shim's, which follows FreeBSD's
 # kqueue(2); macOS has its own layout in the declarations set.
 [[ $sys == freebsd ]] && inc+=(-I"$src/tests/kqueue_shim/include")
-for d in util platform core pipeline udp http platform/posix platform/bsd "platform/bsd/$sys"; do
+for d in util platform core pipeline udp http platform/posix platform/sockets platform/bsd "platform/bsd/$sys"; do
     inc+=(-I"$lib/$d")
 done
 inc+=(-I"$src/include" -I"$src" -I"$src/test_tcp_client")
 files=(libgrocket/platform/bsd/gr_poll_kqueue.cpp libgrocket/platform/bsd/gr_thread_$sys.cpp
        libgrocket/platform/bsd/gr_dgram_$sys.cpp libgrocket/platform/posix/gr_socket_posix.cpp
        libgrocket/platform/posix/gr_thread_posix.cpp libgrocket/platform/posix/gr_clock_posix.cpp
+       libgrocket/platform/posix/gr_connect_posix.cpp libgrocket/platform/sockets/gr_connect_sockets.cpp
        libgrocket/platform/sockets/gr_addr_sockets.cpp libgrocket/platform/gr_thread_boot.cpp
        grocketd/gr_daemon_posix.cpp)
 # macOS's datagrams one per call (FreeBSD has recvmmsg).

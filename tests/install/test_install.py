@@ -5,9 +5,11 @@ Registered with CTest (tests/CMakeLists.txt). From the build tree it was
 given, and nothing else:
 
  1. `cmake --install BUILD --prefix TMP/prefix`; every promised file is
-    there, the installed grocketd.ini names the installed demo module and
-    passes `grocketd -t`, the systemd unit and the logrotate snippet carry
-    the installed paths.
+    there, the installed grocketd.ini and kv.ini name the installed demo and
+    kv modules and pass `grocketd -t`, the systemd unit and the logrotate
+    snippet carry the installed paths; the installed kv.ini, on port 0,
+    serves: redis-cli PING is answered PONG (a raw RESP PING where
+    redis-cli is not installed).
  2. pkg-config: `grocket.pc` gives the flags an embedder (upcase_embedded.c)
     builds and runs with; and the recipe of docs/embedding.md, run as
     written there (its prefix replaced by TMP/prefix), builds the docs'
@@ -104,13 +106,13 @@ def program(a, path, *args):
 
 def check_install(a, prefix):
     run(["cmake", "--install", a.build, "--prefix", prefix], 180)
-    lib = os.path.join(prefix, a.libdir)
     files = [exe(a, "bin/grocketd"),
              "include/grocket/grocket.h", "include/grocket/libgrocket.h",
-             "etc/grocket/grocketd.ini",
+             "etc/grocket/grocketd.ini", "etc/grocket/kv.ini",
              "share/doc/grocket/docs/embedding.md",
              os.path.join(a.libdir, "libgrocket.a"),
              os.path.join(a.libdir, "grocket/modules", module_file(a, "demo")),
+             os.path.join(a.libdir, "grocket/modules", module_file(a, "kv")),
              os.path.join(a.libdir, "cmake/grocket/grocketConfig.cmake"),
              os.path.join(a.libdir, "cmake/grocket/grocketModule.cmake"),
              os.path.join(a.libdir, "pkgconfig/grocket.pc")]
@@ -127,25 +129,62 @@ def check_install(a, prefix):
         expect(os.path.exists(os.path.join(prefix, rel)), "not installed: " + rel)
 
     grocketd = os.path.join(prefix, "bin/grocketd")
-    ini = os.path.join(prefix, "etc/grocket/grocketd.ini")
-    text = read(ini)
-    demo = os.path.join(lib, "grocket/modules", module_file(a, "demo"))
-    if windows(a):  # relative to the configuration's folder, so the tree can move
-        demo = os.path.relpath(demo, os.path.dirname(ini)).replace("/", "\\")
-    expect("\nmodule = %s\n" % demo in text, "installed grocketd.ini does not name %s" % demo)
-    pid_file = "grocketd.pid" if windows(a) else ""  # Windows: what `grocketd -s` reads
-    expect(re.search(r"\npid_file = ?%s\n" % pid_file, text), "installed grocketd.ini: pid_file not '%s'" % pid_file)
-    out = run(program(a, grocketd, "-t", "-c", native(a, ini)), 120)  # Wine may first make its prefix
-    expect("is good" in out, "grocketd -t on the installed configuration: " + out)
+    for name, module in [("grocketd.ini", "demo"), ("kv.ini", "kv")]:
+        check_installed_ini(a, prefix, name, module)
+    serve_kv(a, prefix)
     if windows(a):
         return
     out = run([os.path.join(prefix, "bin/test_tcp_client"), "--help"], 30)
     expect("usage" in out, "test_tcp_client --help: " + out)
 
     unit = read(os.path.join(prefix, "lib/systemd/system/grocketd.service"))
+    ini = os.path.join(prefix, "etc/grocket/grocketd.ini")
     expect("ExecStart=%s -c %s" % (grocketd, ini) in unit, "grocketd.service ExecStart:\n" + unit)
     rot = read(os.path.join(prefix, "etc/logrotate.d/grocketd"))
     expect(os.path.join(prefix, "var/log/grocket/*.log {") in rot, "logrotate snippet:\n" + rot)
+
+
+def check_installed_ini(a, prefix, name, module):
+    """etc/grocket/NAME names the installed module, the pid file the
+    target wants, and passes `grocketd -t`."""
+    ini = os.path.join(prefix, "etc/grocket", name)
+    text = read(ini)
+    path = os.path.join(prefix, a.libdir, "grocket/modules", module_file(a, module))
+    if windows(a):  # relative to the configuration's folder, so the tree can move
+        path = os.path.relpath(path, os.path.dirname(ini)).replace("/", "\\")
+    expect("\nmodule = %s\n" % path in text, "installed %s does not name %s" % (name, path))
+    pid = os.path.splitext(name)[0] + ".pid" if windows(a) else ""  # Windows: what `grocketd -s` reads
+    expect(re.search(r"\npid_file = ?%s\n" % re.escape(pid), text), "installed %s: pid_file not '%s'" % (name, pid))
+    out = run(program(a, os.path.join(prefix, "bin/grocketd"), "-t", "-c", native(a, ini)), 120)  # Wine may first make its prefix
+    expect("is good" in out, "grocketd -t on the installed %s: %s" % (name, out))
+
+
+def serve_kv(a, prefix):
+    """The installed kv.ini, its port made 0, serves PING. The copy lies
+    beside it so that its module path (relative on Windows) still holds."""
+    text = read(os.path.join(prefix, "etc/grocket/kv.ini"))
+    expect("\n0 = tcp://0.0.0.0:6379\n" in text, "installed kv.ini does not listen on tcp://0.0.0.0:6379")
+    ini = os.path.join(prefix, "etc/grocket/kv-test.ini")
+    with open(ini, "w") as f:
+        f.write(text.replace("\n0 = tcp://0.0.0.0:6379\n", "\n0 = tcp://127.0.0.1:0\n"))
+    log_path = os.path.join(prefix, "kv-test.log")
+    proc, ports = start_grocketd(a, prefix, ini, log_path, ["tcp"])
+    try:
+        cli = shutil.which("redis-cli")
+        if cli:
+            out = run([cli, "-h", "127.0.0.1", "-p", str(ports["tcp"]), "PING"], 30)
+            expect(out.strip() == "PONG", "redis-cli PING to the installed kv: %r" % out)
+        else:
+            print("redis-cli is not installed (install-deps.sh): a raw RESP PING instead", flush=True)
+            with socket.create_connection(("127.0.0.1", ports["tcp"]), timeout=10) as s:
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                got = recv_exactly(s, 7)
+                expect(got == b"+PONG\r\n", "PING to the installed kv: %r" % got)
+        stop_grocketd(a, prefix, ini, proc, log_path)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def san_flags(a):
@@ -307,23 +346,9 @@ def serve_module(a, prefix, module, work):
         f.write("[server]\nmodule = %s\npid_file = %s\n\n[upcase]\nprefix = up:\n\n"
                 "[listen]\n0 = tcp://127.0.0.1:0\n1 = http://127.0.0.1:0\n" % (native(a, module), pid_file))
     log_path = os.path.join(work, "grocketd.log")
-    log = open(log_path, "w")
-    grocketd = os.path.join(prefix, "bin/grocketd")
-    proc = subprocess.Popen(program(a, grocketd, "-c", native(a, ini)), stdout=log, stderr=subprocess.STDOUT)
+    proc, ports = start_grocketd(a, prefix, ini, log_path, ["tcp", "http"])
     try:
-        tcp = web = None
-        deadline = time.time() + 60  # sanitizer builds and Wine start slowly
-        while time.time() < deadline:
-            text = read(log_path)
-            t = re.search(r"listening on tcp://127\.0\.0\.1:(\d+)", text)
-            h = re.search(r"listening on http://127\.0\.0\.1:(\d+)", text)
-            if t and h and "grocket running" in text:
-                tcp, web = int(t.group(1)), int(h.group(1))
-                break
-            expect(proc.poll() is None, "installed grocketd exited at start:\n" + text)
-            time.sleep(0.05)
-        expect(tcp and web, "installed grocketd did not start in 60 s:\n" + read(log_path))
-
+        tcp, web = ports["tcp"], ports["http"]
         with socket.create_connection(("127.0.0.1", tcp), timeout=10) as s:
             s.sendall(b"hello\nworld\n")
             want = b"up:HELLO\nup:WORLD\n"
@@ -337,21 +362,47 @@ def serve_module(a, prefix, module, work):
         c.close()
         expect(r.status == 200 and body == b"up:OUT OF TREE", "HTTP reply %d %r" % (r.status, body))
 
-        if windows(a):
-            run(program(a, grocketd, "-s", "stop", "-c", native(a, ini)), 60)
-        else:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            raise Failure("installed grocketd did not stop within 30 s of being told to")
-        expect(rc == 0, "installed grocketd exited %d:\n%s" % (rc, read(log_path)))
-        expect("totals:" in read(log_path), "no totals in the log:\n" + read(log_path))
+        stop_grocketd(a, prefix, ini, proc, log_path)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        log.close()
+
+
+def start_grocketd(a, prefix, ini, log_path, schemes):
+    """Start the installed grocketd on ini (its addresses on 127.0.0.1,
+    port 0), its output to log_path; wait until it runs; return the
+    process and the port it listens on for each scheme."""
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(program(a, os.path.join(prefix, "bin/grocketd"), "-c", native(a, ini)),
+                                stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60  # sanitizer builds and Wine start slowly
+    while time.time() < deadline:
+        text = read(log_path)
+        found = {k: re.search(r"listening on %s://127\.0\.0\.1:(\d+)" % k, text) for k in schemes}
+        if all(found.values()) and "grocket running" in text:
+            return proc, {k: int(m.group(1)) for k, m in found.items()}
+        if proc.poll() is not None:
+            raise Failure("installed grocketd exited at start:\n" + text)
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise Failure("installed grocketd did not start in 60 s:\n" + read(log_path))
+
+
+def stop_grocketd(a, prefix, ini, proc, log_path):
+    """Stop it as the target does (SIGTERM; Windows: `grocketd -s stop`,
+    through the pid file): exit 0, totals logged."""
+    if windows(a):
+        run(program(a, os.path.join(prefix, "bin/grocketd"), "-s", "stop", "-c", native(a, ini)), 60)
+    else:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        raise Failure("installed grocketd did not stop within 30 s of being told to")
+    expect(rc == 0, "installed grocketd exited %d:\n%s" % (rc, read(log_path)))
+    expect("totals:" in read(log_path), "no totals in the log:\n" + read(log_path))
 
 
 def main():

@@ -139,6 +139,24 @@ TEST(KvResp, ProtocolErrorsInRedisWords)
     EXPECT_EQ(frame(std::string(60000, 'x')), 0);
 }
 
+// An inline line past the limit is an error even when its line end came in
+// the same read (fuzz_kv found it accepted then, refused when cut before
+// the limit); the error is the package, whatever the cut.
+TEST(KvResp, InlineLimitWhateverTheCut)
+{
+    std::string line(KV_RESP_INLINE_MAX + 1, 'x');
+    std::string whole = line + "\r\nPING\r\n";
+    EXPECT_EQ(error_of(whole), "Protocol error: too big inline request");
+    EXPECT_EQ(error_of(whole.substr(0, KV_RESP_INLINE_MAX + 1)), "Protocol error: too big inline request");
+    // At the limit itself, the line is a command.
+    std::string at(KV_RESP_INLINE_MAX, 'y');
+    Parsed p = parse(at + "\n");
+    EXPECT_EQ(p.rc, 0);
+    ASSERT_EQ(p.args.size(), 1u);
+    EXPECT_EQ(p.args[0], at);
+    EXPECT_EQ(frame(at + "\nPING\r\n"), (long)KV_RESP_INLINE_MAX + 1);
+}
+
 TEST(KvResp, ErrorAfterGoodCommandsIsItsOwnPackage)
 {
     std::string good = mb({"PING"});

@@ -238,7 +238,7 @@ TEST(StatsRender, EveryListedCounterHasAKindANameAndHelp)
     ASSERT_GE(list.size(), 5u + 6 * 26);
     for (const gr_stat_t &st : list) {
         const gr_stat_meta_t *m = gr_stats_meta(st.name);
-        ASSERT_NE(nullptr, m) << st.name << ": no line in gr_stats.cpp's stat_meta";
+        ASSERT_NE(nullptr, m) << st.name << ": no line in gr_stats_list.h";
         EXPECT_TRUE(m->kind == GR_STAT_COUNTER || m->kind == GR_STAT_GAUGE || m->kind == GR_STAT_GAUGE_MS) << st.name;
         std::string metric = m->metric;
         EXPECT_TRUE(is_name(metric)) << metric;
