@@ -51,8 +51,8 @@ file(MAKE_DIRECTORY "${GR_GEN_DIR}")
 # copied to a Windows machine, where this prefix means nothing; and the pid
 # file kept (beside the configuration): `grocketd -s stop|reload|reopen`
 # finds the server through it. header: what replaces the file's first line.
-# (But on Windows, `grocketd -c conf/NAME` in a comment is made to name the
-# installed file.)
+# A comment's `grocketd -c conf/NAME` is made to name the installed file
+# (on Windows relative to the installation's folder).
 function(gr_install_ini name module_file header)
   if(GR_WINDOWS)
     file(RELATIVE_PATH _module "${_confdir}" "${_moduledir}/${module_file}")
@@ -64,7 +64,11 @@ function(gr_install_ini name module_file header)
   # (Through a placeholder: a backslash means something to REGEX REPLACE.)
   string(REGEX REPLACE "\nmodule = [^\n]*" "\nmodule = @GR_MODULE@" _ini "${_ini}")
   string(REPLACE "@GR_MODULE@" "${_module}" _ini "${_ini}")
-  if(NOT GR_WINDOWS)
+  if(GR_WINDOWS)
+    file(RELATIVE_PATH _conf "${CMAKE_INSTALL_PREFIX}" "${_confdir}/${name}")
+    string(REPLACE "/" "\\" _conf "${_conf}")
+    string(REPLACE "grocketd -c conf/${name}" "grocketd.exe -c ${_conf}" _ini "${_ini}")
+  else()
     string(REGEX REPLACE "\npid_file = [^\n]*" "\npid_file =" _ini "${_ini}")
     string(REPLACE "grocketd -c conf/${name}" "grocketd -c ${_confdir}/${name}" _ini "${_ini}")
   endif()
