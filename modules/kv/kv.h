@@ -37,7 +37,7 @@ static inline void kv_count(_Atomic uint64_t *v)
 
 /* One proc thread's state (thread_init's id picks it). */
 typedef struct kv_thread_t {
-    kv_args_t args;          /* the command being run, split */
+    kv_split_t split;        /* the command check cut and proc runs, split */
     kv_counters_t counters;
     char pad[64];
 } kv_thread_t;
@@ -159,7 +159,7 @@ void kv_reply_arity(kv_ctx_t *c, const char *name);
 #define KV_ERR_SYNTAX "syntax error"
 #define KV_ERR_OOM "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
 
-/* Whether an argument equals word, any case. */
+/* Whether an argument equals word (lower case), any case. */
 int kv_arg_is(const kv_arg_t *a, const char *word);
 
 #endif

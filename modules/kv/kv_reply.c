@@ -83,20 +83,18 @@ void kv_reply_arity(kv_ctx_t *c, const char *name)
     kv_reply_error(c, "wrong number of arguments for '%s' command", name);
 }
 
+/* Without strlen, and folding one side only: a mismatch in the first
+ * byte, the usual case in the command look-up, returns at once. */
 int kv_arg_is(const kv_arg_t *a, const char *word)
 {
-    size_t n = strlen(word);
-    if (a->n != n)
-        return 0;
+    const char *p = a->p;
+    size_t n = a->n;
     for (size_t i = 0; i < n; i++) {
-        char x = a->p[i];
+        char x = p[i];
         if (x >= 'A' && x <= 'Z')
             x = (char)(x - 'A' + 'a');
-        char y = word[i];
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
+        if (x != word[i] || x == '\0') /* x == '\0': past word's end, or a NUL in the argument */
             return 0;
     }
-    return 1;
+    return word[n] == '\0';
 }
