@@ -172,8 +172,8 @@ unbalanced:
  * memchr and kv_parse_ll would have cost ~60 instructions each. */
 static inline long long quick_num(const char *p, const char *e, const char **next)
 {
-    unsigned d0 = (unsigned)(p[0] - '0'), d1;
-    if (e - p >= 4 && d0 <= 9u) { /* one or two digits: most counts, keys and values */
+    unsigned d0, d1;
+    if (e - p >= 4 && (d0 = (unsigned)(p[0] - '0')) <= 9u) { /* one or two digits: most counts, keys and values */
         if (p[1] == '\r') {
             *next = p + 3;
             return d0;
