@@ -202,7 +202,7 @@ static inline long long quick_num(const char *p, const char *e, const char **nex
  * len, 0 (need more), or WALK_NOMEM (args only). args NULL: frame only;
  * args set: also split the arguments into args (valid when *err is NULL
  * and the package is whole). Both ways cut the same packages. */
-static long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args_t *args, const char **err)
+static inline long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args_t *args, const char **err)
 {
     const char *e = "Protocol error"; /* framing only: proc words it */
     const char *de = d + len, *next;
