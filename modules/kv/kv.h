@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "grocket.h"
 #include "kv_resp.h"
@@ -145,7 +146,8 @@ void kv_cmd_command(kv_ctx_t *c);
 /* Reply writers (kv_reply.c): RESP2 onto c's reply; a failure sets
  * c->failed. */
 void kv_reply_raw(kv_ctx_t *c, const char *p, size_t n);
-void kv_reply_str(kv_ctx_t *c, const char *s); /* a literal, "+OK\r\n" */
+/* A literal, "+OK\r\n": inline, so its strlen is a constant. */
+static inline void kv_reply_str(kv_ctx_t *c, const char *s) { kv_reply_raw(c, s, strlen(s)); }
 void kv_reply_error(kv_ctx_t *c, const char *fmt, ...) GR_PRINTF_FORMAT(2, 3);
 void kv_reply_int(kv_ctx_t *c, long long v);
 void kv_reply_bulk(kv_ctx_t *c, const char *p, size_t n);

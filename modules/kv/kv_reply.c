@@ -12,8 +12,6 @@ void kv_reply_raw(kv_ctx_t *c, const char *p, size_t n)
         c->failed = 1;
 }
 
-void kv_reply_str(kv_ctx_t *c, const char *s) { kv_reply_raw(c, s, strlen(s)); }
-
 void kv_reply_error(kv_ctx_t *c, const char *fmt, ...)
 {
     char buf[512];
