@@ -163,5 +163,7 @@ void kv_reply_arity(kv_ctx_t *c, const char *name);
 
 /* Whether an argument equals word (lower case), any case. */
 int kv_arg_is(const kv_arg_t *a, const char *word);
+/* x in lower case (ASCII), for names and options. */
+static inline char kv_fold(char x) { return x >= 'A' && x <= 'Z' ? (char)(x - 'A' + 'a') : x; }
 
 #endif

@@ -40,8 +40,6 @@ const kv_command_t kv_commands[] = {
 };
 const size_t kv_command_count = sizeof kv_commands / sizeof kv_commands[0];
 
-static inline char fold(char x) { return x >= 'A' && x <= 'Z' ? (char)(x - 'A' + 'a') : x; }
-
 const kv_command_t *kv_command_find(const char *name, size_t n)
 {
     /* The first letter rules out most names at one compare each, and the
@@ -49,13 +47,13 @@ const kv_command_t *kv_command_find(const char *name, size_t n)
      * cost a few dozen instructions, where kv_arg_is per entry cost ~80. */
     if (n == 0)
         return NULL;
-    char c0 = fold(name[0]);
+    char c0 = kv_fold(name[0]);
     for (size_t k = 0; k < kv_command_count; k++) {
         const char *c = kv_commands[k].name;
         if (c[0] != c0)
             continue;
         size_t i = 1;
-        while (i < n && c[i] != '\0' && c[i] == fold(name[i])) /* a NUL in the name matches nothing */
+        while (i < n && c[i] != '\0' && c[i] == kv_fold(name[i])) /* a NUL in the name matches nothing */
             i++;
         if (i == n && c[n] == '\0')
             return &kv_commands[k];

@@ -2,7 +2,8 @@
  * The entry point, [kv]'s keys, the per-thread state, and the path of one
  * command: check frames it (and splits it: kv_split_frame), proc takes its
  * arguments (kv_split_take), looks it up in the command table, checks its
- * arity and memory, runs it; and each proc thread's timer of active expiry. docs/kv.md says what it serves. */
+ * arity and memory, runs it; and each proc thread's timer of active
+ * expiry. docs/kv.md says what it serves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

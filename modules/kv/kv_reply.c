@@ -97,9 +97,7 @@ int kv_arg_is(const kv_arg_t *a, const char *word)
     const char *p = a->p;
     size_t n = a->n;
     for (size_t i = 0; i < n; i++) {
-        char x = p[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
+        char x = kv_fold(p[i]);
         if (x != word[i] || x == '\0') /* x == '\0': past word's end, or a NUL in the argument */
             return 0;
     }
