@@ -17,7 +17,6 @@
 # Build grocketd and kv first.
 set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 BENCH_NAME=kv_instr.sh
 . "$SCRIPT_DIR/lib.sh"
 
@@ -36,14 +35,7 @@ done
 # run BUILD TEST DEPTH COUNT -> prints the server's Ir
 run() {
     local build=$1 test=$2 depth=$3 count=$4 out=$WORK_DIR/callgrind.out conf=$WORK_DIR/kv.ini log=$WORK_DIR/server.log
-    awk -v module="$build/modules/libkv.so" '
-        /^\[/ { sec = $0 }
-        sec == "[server]" && /^module *=/ { print "module = " module; next }
-        sec == "[server]" && /^pid_file *=/ { print "pid_file =\nstop.grace_period = 0"; next }
-        sec == "[server]" && /^tcp\.in\.thread_count *=/ { print "tcp.in.thread_count = 1"; next }
-        sec == "[server]" && /^worker\.disabled *=/ { print "worker.disabled = true\ntcp.out.disabled = true"; next }
-        sec == "[listen]" && /^0 *=/ { print "0 = tcp://127.0.0.1:0"; next }
-        { print }' "$ROOT/conf/kv.ini" >"$conf"
+    kv_conf "$build/modules/libkv.so" "$conf"
     rm -f "$out"
     valgrind --tool=callgrind --callgrind-out-file="$out" "$build/bin/grocketd" -c "$conf" 2>"$log" &
     local pid=$! port= i
