@@ -171,17 +171,7 @@ gcc -O2 -o "$REF" "$REF_SRC" || die "could not build ref_resp"
 # conf/kv.ini with the module of BUILD_DIR, no pid file, one tcp.in thread
 # running proc inline, and one listen on 127.0.0.1 (a free port)
 KV_CONF=$WORK_DIR/kv.ini
-awk -v module="$MODULE" '
-    /^\[/ { sec = $0 }
-    sec == "[server]" && /^module *=/ { print "module = " module; next }
-    sec == "[server]" && /^pid_file *=/ { print "pid_file ="; next }
-    sec == "[server]" && /^tcp\.in\.thread_count *=/ { print "tcp.in.thread_count = 1"; next }
-    sec == "[server]" && /^worker\.disabled *=/ { print "worker.disabled = true\ntcp.out.disabled = true"; next }
-    sec == "[listen]" && /^0 *=/ { print "0 = tcp://127.0.0.1:0"; next }
-    { print }' "$ROOT/conf/kv.ini" >"$KV_CONF"
-if ! grep -q '^tcp\.in\.thread_count = 1$' "$KV_CONF" || ! grep -q '^0 = tcp://127\.0\.0\.1:0$' "$KV_CONF"; then
-    die "could not adapt conf/kv.ini (its [server] or [listen] lines changed?)"
-fi
+kv_conf "$MODULE" "$KV_CONF"
 
 # ---- servers --------------------------------------------------------------
 

@@ -119,6 +119,24 @@ wait_listening() {
     return 1
 }
 
+# kv_conf MODULE OUT: conf/kv.ini with MODULE, no pid file, one tcp.in
+# thread running proc inline (worker and tcp_out off), and one listen on
+# 127.0.0.1 (a free port), written to OUT; dies if conf/kv.ini's lines
+# changed so that it cannot adapt them (kv_bench.sh, kv_instr.sh)
+kv_conf() {
+    awk -v module="$1" '
+        /^\[/ { sec = $0 }
+        sec == "[server]" && /^module *=/ { print "module = " module; next }
+        sec == "[server]" && /^pid_file *=/ { print "pid_file ="; next }
+        sec == "[server]" && /^tcp\.in\.thread_count *=/ { print "tcp.in.thread_count = 1"; next }
+        sec == "[server]" && /^worker\.disabled *=/ { print "worker.disabled = true\ntcp.out.disabled = true"; next }
+        sec == "[listen]" && /^0 *=/ { print "0 = tcp://127.0.0.1:0"; next }
+        { print }' "$ROOT/conf/kv.ini" >"$2"
+    if ! grep -q '^tcp\.in\.thread_count = 1$' "$2" || ! grep -q '^0 = tcp://127\.0\.0\.1:0$' "$2"; then
+        die "could not adapt conf/kv.ini (its [server] or [listen] lines changed?)"
+    fi
+}
+
 # grocketd_port LOG SCHEME: the port grocketd logged as "listening on
 # SCHEME://127.0.0.1:PORT", empty if none yet
 # start_grocketd MODE SCHEME LOG -> sets SERVER_PID, PORT; 1 on failure.

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "grocket.h"
 #include "kv_resp.h"
@@ -37,7 +38,7 @@ static inline void kv_count(_Atomic uint64_t *v)
 
 /* One proc thread's state (thread_init's id picks it). */
 typedef struct kv_thread_t {
-    kv_args_t args;          /* the command being run, split */
+    kv_split_t split;        /* the command check cut and proc runs, split */
     kv_counters_t counters;
     char pad[64];
 } kv_thread_t;
@@ -145,7 +146,8 @@ void kv_cmd_command(kv_ctx_t *c);
 /* Reply writers (kv_reply.c): RESP2 onto c's reply; a failure sets
  * c->failed. */
 void kv_reply_raw(kv_ctx_t *c, const char *p, size_t n);
-void kv_reply_str(kv_ctx_t *c, const char *s); /* a literal, "+OK\r\n" */
+/* A literal, "+OK\r\n": inline, so its strlen is a constant. */
+static inline void kv_reply_str(kv_ctx_t *c, const char *s) { kv_reply_raw(c, s, strlen(s)); }
 void kv_reply_error(kv_ctx_t *c, const char *fmt, ...) GR_PRINTF_FORMAT(2, 3);
 void kv_reply_int(kv_ctx_t *c, long long v);
 void kv_reply_bulk(kv_ctx_t *c, const char *p, size_t n);
@@ -161,7 +163,9 @@ size_t kv_put_prefixed(char *buf, char type, long long v);
 #define KV_ERR_SYNTAX "syntax error"
 #define KV_ERR_OOM "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
 
-/* Whether an argument equals word, any case. */
+/* Whether an argument equals word (lower case), any case. */
 int kv_arg_is(const kv_arg_t *a, const char *word);
+/* x in lower case (ASCII), for names and options. */
+static inline char kv_fold(char x) { return x >= 'A' && x <= 'Z' ? (char)(x - 'A' + 'a') : x; }
 
 #endif

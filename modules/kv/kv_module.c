@@ -1,8 +1,9 @@
 /* kv_module.c - the kv module: a Redis-protocol (RESP2) key-value cache.
  * The entry point, [kv]'s keys, the per-thread state, and the path of one
- * command: check frames it (kv_resp_frame), proc splits it, looks it up in
- * the command table, checks its arity and memory, runs it; and each proc
- * thread's timer of active expiry. docs/kv.md says what it serves. */
+ * command: check frames it (and splits it: kv_split_frame), proc takes its
+ * arguments (kv_split_take), looks it up in the command table, checks its
+ * arity and memory, runs it; and each proc thread's timer of active
+ * expiry. docs/kv.md says what it serves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,14 +99,19 @@ static void kv_thread_term(int id)
 {
     kv_backup_thread_term(id);
     if (id >= 0 && id < kv.thread_count)
-        kv_args_free(&kv.threads[id].args);
+        kv_split_free(&kv.threads[id].split);
     kv_self = NULL;
 }
 
+/* On a thread that runs proc too (inline), the package is split here once
+ * and handed to proc (kv_split_t in kv_resp.h says when it is taken); on a
+ * tcp.in thread feeding workers it is only framed. */
 static long kv_check(gr_conn_t *conn, const char *data, size_t len)
 {
-    (void)conn;
-    return kv_resp_frame(data, len, &kv.conf.limits);
+    kv_thread_t *t = kv_self;
+    if (!t)
+        return kv_resp_frame(data, len, &kv.conf.limits);
+    return kv_split_frame(&t->split, conn, data, len, &kv.conf.limits);
 }
 
 /* Redis's wording: the name as sent, then up to 128 bytes of arguments. */
@@ -158,7 +164,7 @@ static int kv_proc(gr_conn_t *conn, const char *pkg, size_t len)
         return GR_PROC_CLOSE;
     }
     const char *err = NULL;
-    int rc = kv_resp_parse(pkg, len, &kv.conf.limits, &t->args, &err);
+    int rc = kv_split_take(&t->split, conn, pkg, len, &kv.conf.limits, &err);
     if (rc == -2) {
         kv_reply_str(&c, KV_ERR_OOM);
         return GR_PROC_CLOSE;
@@ -167,10 +173,10 @@ static int kv_proc(gr_conn_t *conn, const char *pkg, size_t len)
         kv_reply_error(&c, "%s", err); /* a protocol error: answered, then closed, as Redis does */
         return GR_PROC_CLOSE;
     }
-    if (t->args.n == 0)
+    if (t->split.args.n == 0)
         return GR_PROC_OK; /* an empty line or "*0": no answer */
-    c.argv = t->args.v;
-    c.argc = t->args.n;
+    c.argv = t->split.args.v;
+    c.argc = t->split.args.n;
     c.self = t;
     c.now = kv_now_ms();
     dispatch(&c);

@@ -12,8 +12,6 @@ void kv_reply_raw(kv_ctx_t *c, const char *p, size_t n)
         c->failed = 1;
 }
 
-void kv_reply_str(kv_ctx_t *c, const char *s) { kv_reply_raw(c, s, strlen(s)); }
-
 void kv_reply_error(kv_ctx_t *c, const char *fmt, ...)
 {
     char buf[512];
@@ -64,18 +62,27 @@ static void reply_prefixed(kv_ctx_t *c, char type, long long v)
 void kv_reply_int(kv_ctx_t *c, long long v) { reply_prefixed(c, ':', v); }
 void kv_reply_array(kv_ctx_t *c, long long n) { reply_prefixed(c, '*', n); }
 
+/* The header is written straight into the reply, digits from the last:
+ * no header buffer to copy (GET's reply). */
 void kv_reply_bulk(kv_ctx_t *c, const char *p, size_t n)
 {
-    char head[32];
-    size_t h = kv_put_prefixed(head, '$', (long long)n);
-    char *out = (char *)kv.gr->reply_alloc(c->conn, h + n + 2);
+    size_t nd = 1;
+    for (size_t u = n; u >= 10; u /= 10)
+        nd++;
+    char *out = (char *)kv.gr->reply_alloc(c->conn, 1 + nd + 2 + n + 2);
     if (!out) {
         c->failed = 1;
         return;
     }
-    memcpy(out, head, h);
-    memcpy(out + h, p, n);
-    memcpy(out + h + n, "\r\n", 2);
+    out[0] = '$';
+    size_t u = n;
+    for (size_t i = nd; i > 0; i--, u /= 10)
+        out[i] = (char)('0' + u % 10);
+    out[nd + 1] = '\r';
+    out[nd + 2] = '\n';
+    memcpy(out + nd + 3, p, n);
+    out[nd + 3 + n] = '\r';
+    out[nd + 4 + n] = '\n';
 }
 
 void kv_reply_arity(kv_ctx_t *c, const char *name)
@@ -83,20 +90,16 @@ void kv_reply_arity(kv_ctx_t *c, const char *name)
     kv_reply_error(c, "wrong number of arguments for '%s' command", name);
 }
 
+/* Without strlen, and folding one side only: a mismatch in the first
+ * byte, the usual case in the command look-up, returns at once. */
 int kv_arg_is(const kv_arg_t *a, const char *word)
 {
-    size_t n = strlen(word);
-    if (a->n != n)
-        return 0;
+    const char *p = a->p;
+    size_t n = a->n;
     for (size_t i = 0; i < n; i++) {
-        char x = a->p[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (char)(x - 'A' + 'a');
-        char y = word[i];
-        if (y >= 'A' && y <= 'Z')
-            y = (char)(y - 'A' + 'a');
-        if (x != y)
+        char x = kv_fold(p[i]);
+        if (x != word[i] || x == '\0') /* x == '\0': past word's end, or a NUL in the argument */
             return 0;
     }
-    return 1;
+    return word[n] == '\0';
 }

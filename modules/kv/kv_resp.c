@@ -37,16 +37,23 @@ int kv_parse_ll(const char *p, size_t n, long long *out)
     return 0;
 }
 
-static int args_push(kv_args_t *a, const char *p, size_t n)
+/* Room for one more argument: the vector doubles, so a proc thread's
+ * stops growing after its first commands. */
+static int args_grow(kv_args_t *a)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        kv_arg_t *v = (kv_arg_t *)realloc(a->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        a->v = v;
-        a->cap = cap;
-    }
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    kv_arg_t *v = (kv_arg_t *)realloc(a->v, cap * sizeof *v);
+    if (!v)
+        return -1;
+    a->v = v;
+    a->cap = cap;
+    return 0;
+}
+
+static inline int args_push(kv_args_t *a, const char *p, size_t n)
+{
+    if (a->n == a->cap && args_grow(a) != 0)
+        return -1;
     a->v[a->n].p = p;
     a->v[a->n].n = n;
     a->n++;
@@ -157,16 +164,52 @@ unbalanced:
     return WALK_ERROR;
 }
 
-/* The one walker. args NULL: frame only (returns the package's length,
- * a size hint past len, or 0); args set: also split (returns the length,
- * WALK_ERROR with *err, or WALK_NOMEM). For framing a protocol error is
- * a package ending at the bad line, so that walking that package again
- * meets the same error. */
-static long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args_t *args, const char **err)
+/* The common case of a count or length line, "<digits>\r\n" starting at p
+ * (past the '*' or '$'; e is the data's end): its value, with *next the
+ * byte after the line end; -1 for anything else (no line end yet, a sign,
+ * a leading zero, more than 18 digits, garbage), for the general path to
+ * word or wait for. A command has 3 to 5 such lines; memchr and
+ * kv_parse_ll cost ~50 instructions each. */
+static inline long long quick_num(const char *p, const char *e, const char **next)
 {
-    const char *e = NULL;
+    unsigned d0, d1;
+    if (e - p >= 4 && (d0 = (unsigned)(p[0] - '0')) <= 9u) { /* one or two digits: most counts, keys and values */
+        if (p[1] == '\r') {
+            *next = p + 3;
+            return d0;
+        }
+        d1 = (unsigned)(p[1] - '0');
+        if (d0 && d1 <= 9u && p[2] == '\r') {
+            *next = p + 4;
+            return d0 * 10 + d1;
+        }
+    }
+    const char *q = p, *lim = e - p > 18 ? p + 18 : e;
+    unsigned long long v = 0;
+    while (q < lim && (unsigned)(*q - '0') <= 9u) {
+        v = v * 10 + (unsigned)(*q - '0');
+        q++;
+    }
+    if (q == p || e - q < 2 || *q != '\r' || (*p == '0' && q - p > 1))
+        return -1;
+    *next = q + 2;
+    return (long long)v;
+}
+
+/* The one walker. Returns the package's length (a protocol error too is a
+ * package: it ends at the bad line, so that walking it again meets the
+ * same error; *err then names it, else *err is NULL), a size hint past
+ * len, 0 (need more), or WALK_NOMEM (args only). args NULL: frame only;
+ * args set: also split the arguments into args (valid when *err is NULL
+ * and the package is whole). Both ways cut the same packages. */
+static inline long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args_t *args, const char **err)
+{
+    const char *e = "Protocol error"; /* framing only: proc words it */
+    const char *de = d + len, *next;
     long ll_line;
     size_t end;
+    long long count;
+    *err = NULL;
     if (args)
         args->n = 0;
     if (len == 0)
@@ -185,24 +228,28 @@ static long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args
         end = (size_t)(nl - d) + 1;
         if (args) {
             int rc = split_inline(d, end, args, err);
-            if (rc != 0)
+            if (rc == WALK_NOMEM)
                 return rc;
         }
         return (long)end;
     }
-    ll_line = line_len(d, len);
-    if (ll_line < 0) {
-        if (len <= KV_RESP_INLINE_MAX)
-            return WALK_NEED_MORE;
-        e = "Protocol error: too big mbulk count string";
-        end = len;
-        goto fail;
-    }
-    long long count;
-    end = (size_t)ll_line + 2;
-    if (kv_parse_ll(d + 1, (size_t)ll_line - 1, &count) != 0 || count > (long long)lim->max_args) {
-        e = "Protocol error: invalid multibulk length";
-        goto fail;
+    count = quick_num(d + 1, de, &next);
+    if (count >= 0 && (unsigned long long)count <= lim->max_args) {
+        end = (size_t)(next - d);
+    } else {
+        ll_line = line_len(d, len);
+        if (ll_line < 0) {
+            if (len <= KV_RESP_INLINE_MAX)
+                return WALK_NEED_MORE;
+            e = "Protocol error: too big mbulk count string";
+            end = len;
+            goto fail;
+        }
+        end = (size_t)ll_line + 2;
+        if (kv_parse_ll(d + 1, (size_t)ll_line - 1, &count) != 0 || count > (long long)lim->max_args) {
+            e = "Protocol error: invalid multibulk length";
+            goto fail;
+        }
     }
     size_t pos = end;
     for (long long i = 0; i < count; i++) {
@@ -216,21 +263,26 @@ static long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args
             end = pos + 1;
             goto fail;
         }
-        long bl = line_len(d + pos, len - pos);
-        if (bl < 0) {
-            if (len - pos <= KV_RESP_INLINE_MAX)
-                return WALK_NEED_MORE;
-            e = "Protocol error: too big bulk count string";
-            end = len;
-            goto fail;
+        size_t start;
+        long long n = quick_num(d + pos + 1, de, &next);
+        if (n >= 0 && (unsigned long long)n <= lim->max_bulk) {
+            start = (size_t)(next - d);
+        } else {
+            long bl = line_len(d + pos, len - pos);
+            if (bl < 0) {
+                if (len - pos <= KV_RESP_INLINE_MAX)
+                    return WALK_NEED_MORE;
+                e = "Protocol error: too big bulk count string";
+                end = len;
+                goto fail;
+            }
+            if (kv_parse_ll(d + pos + 1, (size_t)bl - 1, &n) != 0 || n < 0 || (unsigned long long)n > lim->max_bulk) {
+                e = "Protocol error: invalid bulk length";
+                end = pos + (size_t)bl + 2;
+                goto fail;
+            }
+            start = pos + (size_t)bl + 2;
         }
-        long long n;
-        if (kv_parse_ll(d + pos + 1, (size_t)bl - 1, &n) != 0 || n < 0 || (unsigned long long)n > lim->max_bulk) {
-            e = "Protocol error: invalid bulk length";
-            end = pos + (size_t)bl + 2;
-            goto fail;
-        }
-        size_t start = pos + (size_t)bl + 2;
         pos = start + (size_t)n + 2; /* the value and its "\r\n", taken on trust as Redis does */
         if (pos > len)
             return (long)pos; /* a size hint: at least this much */
@@ -239,28 +291,63 @@ static long walk(const char *d, size_t len, const kv_resp_limits_t *lim, kv_args
     }
     return (long)pos;
 fail:
-    if (!args)
-        return (long)end; /* a package of its own, for proc to report */
     *err = e;
-    return WALK_ERROR;
+    return (long)end; /* a package of its own, for proc to report */
 }
 
 long kv_resp_frame(const char *data, size_t len, const kv_resp_limits_t *lim)
 {
-    return walk(data, len, lim, NULL, NULL);
+    const char *err;
+    return walk(data, len, lim, NULL, &err);
 }
 
 int kv_resp_parse(const char *pkg, size_t len, const kv_resp_limits_t *lim, kv_args_t *args, const char **err)
 {
     long rc = walk(pkg, len, lim, args, err);
-    if (rc == WALK_ERROR || rc == WALK_NOMEM)
-        return (int)rc;
+    if (rc == WALK_NOMEM)
+        return WALK_NOMEM;
+    if (*err)
+        return WALK_ERROR;
     if (rc <= 0 || (size_t)rc != len) {
         /* Not a whole package: framing said otherwise, which cannot be. */
         *err = "Protocol error: unexpected end of command";
         return WALK_ERROR;
     }
     return 0;
+}
+
+long kv_split_frame(kv_split_t *s, const void *owner, const char *data, size_t len, const kv_resp_limits_t *lim)
+{
+    const char *err;
+    long rc = walk(data, len, lim, &s->args, &err);
+    s->ready = 0;
+    if (rc == WALK_NOMEM)
+        return kv_resp_frame(data, len, lim); /* proc splits it again, and says so if memory is still short */
+    if (rc > 0 && (size_t)rc <= len) {
+        s->owner = owner;
+        s->pkg = data;
+        s->len = (size_t)rc;
+        s->err = err;
+        s->ready = 1;
+    }
+    return rc;
+}
+
+int kv_split_take(kv_split_t *s, const void *owner, const char *pkg, size_t len, const kv_resp_limits_t *lim,
+                  const char **err)
+{
+    int ready = s->ready && s->owner == owner && s->pkg == pkg && s->len == len;
+    s->ready = 0; /* one use: a later proc on this thread never meets it again */
+    if (!ready)
+        return kv_resp_parse(pkg, len, lim, &s->args, err);
+    *err = s->err;
+    return s->err ? WALK_ERROR : 0;
+}
+
+void kv_split_free(kv_split_t *s)
+{
+    kv_args_free(&s->args);
+    s->ready = 0;
 }
 
 void kv_args_free(kv_args_t *args)

@@ -46,17 +46,34 @@ struct kv_store_t {
     void *evict_arg;
 };
 
-/* FNV-1a, then a final mix so that the top bits (the shard) depend on
- * every byte. */
+/* Eight bytes at a time, each word mixed in by a multiply, then
+ * murmur3's finaliser, so that the top bits (the shard) and the low ones
+ * (the bucket) depend on every byte. FNV-1a, a byte at a time, cost ~110
+ * instructions for redis-benchmark's 16-byte key: 7% of a GET. The value
+ * lives only in this process (words are read in the host's byte order). */
+static inline uint64_t hash_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
 uint64_t kv_hash(const char *key, size_t n)
 {
-    uint64_t h = 14695981039346656037ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211ull;
+    uint64_t h = 0x2545f4914f6cdd1dull ^ (uint64_t)n, w = 0;
+    for (; n >= 8; key += 8, n -= 8) {
+        memcpy(&w, key, 8);
+        h = hash_mix(h, w);
+    }
+    if (n) {
+        w = 0;
+        for (size_t i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)key[i] << (8 * i);
+        h = hash_mix(h, w);
     }
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 33;
     return h;
 }

@@ -180,27 +180,137 @@ TEST(KvResp, ParseLongLongIsRedisString2ll)
 
 // Random bytes and random cuts of valid pipelines: framing never claims more
 // than it was given except as a hint, and a framed package always splits (or
-// errs) without reading past it (ASan watches the reads).
+// errs) without reading past it (ASan watches the reads). Framing while
+// splitting (check's kv_split_frame) cuts exactly what framing alone cuts,
+// and hands proc what kv_resp_parse makes of the package.
 TEST(KvResp, RandomInputNeverMisframes)
 {
     std::mt19937 rng(17);
     const char alphabet[] = "*$\r\n0123456789-x \"'\\";
-    for (int round = 0; round < 20000; round++) {
+    kv_split_t sp = {};
+    int owner;
+    for (int round = 0; round < 40000; round++) {
         size_t len = rng() % 40;
         std::string s;
-        for (size_t i = 0; i < len; i++)
+        if (round % 4 == 3) { // a valid pipeline cut anywhere
+            while (s.size() < 60)
+                s += mb({"SET", std::string(rng() % 12, 'k'), std::string(rng() % 120, 'v')});
+            s.resize(rng() % s.size());
+            len = s.size();
+        }
+        for (size_t i = s.size(); i < len; i++)
             s += round % 2 ? alphabet[rng() % (sizeof alphabet - 1)] : (char)rng();
         std::vector<char> heap(s.begin(), s.end()); // exact-size buffer: overreads show
         long n = kv_resp_frame(heap.data(), heap.size(), &kLimits);
         ASSERT_GE(n, 0);
+        ASSERT_EQ(kv_split_frame(&sp, &owner, heap.data(), heap.size(), &kLimits), n) << s;
         if (n > 0 && n <= (long)len) {
             kv_args_t a = {};
-            const char *err = nullptr;
+            const char *err = nullptr, *split_err = nullptr;
             int rc = kv_resp_parse(heap.data(), (size_t)n, &kLimits, &a, &err);
             EXPECT_TRUE(rc == 0 || (rc == -1 && err != nullptr));
+            ASSERT_EQ(kv_split_take(&sp, &owner, heap.data(), (size_t)n, &kLimits, &split_err), rc) << s;
+            if (rc == 0) {
+                ASSERT_EQ(sp.args.n, a.n) << s;
+                for (size_t i = 0; i < a.n; i++)
+                    EXPECT_EQ(std::string(sp.args.v[i].p, sp.args.v[i].n), std::string(a.v[i].p, a.v[i].n)) << s;
+            } else {
+                EXPECT_STREQ(split_err, err) << s;
+            }
             kv_args_free(&a);
         }
     }
+    kv_split_free(&sp);
+}
+
+// Lengths through the quick path (one and two digits) and the general one
+// (three and more), the empty argument, and lengths Redis refuses.
+TEST(KvResp, BulkLengthsOfEverySize)
+{
+    for (size_t n : {0, 1, 9, 10, 99, 100, 12345}) {
+        std::string cmd = mb({"SET", "k", std::string(n, 'v')});
+        EXPECT_EQ(frame(cmd), (long)cmd.size()) << n;
+        Parsed p = parse(cmd);
+        ASSERT_EQ(p.rc, 0) << n;
+        EXPECT_EQ(p.args[2], std::string(n, 'v'));
+    }
+    EXPECT_EQ(frame("*1\r\n$1\r\nx"), 11) << "a hint: the value's line end is still to come";
+    EXPECT_EQ(frame("*1\r\n$1\r"), 0) << "no line end yet";
+    EXPECT_EQ(frame("*1\r\n$12"), 0) << "no line end yet";
+    for (const char *bad : {"*1\r\n$01\r\nx\r\n", "*1\r\n$00\r\n\r\n", "*1\r\n$-0\r\n", "*1\r\n$+1\r\nx\r\n",
+                            "*1\r\n$1x\r\n", "*1\r\n$\r\n"})
+        EXPECT_EQ(error_of(bad), "Protocol error: invalid bulk length") << bad;
+    EXPECT_EQ(error_of("*01\r\n$1\r\nx\r\n"), "Protocol error: invalid multibulk length");
+}
+
+// check's split reaches proc only for the package it was made for: the same
+// connection, bytes and length, once, with no other check in between.
+// Anything else walks the package again. The bytes are changed behind the
+// record here (the framework never does) to see which of the two proc got.
+TEST(KvResp, SplitHandOverIsTakenOnlyByItsPackage)
+{
+    const std::string a = mb({"GET", "k"}); // 20 bytes, arguments of 3 and 1
+    const std::string b = "ECHO abcdefghijklm\r\n"; // 20 bytes inline, arguments of 4 and 13
+    ASSERT_EQ(a.size(), b.size());
+    int conn1, conn2;
+    kv_split_t sp = {};
+    const char *err;
+    std::vector<char> buf(a.begin(), a.end());
+    // What proc gets: the argument lengths.
+    auto take = [&](const void *owner, const char *pkg, size_t len) {
+        std::vector<size_t> lens;
+        EXPECT_EQ(kv_split_take(&sp, owner, pkg, len, &kLimits, &err), 0);
+        for (size_t i = 0; i < sp.args.n; i++)
+            lens.push_back(sp.args.v[i].n);
+        return lens;
+    };
+    const std::vector<size_t> recorded = {3, 1}, walked = {4, 13};
+    auto frame_a_then_write_b = [&](const void *owner) {
+        std::copy(a.begin(), a.end(), buf.begin());
+        ASSERT_EQ(kv_split_frame(&sp, owner, buf.data(), buf.size(), &kLimits), (long)a.size());
+        std::copy(b.begin(), b.end(), buf.begin());
+    };
+
+    frame_a_then_write_b(&conn1);
+    EXPECT_EQ(take(&conn1, buf.data(), buf.size()), recorded) << "its package: the record";
+    EXPECT_EQ(take(&conn1, buf.data(), buf.size()), walked) << "a record serves one proc";
+
+    frame_a_then_write_b(&conn1);
+    EXPECT_EQ(take(&conn2, buf.data(), buf.size()), walked) << "another connection";
+    EXPECT_EQ(take(&conn1, buf.data(), buf.size()), walked) << "any proc clears the record";
+
+    frame_a_then_write_b(&conn1);
+    std::vector<char> copy(buf);
+    EXPECT_EQ(take(&conn1, copy.data(), copy.size()), walked) << "other bytes (a worker's copy)";
+
+    std::string longer = mb({"GET", "kk"}); // 21 bytes at the same address
+    std::vector<char> big(longer.begin(), longer.end());
+    ASSERT_EQ(kv_split_frame(&sp, &conn1, big.data(), big.size(), &kLimits), (long)longer.size());
+    std::copy(b.begin(), b.end(), big.begin());
+    EXPECT_EQ(take(&conn1, big.data(), b.size()), walked) << "another length";
+
+    frame_a_then_write_b(&conn1);
+    std::string other = mb({"PING"});
+    ASSERT_EQ(kv_split_frame(&sp, &conn1, other.data(), other.size(), &kLimits), (long)other.size());
+    EXPECT_EQ(take(&conn1, buf.data(), buf.size()), walked) << "a later check replaced the record";
+
+    // A partial package records nothing.
+    std::copy(a.begin(), a.end(), buf.begin());
+    ASSERT_EQ(kv_split_frame(&sp, &conn1, buf.data(), 5, &kLimits), 0);
+    std::copy(b.begin(), b.end(), buf.begin());
+    EXPECT_EQ(take(&conn1, buf.data(), buf.size()), walked) << "need more: no record";
+    std::copy(a.begin(), a.end(), buf.begin());
+    ASSERT_EQ(kv_split_frame(&sp, &conn1, buf.data(), 10, &kLimits), 13);
+    std::copy(b.begin(), b.end(), buf.begin());
+    EXPECT_EQ(take(&conn1, buf.data(), buf.size()), walked) << "a size hint: no record";
+
+    // A protocol error is handed over with its text.
+    std::string bad = "*1\r\nPING\r\n";
+    long n = kv_split_frame(&sp, &conn1, bad.data(), bad.size(), &kLimits);
+    ASSERT_EQ(n, 5);
+    EXPECT_EQ(kv_split_take(&sp, &conn1, bad.data(), (size_t)n, &kLimits, &err), -1);
+    EXPECT_STREQ(err, "Protocol error: expected '$', got 'P'");
+    kv_split_free(&sp);
 }
 
 } // namespace

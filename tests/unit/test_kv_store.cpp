@@ -3,6 +3,7 @@
 // (Redis's adaptive rule), memory accounting, and several threads at once.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -230,6 +231,37 @@ TEST(KvStore, ActiveExpiryKeepsToItsShardCount)
     EXPECT_GT(n, 0u);
     EXPECT_LT(n, 20000u / 8) << "4 of 64 shards";
     kv_store_free(s);
+}
+
+// The hash spreads keys that differ in a byte or two (redis-benchmark's
+// key:000000012345, a counter's k1 k2 ...) over the shards (top bits) and
+// the buckets (low bits) about evenly, and depends on every byte, the
+// lengths that are not a multiple of the word size too.
+TEST(KvStore, HashSpreadsSimilarKeys)
+{
+    const int kKeys = 64 * 1024;
+    for (const char *fmt : {"key:%012d", "k%d", "%d"}) {
+        std::vector<int> shards(KV_SHARDS), buckets(1024);
+        for (int i = 0; i < kKeys; i++) {
+            char k[32];
+            int n = snprintf(k, sizeof k, fmt, i);
+            uint64_t h = kv_hash(k, (size_t)n);
+            shards[kv_shard_of(h)]++;
+            buckets[h & 1023]++;
+        }
+        // Means 1024 and 64; a fair coin stays well inside these bounds.
+        for (int c : shards)
+            EXPECT_TRUE(c > 1024 * 8 / 10 && c < 1024 * 12 / 10) << fmt << ": " << c;
+        for (int c : buckets)
+            EXPECT_TRUE(c > 64 / 3 && c < 64 * 2) << fmt << ": " << c;
+    }
+    std::string base = "abcdefghijklmnopq"; // 17 bytes: two words and a tail byte
+    for (size_t i = 0; i < base.size(); i++) {
+        std::string k = base;
+        k[i] ^= 1;
+        EXPECT_NE(kv_hash(k.data(), k.size()), kv_hash(base.data(), base.size())) << "byte " << i;
+        EXPECT_NE(kv_hash(base.data(), i), kv_hash(base.data(), i + 1)) << "length " << i;
+    }
 }
 
 // Several threads on one store: puts, finds, deletes and evictions under
