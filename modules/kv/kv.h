@@ -155,8 +155,6 @@ void kv_reply_array(kv_ctx_t *c, long long n);
 #define kv_reply_ok(c) kv_reply_str((c), "+OK\r\n")
 #define kv_reply_nil(c) kv_reply_str((c), "$-1\r\n")
 void kv_reply_arity(kv_ctx_t *c, const char *name);
-/* "<type><v>\r\n" into buf (room for 24 bytes); its length. */
-size_t kv_put_prefixed(char *buf, char type, long long v);
 
 /* Redis's texts for the common errors. */
 #define KV_ERR_NOT_INT "value is not an integer or out of range"

@@ -58,37 +58,70 @@ static struct {
     _Atomic uint64_t syncs, sent, errors, drops, queued;
 } bk;
 
-static int buf_add(kv_buf_t *b, const void *p, size_t n)
+/* v in decimal into out (room for 20); its length. */
+static size_t u64_text(char *out, uint64_t v)
 {
-    if (b->cap - b->n < n) {
+    if (v < 100) { /* nearly every count and length */
+        out[0] = (char)('0' + v / 10);
+        out[1] = (char)('0' + v % 10);
+        return v < 10 ? (out[0] = out[1], 1) : 2;
+    }
+    char tmp[20];
+    size_t n = 0, i = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        out[i++] = tmp[--n];
+    return i;
+}
+
+static char *put_count(char *p, char type, size_t v)
+{
+    *p++ = type;
+    p += u64_text(p, v);
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+}
+
+/* One command as a RESP multibulk, onto the log (its lock held): its room
+ * made once, then written in place (this runs for every write). */
+static void log_cmd(int argc, const char *const *argv, const size_t *len)
+{
+    size_t need = 24;
+    for (int i = 0; i < argc; i++)
+        need += 24 + len[i];
+    kv_buf_t *b = &bk.log;
+    if (b->cap - b->n < need) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap - b->n < n)
+        while (cap - b->n < need)
             cap *= 2;
         char *q = (char *)realloc(b->p, cap);
-        if (!q)
-            return -1;
+        if (!q) {
+            bk.overflow = 1;
+            return;
+        }
         b->p = q;
         b->cap = cap;
     }
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-    return 0;
-}
-
-/* One command as a RESP multibulk, onto the log (its lock held). */
-static void log_cmd(int argc, const char *const *argv, const size_t *len)
-{
-    char head[32];
-    int failed = buf_add(&bk.log, head, kv_put_prefixed(head, '*', argc));
-    for (int i = 0; i < argc && !failed; i++)
-        failed = buf_add(&bk.log, head, kv_put_prefixed(head, '$', (long long)len[i])) ||
-                 buf_add(&bk.log, argv[i], len[i]) || buf_add(&bk.log, "\r\n", 2);
-    if (failed || bk.log.n > bk.max_pending)
+    char *p = put_count(b->p + b->n, '*', (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        p = put_count(p, '$', len[i]);
+        memcpy(p, argv[i], len[i]);
+        p += len[i];
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    b->n = (size_t)(p - b->p);
+    if (b->n > bk.max_pending)
         bk.overflow = 1;
 }
 
-/* The state of key (e NULL: none), its shard and the log locked. */
-static void log_state(const char *key, size_t klen, kv_entry_t *e, int64_t now, int64_t wall)
+/* The state of key (e NULL: none), its shard and the log locked. now is
+ * the monotonic clock's; the wall clock is read only for a key with a TTL. */
+static void log_state(const char *key, size_t klen, kv_entry_t *e, int64_t now)
 {
     if (!e) {
         const char *argv[] = {"DEL", key};
@@ -102,8 +135,10 @@ static void log_state(const char *key, size_t klen, kv_entry_t *e, int64_t now, 
     char when[24];
     const char *argv[] = {"SET", key, v, "PXAT", when};
     size_t len[] = {3, klen, vlen, 4, 0};
-    if (at)
-        len[4] = (size_t)snprintf(when, sizeof when, "%lld", (long long)(at - now + wall));
+    if (at) {
+        int64_t wall = at - now + kv_wall_ms();
+        len[4] = u64_text(when, wall > 0 ? (uint64_t)wall : 1);
+    }
     log_cmd(at ? 5 : 3, argv, len);
 }
 
@@ -141,12 +176,11 @@ int kv_backup_streaming(void) { return bk.host && atomic_load_explicit(&bk.strea
 void kv_backup_command(kv_ctx_t *c, const kv_command_t *cmd)
 {
     size_t last = cmd->last_key < 0 ? c->argc - 1 : (size_t)cmd->last_key;
-    int64_t now = kv_now_ms(), wall = kv_wall_ms();
     for (size_t i = (size_t)cmd->first_key; i <= last && i < c->argc; i += (size_t)cmd->key_step) {
         kv_key_t k = kv_key(&c->argv[i]);
         kv_store_lock(kv.store, k.shard);
         if (log_begin()) {
-            log_state(k.p, k.n, kv_store_find(kv.store, k.shard, k.hash, k.p, k.n, now), now, wall);
+            log_state(k.p, k.n, kv_store_find(kv.store, k.shard, k.hash, k.p, k.n, c->now), c->now);
             log_end();
         }
         kv_store_unlock(kv.store, k.shard);
@@ -172,7 +206,7 @@ static void evicted(void *arg, const char *key, size_t klen)
     (void)arg;
     if (!kv_backup_streaming() || !log_begin())
         return;
-    log_state(key, klen, NULL, 0, 0);
+    log_state(key, klen, NULL, 0);
     log_end();
 }
 
@@ -254,10 +288,9 @@ static void flush_task(void *arg)
 
 static void snap_entry(void *arg, const kv_entry_t *e)
 {
-    const int64_t *clock = (const int64_t *)arg;
     size_t klen;
     const char *key = kv_entry_key(e, &klen);
-    log_state(key, klen, (kv_entry_t *)e, clock[0], clock[1]);
+    log_state(key, klen, (kv_entry_t *)e, *(const int64_t *)arg);
     bk.snap_keys++;
 }
 
@@ -275,10 +308,10 @@ static void snapshot_step(void)
             bk.timer = kv.gr->timer_start(SNAPSHOT_WAIT_MS, 0, snapshot_timer, NULL);
             return;
         }
-        int64_t clock[2] = {kv_now_ms(), kv_wall_ms()};
+        int64_t now = kv_now_ms();
         kv_store_lock(kv.store, bk.snap_next);
         if (log_begin()) {
-            kv_store_each(kv.store, bk.snap_next, clock[0], snap_entry, clock);
+            kv_store_each(kv.store, bk.snap_next, now, snap_entry, &now);
             log_end();
         }
         kv_store_unlock(kv.store, bk.snap_next);

@@ -34,7 +34,7 @@ void kv_reply_error(kv_ctx_t *c, const char *fmt, ...)
 /* "<type><v>\r\n" into buf (room for 24 bytes); its length. By hand, not
  * snprintf: a GET's bulk header through vfprintf was a quarter of the
  * module's instructions per GET (callgrind, docs/benchmarks.md). */
-size_t kv_put_prefixed(char *buf, char type, long long v)
+static size_t put_prefixed(char *buf, char type, long long v)
 {
     char digits[20];
     size_t nd = 0, n = 0;
@@ -56,7 +56,7 @@ size_t kv_put_prefixed(char *buf, char type, long long v)
 static void reply_prefixed(kv_ctx_t *c, char type, long long v)
 {
     char buf[32];
-    kv_reply_raw(c, buf, kv_put_prefixed(buf, type, v));
+    kv_reply_raw(c, buf, put_prefixed(buf, type, v));
 }
 
 void kv_reply_int(kv_ctx_t *c, long long v) { reply_prefixed(c, ':', v); }
