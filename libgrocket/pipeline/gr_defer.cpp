@@ -24,7 +24,7 @@ static void late_dropped(gr_server_t *s) { s->replies_late_dropped.fetch_add(1, 
 gr_reply_t *gr_defer_take(gr_conn_t *c)
 {
     gr_thread_ctx_t *ctx = gr_proc_ctx(c);
-    if (gr_cb.deferred || !ctx->async)
+    if (ctx->proc->deferred || !ctx->async)
         return NULL;
     gr_reply_t *r = (gr_reply_t *)calloc(1, sizeof *r);
     if (!r)
@@ -38,7 +38,7 @@ gr_reply_t *gr_defer_take(gr_conn_t *c)
     r->server = c->server;
     gr_conn_ref(c); /* the handle's */
     ctx->proc->deferred = r;
-    gr_cb.deferred = 1;
+    gr_cb.kind = GR_CB_PROC_DEFERRED; /* no reply for this package now */
     return r;
 }
 
