@@ -783,7 +783,7 @@ void *gr_tcp_in_main(void *arg)
         int timeout = gr_before_wait(ctx, ctx->in->paused_count || (gr_server_draining(s) && ctx->in->conns) ? GR_PAUSE_CHECK_MS
                                           : ctx->in->conns ? 1000 : -1);
         if (ctx->async)
-            timeout = gr_async_timeout(ctx, timeout); /* timers, posts and completions (inline) */
+            timeout = gr_async_timeout(ctx->async, timeout); /* timers, posts and completions (inline) */
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         ctx->in->now_ms = gr_clock_ms();
@@ -807,7 +807,7 @@ void *gr_tcp_in_main(void *arg)
         drain_inbox(ctx);
         drain_close_list(ctx);
         if (ctx->async)
-            gr_async_run(ctx);
+            gr_async_run(ctx->async);
         if (ctx->in->paused_count)
             resume_paused(ctx);
         /* After the events: a connection closed here is not in the batch. */
