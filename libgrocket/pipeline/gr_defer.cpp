@@ -123,10 +123,10 @@ static void settle(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_reply_t *r)
     gr_conn_unref(c);
 }
 
-void gr_defer_capture(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start)
+void gr_defer_capture_queued(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start)
 {
     size_t end = c->out.len - c->out.off;
-    if (!c->slot_head || end <= start)
+    if (end <= start)
         return;
     gr_reply_t *r = (gr_reply_t *)calloc(1, sizeof *r);
     if (!r || gr_buf_reserve(&r->bytes, end - start, 0) != GR_OK) {

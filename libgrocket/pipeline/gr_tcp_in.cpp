@@ -388,14 +388,16 @@ static bool take_worker(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, ui
 static void finish_inline(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t cut_end, uint32_t n, int tail,
                           int close_after)
 {
-    size_t tail_at = c->out.len - c->out.off;
-    if (tail == 100)
-        gr_http_continue(c);
-    else if (tail && c->close_after_flush == GR_CAF_NONE) {
-        gr_http_error(ctx, c, tail);
-        c->close_after_flush = GR_CAF_ASKED;
+    if (tail) {
+        size_t tail_at = c->out.len - c->out.off;
+        if (tail == 100)
+            gr_http_continue(c);
+        else if (c->close_after_flush == GR_CAF_NONE) {
+            gr_http_error(ctx, c, tail);
+            c->close_after_flush = GR_CAF_ASKED;
+        }
+        gr_defer_capture(ctx, c, tail_at); /* behind the deferred replies, if any */
     }
-    gr_defer_capture(ctx, c, tail_at); /* behind the deferred replies, if any */
     if (close_after && c->close_after_flush == GR_CAF_NONE)
         c->close_after_flush = GR_CAF_ASKED;
     gr_reply_flush(ctx, c);
