@@ -60,17 +60,17 @@ typedef struct gr_in_ops_t {
 /* Too much owed to c: bytes held (where backpressure applies), or
  * deferred replies pending past tcp.max_pending_replies (any mode: a module
  * that answers later does not stop the reading by itself). */
-static bool owed_too_much(gr_thread_ctx_t *ctx, gr_conn_t *c, int64_t held_limit)
+static bool owed_too_much(gr_thread_ctx_t *ctx, const gr_settings_t *st, gr_conn_t *c, int64_t held_limit)
 {
-    const gr_settings_t *st = gr_settings_live(ctx->server);
     return (ctx->in->ops->pauses && c->held.load(std::memory_order_relaxed) > held_limit) ||
            c->pending.load(std::memory_order_relaxed) >= st->max_pending_replies ||
            c->module_paused.load(std::memory_order_relaxed);
 }
 
-static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
+/* st: the caller's snapshot of the settings (one read per event). */
+static bool pause_if_full(gr_thread_ctx_t *ctx, const gr_settings_t *st, gr_conn_t *c)
 {
-    if (!owed_too_much(ctx, c, gr_settings_live(ctx->server)->out_pause_bytes - 1))
+    if (!owed_too_much(ctx, st, c, st->out_pause_bytes - 1))
         return false;
     if (!gr_array_reserve(&ctx->in->paused, &ctx->in->paused_cap, (size_t)ctx->in->paused_count + 1, 16))
         return false; /* keep reading rather than fail the connection */
@@ -93,12 +93,13 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how);
 
 static void resume_paused(gr_thread_ctx_t *ctx)
 {
-    int64_t low = gr_settings_live(ctx->server)->out_pause_bytes / 2;
+    const gr_settings_t *st = gr_settings_live(ctx->server);
+    int64_t low = st->out_pause_bytes / 2;
     for (int i = 0; i < ctx->in->paused_count;) {
         gr_conn_t *c = ctx->in->paused[i];
         /* Inline, a connection waiting to write is on the poll for that:
          * read again once its replies are out (gr_reply.cpp). */
-        if (owed_too_much(ctx, c, low) || (ctx->proc_id >= 0 && c->out_waiting)) {
+        if (owed_too_much(ctx, st, c, low) || (ctx->proc_id >= 0 && c->out_waiting)) {
             i++;
             continue;
         }
@@ -567,7 +568,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     size_t need = 0;
     GR_CHECK_OWNER(ctx, c);
     for (int round = 0; round < GR_READS_PER_EVENT; round++) {
-        if (pause_if_full(ctx, c))
+        if (pause_if_full(ctx, st, c))
             return;
         gr_buf_t *b = &c->in;
         size_t room;
