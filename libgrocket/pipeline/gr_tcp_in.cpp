@@ -334,7 +334,15 @@ static int job_add(gr_thread_ctx_t *ctx, uint32_t *n, uint32_t len, const gr_htt
  * received; between requests the parser goes back to the thread's spares,
  * so an idle keep-alive connection costs no parser memory and a busy one
  * no allocation per request. */
-static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
+GR_COLD static void http_parser_drop(gr_http_parser_t *hp)
+{
+    gr_http_parser_free(hp);
+    free(hp);
+}
+
+/* Runs after every complete request: the freeing past the spares is out
+ * of line, so the rest is inlined there. */
+static inline void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     if (!c->http)
         return;
@@ -342,8 +350,7 @@ static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
         gr_http_parser_next(c->http); /* ready for its next request */
         ctx->in->http_spare[ctx->in->http_spare_count++] = c->http;
     } else {
-        gr_http_parser_free(c->http);
-        free(c->http);
+        http_parser_drop(c->http);
     }
     c->http = NULL;
 }
