@@ -784,6 +784,7 @@ void *gr_tcp_in_main(void *arg)
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
     gr_poll_event_t evs[GR_POLL_BATCH];
+    gr_async_t *async = ctx->async; /* set before the thread started; one load, not two per wake-up */
     ctx->in->now_ms = gr_clock_ms();
     ctx->in->next_sweep_ms = ctx->in->now_ms + 1000;
     for (;;) {
@@ -792,8 +793,8 @@ void *gr_tcp_in_main(void *arg)
          * graceful stop (to close connections as they become idle). */
         int timeout = gr_before_wait(ctx, ctx->in->paused_count || (gr_server_draining(s) && ctx->in->conns) ? GR_PAUSE_CHECK_MS
                                           : ctx->in->conns ? 1000 : -1);
-        if (ctx->async)
-            timeout = gr_async_timeout(ctx->async, timeout); /* timers, posts and completions (inline) */
+        if (async)
+            timeout = gr_async_timeout(async, timeout); /* timers, posts and completions (inline) */
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         ctx->in->now_ms = gr_clock_ms();
@@ -816,8 +817,8 @@ void *gr_tcp_in_main(void *arg)
         }
         drain_inbox(ctx);
         drain_close_list(ctx);
-        if (ctx->async)
-            gr_async_run(ctx->async);
+        if (async)
+            gr_async_run(async);
         if (ctx->in->paused_count)
             resume_paused(ctx);
         /* After the events: a connection closed here is not in the batch. */
