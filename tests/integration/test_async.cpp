@@ -167,10 +167,15 @@ TEST_F(AsyncDemo, FiveHundredDelaysWhileTheServerKeepsAnswering)
     EXPECT_GE(took, 0.5);
     EXPECT_LT(took, 1.5) << "all " << n << " answers";
     EXPECT_GE(probes, 5);
-    /* Under Wine every send crosses wineserver: the answers' sends, on
+    /* A server held by the pending delays would answer after them (500
+     * ms). Natively the slowest probe is well under a millisecond on a
+     * quiet machine; 250 ms leaves room for a 2-core machine whose other
+     * tests and builds take the cores for a few scheduler periods (a 50
+     * ms bound failed once so, with a fuzzer and ctest -j2 running).
+     * Under Wine every send crosses wineserver: the answers' sends, on
      * the thread that also serves the probe, were seen to hold it about
-     * half a second there. The 50 ms bound is the native one. */
-    EXPECT_LT(worst, gr_test_wine() ? 1.0 : 0.050) << "slowest GET / meanwhile, s";
+     * half a second there. */
+    EXPECT_LT(worst, gr_test_wine() ? 1.0 : 0.250) << "slowest GET / meanwhile, s";
     printf("500 x /delay?ms=500: all answered in %.3f s; GET / meanwhile: %d probes, slowest %.1f ms\n", took, probes,
            worst * 1000);
     for (int fd : fds)
