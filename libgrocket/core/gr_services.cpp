@@ -54,9 +54,14 @@ static void svc_log(int level, const char *fmt, ...)
 
 thread_local gr_cb_t gr_cb;
 
-GR_COLD static bool cb_refused(gr_conn_t *c, int kind, const char *service)
+/* May the module use c here? Only inside a callback that runs for c on
+ * this thread (GR_CB_PROC for replies): anything else is a module bug, a
+ * race with c's threads and, once the client is gone, a use after free. */
+static bool cb_allows(gr_conn_t *c, int kind, const char *service)
 {
-    if (c && gr_cb.conn == c && gr_cb.kind == GR_CB_PROC_DEFERRED && kind == GR_CB_PROC) {
+    if (c && gr_cb.conn == c && gr_cb.kind >= kind && !(kind == GR_CB_PROC && gr_cb.deferred))
+        return true;
+    if (c && gr_cb.conn == c && gr_cb.kind >= kind) {
         GR_ERROR("module called %s for a package whose reply it deferred (reply_defer); refused: complete the handle",
                  service);
         return false;
@@ -65,16 +70,6 @@ GR_COLD static bool cb_refused(gr_conn_t *c, int kind, const char *service)
              "returned); refused",
              service, kind == GR_CB_PROC ? "proc/proc_http" : "a callback");
     return false;
-}
-
-/* May the module use c here? Only inside a callback that runs for c on
- * this thread (GR_CB_PROC for replies): anything else is a module bug, a
- * race with c's threads and, once the client is gone, a use after free. */
-static bool cb_allows(gr_conn_t *c, int kind, const char *service)
-{
-    if (c && gr_cb.conn == c && gr_cb.kind >= kind)
-        return true;
-    return cb_refused(c, kind, service);
 }
 
 static void *reply_room(gr_conn_t *c, size_t len)

@@ -353,7 +353,7 @@ int gr_http_process(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *bytes, const
     /* In a graceful stop the reply tells the client not to send more. */
     int close = rc != GR_PROC_OK || !msg->keep_alive || gr_server_draining(ctx->server);
     int keep_alive_1_0 = !close && msg->version_major == 1 && msg->version_minor == 0;
-    if (ctx->proc->deferred) { /* answered later: framed at its turn (gr_http_complete) */
+    if (gr_cb.deferred) { /* answered later: framed at its turn (gr_http_complete) */
         gr_defer_http_facts(ctx->proc->deferred, close, keep_alive_1_0, req.is_head);
         return close ? GR_PROC_CLOSE : GR_PROC_OK;
     }

@@ -86,7 +86,7 @@ int gr_async_post(gr_server_t *s, int id, gr_task_fn fn, void *arg)
     return GR_OK;
 }
 
-int gr_async_timeout_due(gr_thread_ctx_t *ctx, int wait_ms)
+int gr_async_timeout(gr_thread_ctx_t *ctx, int wait_ms)
 {
     gr_async_t *a = ctx->async;
     if (a->mailbox.load(std::memory_order_relaxed) != NULL)
@@ -135,10 +135,10 @@ static void deliver(gr_thread_ctx_t *ctx, gr_msg_t *m)
     }
 }
 
-void gr_async_run_due(gr_thread_ctx_t *ctx)
+void gr_async_run(gr_thread_ctx_t *ctx)
 {
     gr_async_t *a = ctx->async;
-    gr_out_reap(a); /* after the batch of events that may name them */
+    gr_out_reap(); /* after the batch of events that may name them */
     if (a->mailbox.load(std::memory_order_relaxed) != NULL)
         deliver(ctx, take(a, NULL));
     int64_t next = gr_timers_next(&a->timers);
@@ -177,7 +177,7 @@ void gr_async_stop(gr_thread_ctx_t *ctx)
     GR_COUNT(ctx, timers_cancelled_stop, cancelled);
     if (cancelled)
         GR_INFO("processing thread %d: %zu timer(s) still active at stop, cancelled", ctx->proc_id, cancelled);
-    gr_out_reap(a);
+    gr_out_reap();
 }
 
 void gr_async_close_all(gr_server_t *s)

@@ -35,9 +35,6 @@ typedef struct gr_async_t {
      * and completions still on their way for connections let go. */
     struct gr_conn_t *holding;
     int detached;
-    /* Owner only (gr_outbound.cpp): outbound connections closed, freed by
-     * the next gr_async_run, after the batch of events that may name them. */
-    struct gr_out_t *out_dead;
 } gr_async_t;
 
 /* The processing thread's own state on that thread; NULL on any other. */
@@ -56,24 +53,10 @@ bool gr_async_push(gr_async_t *a, gr_msg_t *m);
 int gr_async_post(struct gr_server_t *s, int id, gr_task_fn fn, void *arg);
 
 /* The owner's loop: its poll wait (ms, -1 for none) shortened to the next
- * timer and to 0 while the mailbox holds something. Inline, the common
- * case (no message, no timer) costs two loads per wake-up. */
-int gr_async_timeout_due(struct gr_thread_ctx_t *ctx, int wait_ms);
-static inline int gr_async_timeout(gr_async_t *a, int wait_ms)
-{
-    if (a->mailbox.load(std::memory_order_relaxed) == NULL && gr_timers_active(&a->timers) == 0)
-        return wait_ms;
-    return gr_async_timeout_due(a->ctx, wait_ms);
-}
-/* The owner's loop, after its poll wait: the mailbox, then the timers due,
- * and the outbound connections closed freed; inline, the check that there
- * is any of it. */
-void gr_async_run_due(struct gr_thread_ctx_t *ctx);
-static inline void gr_async_run(gr_async_t *a)
-{
-    if (a->mailbox.load(std::memory_order_relaxed) != NULL || gr_timers_active(&a->timers) != 0 || a->out_dead)
-        gr_async_run_due(a->ctx);
-}
+ * timer and to 0 while the mailbox holds something. */
+int gr_async_timeout(struct gr_thread_ctx_t *ctx, int wait_ms);
+/* The owner's loop, after its poll wait: the mailbox, then the timers due. */
+void gr_async_run(struct gr_thread_ctx_t *ctx);
 /* The owner, leaving its loop: let go of deferred replies still pending,
  * run the tasks posted so far, close the mailbox, cancel the timers; each
  * counted and logged. */

@@ -222,24 +222,22 @@ typedef struct gr_chunk_t {
  * connection may be freed by then); replies only inside proc/proc_http. */
 enum gr_cb_kind_t {
     GR_CB_NONE = 0,
-    GR_CB_CONN = 1,          /* check, tcp_accept, tcp_close: the user pointer, the peer */
-    GR_CB_PROC_DEFERRED = 2, /* proc that took reply_defer: as CONN, no reply now */
-    GR_CB_PROC = 3           /* proc, proc_http: replies too */
+    GR_CB_CONN = 1, /* check, tcp_accept, tcp_close: the user pointer, the peer */
+    GR_CB_PROC = 2  /* proc, proc_http: replies too */
 };
 typedef struct gr_cb_t {
     gr_conn_t *conn;
     int kind;
+    int deferred; /* GR_CB_PROC: the package's reply was deferred (reply_defer): no reply now */
 } gr_cb_t;
 extern thread_local gr_cb_t gr_cb;
-/* Around a module callback: returns what to restore after it. gr_cb's
- * address is taken once: each naming of an extern thread_local costs a
- * check for a dynamic initializer, and this runs for every package. */
+/* Around a module callback: returns what to restore after it. */
 static inline gr_cb_t gr_cb_enter(gr_conn_t *c, int kind)
 {
-    gr_cb_t *cb = &gr_cb;
-    gr_cb_t prev = *cb;
-    cb->conn = c;
-    cb->kind = kind;
+    gr_cb_t prev = gr_cb;
+    gr_cb.conn = c;
+    gr_cb.kind = kind;
+    gr_cb.deferred = 0;
     return prev;
 }
 static inline void gr_cb_leave(gr_cb_t prev) { gr_cb = prev; }

@@ -24,7 +24,7 @@ static void late_dropped(gr_server_t *s) { s->replies_late_dropped.fetch_add(1, 
 gr_reply_t *gr_defer_take(gr_conn_t *c)
 {
     gr_thread_ctx_t *ctx = gr_proc_ctx(c);
-    if (ctx->proc->deferred || !ctx->async)
+    if (gr_cb.deferred || !ctx->async)
         return NULL;
     gr_reply_t *r = (gr_reply_t *)calloc(1, sizeof *r);
     if (!r)
@@ -38,7 +38,7 @@ gr_reply_t *gr_defer_take(gr_conn_t *c)
     r->server = c->server;
     gr_conn_ref(c); /* the handle's */
     ctx->proc->deferred = r;
-    gr_cb.kind = GR_CB_PROC_DEFERRED; /* no reply for this package now */
+    gr_cb.deferred = 1;
     return r;
 }
 
@@ -123,10 +123,10 @@ static void settle(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_reply_t *r)
     gr_conn_unref(c);
 }
 
-void gr_defer_capture_queued(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start)
+void gr_defer_capture(gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start)
 {
     size_t end = c->out.len - c->out.off;
-    if (end <= start)
+    if (!c->slot_head || end <= start)
         return;
     gr_reply_t *r = (gr_reply_t *)calloc(1, sizeof *r);
     if (!r || gr_buf_reserve(&r->bytes, end - start, 0) != GR_OK) {

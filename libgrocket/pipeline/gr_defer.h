@@ -70,6 +70,9 @@ int gr_defer_complete(gr_reply_t *r, int http, int status, const char *content_t
  * replied for the package is dropped); else, while the queue is not empty,
  * the reply moves to its tail. */
 void gr_defer_after_proc(struct gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start);
+/* Bytes written to conn->out from start on by a step that is not proc (an
+ * HTTP error, 100 Continue) go behind the queue, if there is one. */
+void gr_defer_capture(struct gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start);
 /* The processing thread takes a completed handle from its mailbox. */
 void gr_defer_arrived(struct gr_thread_ctx_t *ctx, gr_reply_t *r);
 /* c is closing (or its reply closed it): drop its queue, letting go of
@@ -81,15 +84,5 @@ void gr_defer_stop(struct gr_thread_ctx_t *ctx);
 /* Does c wait for a deferred reply? (Its processing thread, or its owner
  * when that is the same thread.) */
 static inline bool gr_defer_holding(const gr_conn_t *c) { return c->slot_head != NULL; }
-
-/* Bytes written to conn->out from start on by a step that is not proc (an
- * HTTP error, 100 Continue) go behind the queue, if there is one (inline:
- * the check that there is). */
-void gr_defer_capture_queued(struct gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start);
-static inline void gr_defer_capture(struct gr_thread_ctx_t *ctx, gr_conn_t *c, size_t start)
-{
-    if (gr_defer_holding(c))
-        gr_defer_capture_queued(ctx, c, start);
-}
 
 #endif

@@ -49,11 +49,11 @@ struct gr_out_t {
     char host_port[256];
 };
 
-/* The outbound connections of this processing thread. Those closed and
- * not yet freed wait on its gr_async_t's out_dead: an event for one may
- * still wait in the batch its loop is going through (gr_poll.h point 5),
- * so the memory goes at the next gr_out_reap, after that batch. */
-static thread_local gr_out_t *outs;
+/* The outbound connections of this processing thread, and those closed
+ * and not yet freed: an event for one may still wait in the batch its
+ * loop is going through (gr_poll.h point 5), so the memory goes at the
+ * next gr_out_reap, after that batch. */
+static thread_local gr_out_t *outs, *dead;
 
 static void *udata_of(gr_out_t *o) { return (void *)((uintptr_t)o | 1u); }
 
@@ -75,16 +75,15 @@ static void maybe_free(gr_out_t *o)
     o->buried = 1;
     gr_buf_free(&o->in);
     gr_buf_free(&o->out);
-    gr_async_t *a = o->ctx->async;
-    o->next = a->out_dead;
-    a->out_dead = o;
+    o->next = dead;
+    dead = o;
 }
 
-void gr_out_reap(gr_async_t *a)
+void gr_out_reap(void)
 {
-    while (a->out_dead) {
-        gr_out_t *o = a->out_dead;
-        a->out_dead = o->next;
+    while (dead) {
+        gr_out_t *o = dead;
+        dead = o->next;
         free(o);
     }
 }

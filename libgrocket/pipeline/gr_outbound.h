@@ -33,7 +33,7 @@ void gr_out_close(gr_out_t *o);
 
 /* Free the outbound connections closed before the loop's last batch of
  * events (at the start of gr_async_run, and at the end of its stop). */
-void gr_out_reap(struct gr_async_t *a);
+void gr_out_reap(void);
 
 /* The processing thread leaves its loop: every outbound connection it
  * owns is closed, its module told (on_close / on_connect with

@@ -207,20 +207,13 @@ static bool send_some(gr_thread_ctx_t *ctx, gr_conn_t *c)
     return true;
 }
 
-/* Closing: nothing more is sent. Out of line, so that the flush of every
- * read stays small enough to be inlined. */
-GR_COLD static void flush_closing(gr_thread_ctx_t *ctx, gr_conn_t *c)
-{
-    discard_out(c);
-    take_back_out(ctx, c);
-    gr_defer_abandon(ctx, c);
-}
-
 void gr_reply_flush(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     GR_CHECK_PROCESSOR(ctx, c);
     if (gr_conn_closing(c)) {
-        flush_closing(ctx, c);
+        discard_out(c); /* closing: nothing more is sent */
+        take_back_out(ctx, c);
+        gr_defer_abandon(ctx, c);
         return;
     }
     if (c->out_waiting) {

@@ -60,17 +60,17 @@ typedef struct gr_in_ops_t {
 /* Too much owed to c: bytes held (where backpressure applies), or
  * deferred replies pending past tcp.max_pending_replies (any mode: a module
  * that answers later does not stop the reading by itself). */
-static bool owed_too_much(gr_thread_ctx_t *ctx, const gr_settings_t *st, gr_conn_t *c, int64_t held_limit)
+static bool owed_too_much(gr_thread_ctx_t *ctx, gr_conn_t *c, int64_t held_limit)
 {
+    const gr_settings_t *st = gr_settings_live(ctx->server);
     return (ctx->in->ops->pauses && c->held.load(std::memory_order_relaxed) > held_limit) ||
            c->pending.load(std::memory_order_relaxed) >= st->max_pending_replies ||
            c->module_paused.load(std::memory_order_relaxed);
 }
 
-/* st: the caller's snapshot of the settings (one read per event). */
-static bool pause_if_full(gr_thread_ctx_t *ctx, const gr_settings_t *st, gr_conn_t *c)
+static bool pause_if_full(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
-    if (!owed_too_much(ctx, st, c, st->out_pause_bytes - 1))
+    if (!owed_too_much(ctx, c, gr_settings_live(ctx->server)->out_pause_bytes - 1))
         return false;
     if (!gr_array_reserve(&ctx->in->paused, &ctx->in->paused_cap, (size_t)ctx->in->paused_count + 1, 16))
         return false; /* keep reading rather than fail the connection */
@@ -93,13 +93,12 @@ static bool in_close(gr_thread_ctx_t *ctx, gr_conn_t *c, gr_close_how_t how);
 
 static void resume_paused(gr_thread_ctx_t *ctx)
 {
-    const gr_settings_t *st = gr_settings_live(ctx->server);
-    int64_t low = st->out_pause_bytes / 2;
+    int64_t low = gr_settings_live(ctx->server)->out_pause_bytes / 2;
     for (int i = 0; i < ctx->in->paused_count;) {
         gr_conn_t *c = ctx->in->paused[i];
         /* Inline, a connection waiting to write is on the poll for that:
          * read again once its replies are out (gr_reply.cpp). */
-        if (owed_too_much(ctx, st, c, low) || (ctx->proc_id >= 0 && c->out_waiting)) {
+        if (owed_too_much(ctx, c, low) || (ctx->proc_id >= 0 && c->out_waiting)) {
             i++;
             continue;
         }
@@ -334,15 +333,7 @@ static int job_add(gr_thread_ctx_t *ctx, uint32_t *n, uint32_t len, const gr_htt
  * received; between requests the parser goes back to the thread's spares,
  * so an idle keep-alive connection costs no parser memory and a busy one
  * no allocation per request. */
-GR_COLD static void http_parser_drop(gr_http_parser_t *hp)
-{
-    gr_http_parser_free(hp);
-    free(hp);
-}
-
-/* Runs after every complete request: the freeing past the spares is out
- * of line, so the rest is inlined there. */
-static inline void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
+static void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
 {
     if (!c->http)
         return;
@@ -350,7 +341,8 @@ static inline void http_parser_release(gr_thread_ctx_t *ctx, gr_conn_t *c)
         gr_http_parser_next(c->http); /* ready for its next request */
         ctx->in->http_spare[ctx->in->http_spare_count++] = c->http;
     } else {
-        http_parser_drop(c->http);
+        gr_http_parser_free(c->http);
+        free(c->http);
     }
     c->http = NULL;
 }
@@ -396,16 +388,14 @@ static bool take_worker(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, ui
 static void finish_inline(gr_thread_ctx_t *ctx, gr_conn_t *c, const char *data, size_t cut_end, uint32_t n, int tail,
                           int close_after)
 {
-    if (tail) {
-        size_t tail_at = c->out.len - c->out.off;
-        if (tail == 100)
-            gr_http_continue(c);
-        else if (c->close_after_flush == GR_CAF_NONE) {
-            gr_http_error(ctx, c, tail);
-            c->close_after_flush = GR_CAF_ASKED;
-        }
-        gr_defer_capture(ctx, c, tail_at); /* behind the deferred replies, if any */
+    size_t tail_at = c->out.len - c->out.off;
+    if (tail == 100)
+        gr_http_continue(c);
+    else if (tail && c->close_after_flush == GR_CAF_NONE) {
+        gr_http_error(ctx, c, tail);
+        c->close_after_flush = GR_CAF_ASKED;
     }
+    gr_defer_capture(ctx, c, tail_at); /* behind the deferred replies, if any */
     if (close_after && c->close_after_flush == GR_CAF_NONE)
         c->close_after_flush = GR_CAF_ASKED;
     gr_reply_flush(ctx, c);
@@ -575,7 +565,7 @@ static void on_readable(gr_thread_ctx_t *ctx, gr_conn_t *c)
     size_t need = 0;
     GR_CHECK_OWNER(ctx, c);
     for (int round = 0; round < GR_READS_PER_EVENT; round++) {
-        if (pause_if_full(ctx, st, c))
+        if (pause_if_full(ctx, c))
             return;
         gr_buf_t *b = &c->in;
         size_t room;
@@ -784,7 +774,6 @@ void *gr_tcp_in_main(void *arg)
     if (gr_thread_begin(ctx) != GR_OK)
         return NULL;
     gr_poll_event_t evs[GR_POLL_BATCH];
-    gr_async_t *async = ctx->async; /* set before the thread started; one load, not two per wake-up */
     ctx->in->now_ms = gr_clock_ms();
     ctx->in->next_sweep_ms = ctx->in->now_ms + 1000;
     for (;;) {
@@ -793,8 +782,8 @@ void *gr_tcp_in_main(void *arg)
          * graceful stop (to close connections as they become idle). */
         int timeout = gr_before_wait(ctx, ctx->in->paused_count || (gr_server_draining(s) && ctx->in->conns) ? GR_PAUSE_CHECK_MS
                                           : ctx->in->conns ? 1000 : -1);
-        if (async)
-            timeout = gr_async_timeout(async, timeout); /* timers, posts and completions (inline) */
+        if (ctx->async)
+            timeout = gr_async_timeout(ctx, timeout); /* timers, posts and completions (inline) */
         int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, timeout);
         gr_after_wait(ctx);
         ctx->in->now_ms = gr_clock_ms();
@@ -817,8 +806,8 @@ void *gr_tcp_in_main(void *arg)
         }
         drain_inbox(ctx);
         drain_close_list(ctx);
-        if (async)
-            gr_async_run(async);
+        if (ctx->async)
+            gr_async_run(ctx);
         if (ctx->in->paused_count)
             resume_paused(ctx);
         /* After the events: a connection closed here is not in the batch. */

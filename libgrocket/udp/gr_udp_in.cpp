@@ -254,12 +254,12 @@ void *gr_udp_in_main(void *arg)
             take(ctx, one, gr_udp_recv_bound(one->fd, ctx->udp->rx_io, 1));
         } else {
             /* A second at most, for the drop log. */
-            int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, ctx->async ? gr_async_timeout(ctx->async, 1000) : 1000);
+            int n = gr_poll_wait(ctx->poll, evs, GR_POLL_BATCH, ctx->async ? gr_async_timeout(ctx, 1000) : 1000);
             for (int i = 0; i < n; i++)
                 if (evs[i].udata)
                     on_readable(ctx, (gr_udp_sock_t *)evs[i].udata);
             if (ctx->async)
-                gr_async_run(ctx->async);
+                gr_async_run(ctx);
         }
         int64_t now = gr_clock_ms();
         if (now >= ctx->udp->next_tick_ms)

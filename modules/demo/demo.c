@@ -28,7 +28,6 @@ static const gr_services_t *gr;
 static const char *greeting; /* [demo] greeting */
 static int debug_paths;      /* [demo] debug */
 static int metrics_path;     /* [demo] metrics */
-static int relay_on;         /* [demo] relay.upstream set */
 
 /* The keys of [demo]: grocketd refuses a file with another key there or a
  * bad value, naming file, line and key. */
@@ -52,8 +51,8 @@ static int demo_init(const gr_services_t *services)
     greeting = gr->config_str("demo", "greeting", "Hello, World!");
     debug_paths = gr->config_bool("demo", "debug", 1);
     metrics_path = gr->config_bool("demo", "metrics", 1);
-    relay_on = demo_relay_init(gr, gr->config_str("demo", "relay.upstream", ""),
-                               (unsigned)gr->config_int("demo", "relay.connect_timeout_ms", 3000));
+    demo_relay_init(gr, gr->config_str("demo", "relay.upstream", ""),
+                    (unsigned)gr->config_int("demo", "relay.connect_timeout_ms", 3000));
     return 0;
 }
 
@@ -62,17 +61,13 @@ static long demo_check(gr_conn_t *conn, const char *data, size_t len)
     return (long)len; /* everything received so far is one package */
 }
 
-/* Is conn the relay's? Asked only when the relay is on: the echo's every
- * package would otherwise pay a call and a look-up of its listen entry. */
-static int is_relay(gr_conn_t *conn) { return relay_on && demo_relay_owns(conn); }
-
 static int demo_accept(gr_conn_t *conn) { return demo_relay_accept(conn) < 0 ? -1 : 0; }
 
 /* The client finished sending: the echo closes once its replies are out;
  * the relay forwards the end of stream. */
 static void demo_eof(gr_conn_t *conn)
 {
-    if (is_relay(conn))
+    if (demo_relay_owns(conn))
         demo_relay_eof(conn);
     else
         gr->conn_shutdown(conn);
@@ -80,13 +75,13 @@ static void demo_eof(gr_conn_t *conn)
 
 static void demo_closing(gr_conn_t *conn)
 {
-    if (is_relay(conn) && gr->conn_get_user(conn))
+    if (demo_relay_owns(conn) && gr->conn_get_user(conn))
         demo_relay_closing(conn);
 }
 
 static int demo_proc(gr_conn_t *conn, const char *package, size_t len)
 {
-    if (is_relay(conn))
+    if (demo_relay_owns(conn))
         return demo_relay_proc(conn, package, len);
     return gr->reply(conn, package, len) == 0 ? GR_PROC_OK : GR_PROC_CLOSE;
 }

@@ -29,12 +29,11 @@ static const gr_services_t *gr;
 static const char *upstream;
 static unsigned timeout_ms;
 
-int demo_relay_init(const gr_services_t *services, const char *up, unsigned connect_timeout_ms)
+void demo_relay_init(const gr_services_t *services, const char *up, unsigned connect_timeout_ms)
 {
     gr = services;
     upstream = up && up[0] ? up : NULL;
     timeout_ms = connect_timeout_ms;
-    return upstream != NULL;
 }
 
 int demo_relay_owns(gr_conn_t *conn)

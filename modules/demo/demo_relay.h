@@ -6,9 +6,8 @@
 
 #include "grocket.h"
 
-/* At init: upstream "HOST:PORT", or "" (the relay is off). Returns 1 when
- * the relay is on. */
-int demo_relay_init(const gr_services_t *services, const char *upstream, unsigned connect_timeout_ms);
+/* At init: upstream "HOST:PORT", or "" (the relay is off). */
+void demo_relay_init(const gr_services_t *services, const char *upstream, unsigned connect_timeout_ms);
 /* tcp_accept: 1 when conn is the relay's (then it is set up), 0 when not,
  * -1 to refuse it. */
 int demo_relay_accept(gr_conn_t *conn);
