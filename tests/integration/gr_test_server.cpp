@@ -262,14 +262,35 @@ long long gr_test_total(const std::string &log, const char *key)
 
 int gr_test_free_port()
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
+    /* Below the kernel's ephemeral range: a port taken from that range
+     * (bind to port 0) can be given again, meanwhile, as the local port of
+     * any outgoing connection on the machine (ctest runs tests in
+     * parallel), and a server restarted on it then finds it in use. */
+    int low = 32768;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d", &low) != 1)
+            low = 32768;
+        fclose(f);
+    }
+    static unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL); /* on from call to call */
+    for (int attempt = 0; attempt < 200; attempt++) {
+        seed = seed * 1103515245u + 12345u;
+        int port = low > 12000 ? 10000 + (int)((seed >> 8) % (unsigned)(low - 10000)) : 0;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* as the servers bind it */
+        sockaddr_in a = {};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)port);
+        socklen_t len = sizeof a;
+        int got = -1;
+        if (bind(fd, (sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (sockaddr *)&a, &len) == 0)
+            got = ntohs(a.sin_port);
+        close(fd);
+        if (got > 0)
+            return got;
+    }
+    return -1;
 }

@@ -78,9 +78,10 @@ private:
     int http_port_ = -1;
 };
 
-/* A port free on 127.0.0.1 now (bound, read back, closed): for a server
- * that must listen on a port known in advance (a backup restarted on the
- * same port, nutcracker's configuration). */
+/* A port free on 127.0.0.1 now (bound, read back, closed), below the
+ * kernel's ephemeral range: for a server that must listen on a port known
+ * in advance (a backup restarted on the same port, nutcracker's
+ * configuration). */
 int gr_test_free_port();
 
 /* Parse "totals: accepted=.. ..." from a grocketd log: value of key, or -1. */
