@@ -69,6 +69,16 @@ pid_t gr_test_spawn(const std::vector<std::string> &program, const std::string &
     std::vector<std::string> argv = program;
     if (!argv.empty() && is_exe(argv[0]))
         argv.insert(argv.begin(), {"/bin/sh", std::string(GR_TEST_SOURCE_DIR) + "/cmake/wine-run.sh"});
+    /* Everything the child needs is made before fork: the tests spawn from
+     * several threads, and a child of a threaded process may use only
+     * async-signal-safe calls until exec (an allocation there waited
+     * forever on the allocator's lock, held by another thread at the fork,
+     * under ASan). */
+    std::vector<char *> args;
+    for (const auto &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    std::string failed = "exec " + argv[0] + " failed\n";
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -78,12 +88,9 @@ pid_t gr_test_spawn(const std::vector<std::string> &program, const std::string &
         dup2(fd, 2);
         close(fd);
     }
-    std::vector<char *> args;
-    for (const auto &a : argv)
-        args.push_back(const_cast<char *>(a.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
-    fprintf(stderr, "exec %s: %s\n", args[0], strerror(errno));
+    ssize_t w = write(2, failed.data(), failed.size());
+    (void)w;
     _exit(127);
 }
 
